@@ -1,0 +1,91 @@
+/**
+ * Typed errors. Each has a stable `name`, a message that says what happened
+ * and what to do, the evidence as fields, and the underlying `cause`.
+ */
+
+/**
+ * Thrown by {@link Store.setIf} when the stored value no longer matches the
+ * predicate (or, for a "must not exist" predicate, when the key exists).
+ * Losing this race is normal; the owner treats it as "someone else wrote first".
+ */
+export class PredicateFailedError extends Error {
+  override readonly name = 'PredicateFailedError';
+  constructor(
+    /** Partition of the key whose predicate failed. */
+    readonly partition: string,
+    /** The key whose predicate failed. */
+    readonly key: Uint8Array,
+  ) {
+    super(`predicate failed for ${partition}/${describeKey(key)}: the value changed since it was read`);
+  }
+}
+
+/** True for {@link PredicateFailedError}, also when it comes from another copy of this package. */
+export function isPredicateFailed(err: unknown): boolean {
+  return err instanceof PredicateFailedError || (err instanceof Error && err.name === 'PredicateFailedError');
+}
+
+/**
+ * A stored ownership record could not be decoded. The owner never overwrites
+ * such a record: inspect it (`value`) and delete it by hand if it is garbage.
+ */
+export class CorruptRecordError extends Error {
+  override readonly name = 'CorruptRecordError';
+  constructor(
+    /** The prefixed key of the record (`<prefix>/<key>`). */
+    readonly key: string,
+    /** The owner id that found it, when known. */
+    readonly owner: string | undefined,
+    /** The raw stored bytes. */
+    readonly value: Uint8Array,
+    options: { cause: unknown },
+  ) {
+    super(
+      `corrupt ownership record at mc-ownership/${key} (${value.length} bytes)` +
+        (owner === undefined ? '' : ` seen by ${owner}`) +
+        `: not a MostlyCorrectOwnership protobuf; it was left untouched, delete it by hand if it is garbage`,
+      options,
+    );
+  }
+}
+
+/**
+ * `own()` failed for a reason other than its signal aborting: the store
+ * failed, or the record is corrupt (`cause` says which).
+ */
+export class OwnError extends Error {
+  override readonly name = 'OwnError';
+  constructor(
+    /** The prefixed key (`<prefix>/<key>`). */
+    readonly key: string,
+    /** The unique owner id (`<owner>#<slug>`). */
+    readonly owner: string,
+    /** Which store operation failed. */
+    readonly operation: 'get' | 'setIf',
+    /** How many acquire attempts had started, this one included. */
+    readonly attempt: number,
+    options: { cause: unknown },
+  ) {
+    super(
+      `start owning ${key} for ${owner}: store ${operation} failed on attempt ${attempt}: ${messageOf(options.cause)}`,
+      options,
+    );
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A key as text when it is printable UTF-8, else as hex. */
+export function describeKey(key: Uint8Array): string {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(key);
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\ufffd]/.test(text) ? `0x${hexOf(key)}` : text;
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}

@@ -1,0 +1,31 @@
+/**
+ * mostly-correct-owner: public API.
+ */
+export { MostlyCorrectOwner, DEFAULT_OWNER_OPTIONS } from './owner.js';
+export type { MostlyCorrectOwnerOptions, OwnOptions, OwnerContext } from './owner.js';
+export { Ownership } from './ownership.js';
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { systemRandom, randomSlug, randomFloat, SLUG_LENGTH } from './random.js';
+export type { RandomSource } from './random.js';
+export { silentLogger } from './logger.js';
+export type { Logger, LogFn, LogFields } from './logger.js';
+export { PredicateFailedError, CorruptRecordError, OwnError, isPredicateFailed } from './errors.js';
+export { MemoryStore } from './store/memory.js';
+export { valuePredicate, predicateValue, bytesEqual } from './store/store.js';
+export type { Store, StoreEntry, Predicate } from './store/store.js';
+export { lakefsStrategy, jitteredInterval } from './strategies/lakefs.js';
+export type { Strategy, AcquireRetryInput } from './strategies/strategy.js';
+export {
+  OWNERSHIP_PARTITION,
+  MostlyCorrectOwnershipSchema,
+  encodeRecord,
+  decodeRecord,
+  newRecord,
+  expiresMs,
+  timestampFromMs,
+  msFromTimestamp,
+  quantizeMs,
+  isoFromMs,
+} from './record.js';
+export type { MostlyCorrectOwnership } from './record.js';

@@ -1,0 +1,226 @@
+/**
+ * MostlyCorrectOwner: "mostly correct" ownership of a key across processes
+ * sharing a {@link Store}, ported from lakeFS. This file holds the options and
+ * the acquire loop; `ownership.ts` holds the handle with its refresh loop and
+ * release. Time comes only from the injected {@link Clock}, randomness only
+ * from the injected {@link RandomSource}, decisions from the {@link Strategy}.
+ *
+ * It is deliberately not a correct lock: when clocks disagree, or a holder's
+ * refresh is late, a second owner can take the key while the first still
+ * believes it owns it. Use it where a mistaken second owner is wasteful but
+ * harmless.
+ */
+import { abortable } from './abort.js';
+import { systemClock, type Clock } from './clock.js';
+import { OwnError, isPredicateFailed } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import { Ownership } from './ownership.js';
+import { systemRandom, randomSlug, type RandomSource } from './random.js';
+import {
+  OWNERSHIP_PARTITION,
+  decodeRecord,
+  encodeRecord,
+  expiresMs,
+  isoFromMs,
+  newRecord,
+  quantizeMs,
+  type MostlyCorrectOwnership,
+} from './record.js';
+import type { Store } from './store/store.js';
+import { lakefsStrategy } from './strategies/lakefs.js';
+import type { Strategy } from './strategies/strategy.js';
+
+/** Options of {@link MostlyCorrectOwner}. All durations are milliseconds. */
+export interface MostlyCorrectOwnerOptions {
+  /** Where ownership records live. Required. */
+  store: Store;
+  /**
+   * Namespace for keys: records are stored at partition `mc-ownership`, key
+   * `<prefix>/<key>`. Required (may be empty). lakeFS uses e.g. `branches`.
+   */
+  prefix: string;
+  /**
+   * Polling interval (ms) for acquiring a key whose record is expired but not
+   * taken. Required, > 0. Under the `lakefs` strategy this interval is never
+   * used (see `lakefsStrategy`); lakeFS still requires it.
+   */
+  acquireInterval: number;
+  /**
+   * Lease length (ms): a holder's record expires this long after it was
+   * written, and the holder re-writes it every `refreshInterval / 2`.
+   * Required, > 0. Should be well above `acquireInterval` (a warning is logged
+   * below 2×). Shorter means faster failover after a crash but more store
+   * writes and more false takeovers when a holder is slow or clocks differ.
+   */
+  refreshInterval: number;
+  /** pino-compatible logger. Default: silent. */
+  logger?: Logger;
+  /** Time source. Default: {@link systemClock}. */
+  clock?: Clock;
+  /** Randomness for owner slugs and jitter. Default: {@link systemRandom} (crypto-grade). */
+  random?: RandomSource;
+  /** Decision policy. Default: {@link lakefsStrategy} (lakeFS as shipped). */
+  strategy?: Strategy;
+}
+
+/** Defaults for the optional fields of {@link MostlyCorrectOwnerOptions}. */
+export const DEFAULT_OWNER_OPTIONS: Readonly<
+  Required<Pick<MostlyCorrectOwnerOptions, 'logger' | 'clock' | 'random' | 'strategy'>>
+> = Object.freeze({
+  logger: silentLogger,
+  clock: systemClock,
+  random: systemRandom,
+  strategy: lakefsStrategy,
+});
+
+/** Options of {@link MostlyCorrectOwner.own}. */
+export interface OwnOptions {
+  /**
+   * Aborting rejects a pending `own()` promptly with `signal.reason`. As with
+   * the Go context it mirrors, under the `lakefs` strategy the signal also
+   * scopes the refresh loop: aborting it after `own()` resolved stops
+   * refreshing, and the record then expires `refreshInterval` later.
+   */
+  signal?: AbortSignal;
+}
+
+/** The settings every {@link Ownership} shares with its owner. */
+export interface OwnerContext {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly logger: Logger;
+  readonly strategy: Strategy;
+  readonly acquireIntervalMs: number;
+  readonly refreshIntervalMs: number;
+}
+
+const textEncoder = new TextEncoder();
+
+/** Hands out mostly-correct ownership of keys; see the module comment. */
+export class MostlyCorrectOwner {
+  readonly #ctx: OwnerContext;
+  readonly #prefix: string;
+
+  constructor(options: MostlyCorrectOwnerOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('MostlyCorrectOwner: options must be an object with store, prefix, acquireInterval and refreshInterval');
+    }
+    if (options.store === null || typeof options.store !== 'object' || typeof options.store.setIf !== 'function') {
+      throw new TypeError('MostlyCorrectOwner: options.store must be a Store (get, set, setIf, delete), e.g. new MemoryStore()');
+    }
+    if (typeof options.prefix !== 'string') {
+      throw new TypeError(`MostlyCorrectOwner: options.prefix must be a string (may be empty), got ${typeof options.prefix}`);
+    }
+    const acquireIntervalMs = positiveMs('acquireInterval', options.acquireInterval);
+    const refreshIntervalMs = positiveMs('refreshInterval', options.refreshInterval);
+    const logger = options.logger ?? DEFAULT_OWNER_OPTIONS.logger;
+    this.#prefix = options.prefix;
+    this.#ctx = Object.freeze({
+      store: options.store,
+      clock: options.clock ?? DEFAULT_OWNER_OPTIONS.clock,
+      random: options.random ?? DEFAULT_OWNER_OPTIONS.random,
+      logger,
+      strategy: options.strategy ?? DEFAULT_OWNER_OPTIONS.strategy,
+      acquireIntervalMs,
+      refreshIntervalMs,
+    });
+    if (refreshIntervalMs < 2 * acquireIntervalMs) {
+      logger.warn(
+        { acquire_interval: acquireIntervalMs, refresh_interval: refreshIntervalMs },
+        'refreshInterval is less than 2 × acquireInterval: waiters will poll about as often as holders refresh; ' +
+          'lakeFS suggests refreshInterval of at least 3 × acquireInterval',
+      );
+    }
+  }
+
+  /** The prefix this owner stores keys under. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /**
+   * Blocks until `owner` mostly-correctly owns `key`, then starts refreshing
+   * the ownership in the background and resolves with the handle. The owner
+   * id is made unique as `<owner>#<slug>`.
+   *
+   * Rejects with `signal.reason` when the signal aborts, with
+   * {@link CorruptRecordError} when the stored record cannot be decoded (it is
+   * never overwritten), and with {@link OwnError} when the store fails.
+   */
+  async own(owner: string, key: string, options: OwnOptions = {}): Promise<Ownership> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const ownerId = `${owner}#${randomSlug(this.#ctx.random)}`;
+    const prefixedKey = `${this.#prefix}/${key}`;
+    const keyBytes = textEncoder.encode(prefixedKey);
+    await this.#acquire(ownerId, prefixedKey, keyBytes, signal);
+    return new Ownership(this.#ctx, { owner: ownerId, key, prefixedKey, keyBytes, signal });
+  }
+
+  async #acquire(ownerId: string, prefixedKey: string, keyBytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+    const { store, clock, logger, strategy, random, acquireIntervalMs, refreshIntervalMs } = this.#ctx;
+    const fields = {
+      owner: ownerId,
+      prefixed_key: prefixedKey,
+      acquire_interval: acquireIntervalMs,
+      refresh_interval: refreshIntervalMs,
+    };
+    for (let attempt = 1; ; attempt++) {
+      let entry;
+      try {
+        entry = await abortable(store.get(OWNERSHIP_PARTITION, keyBytes), signal);
+      } catch (err) {
+        throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, ownerId, 'get', attempt, { cause: err });
+      }
+      const read: MostlyCorrectOwnership | undefined =
+        entry === undefined ? undefined : decodeRecord(entry.value, prefixedKey, ownerId);
+      const nowMs = quantizeMs(clock.now());
+      const readExpiresMs = read === undefined ? undefined : expiresMs(read);
+      // Go: checkOwnership — absent: not owned; `expires.Before(now)`: expired; else owned.
+      const state = read === undefined ? 'not owned' : readExpiresMs! < nowMs ? 'expired' : 'owned';
+      let candidateExpiresMs: number | undefined;
+      let outcome: 'held' | 'lost-race' = 'held';
+      if (state !== 'owned') {
+        const candidate = newRecord(ownerId, nowMs + refreshIntervalMs, `${ownerId}@${isoFromMs(nowMs)}`);
+        candidateExpiresMs = expiresMs(candidate);
+        logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
+        try {
+          await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, encodeRecord(candidate), entry?.predicate ?? null), signal);
+          logger.trace(fields, 'Got ownership');
+          return;
+        } catch (err) {
+          if (signal?.aborted) throw signal.reason;
+          if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, ownerId, 'setIf', attempt, { cause: err });
+        }
+        outcome = 'lost-race';
+      }
+      const sleepMs = strategy.acquireRetryDelayMs({
+        outcome,
+        nowMs,
+        readExpiresMs,
+        candidateExpiresMs,
+        attempt,
+        acquireIntervalMs,
+        refreshIntervalMs,
+        random,
+      });
+      logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
+      await clock.sleep(sleepMs, signal);
+    }
+  }
+}
+
+function positiveMs(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(
+      `MostlyCorrectOwner: options.${name} must be a finite number of milliseconds > 0, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' ? String(value) : typeof value;
+}

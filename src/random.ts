@@ -1,0 +1,38 @@
+/**
+ * Where randomness comes from.
+ *
+ * Owner slugs and acquire jitter draw from an injected {@link RandomSource}.
+ * The default, {@link systemRandom}, is crypto-grade and is the only place in
+ * `src/` that touches global randomness; the simulator injects seeded streams.
+ */
+import { customRandom, urlAlphabet } from 'nanoid';
+
+/** A source of random bytes. */
+export interface RandomSource {
+  /** Returns `size` fresh random bytes. */
+  bytes(size: number): Uint8Array;
+}
+
+/** Crypto-grade randomness from the platform's Web Crypto `getRandomValues`. */
+export const systemRandom: RandomSource = Object.freeze({
+  bytes(size: number): Uint8Array {
+    return crypto.getRandomValues(new Uint8Array(size));
+  },
+});
+
+/** Length of the slug appended to owner ids: nanoid's default, 21 characters (~126 bits). */
+export const SLUG_LENGTH = 21;
+
+/** A nanoid-style slug (URL-safe alphabet) drawn from `random`. */
+export function randomSlug(random: RandomSource): string {
+  return customRandom(urlAlphabet, SLUG_LENGTH, (size) => random.bytes(size))();
+}
+
+/** A uniform float in [0, 1) built from 53 random bits of `random`. */
+export function randomFloat(random: RandomSource): number {
+  const b = random.bytes(7);
+  // 53 bits: 5 bits from the first byte, then 6 full bytes.
+  let hi = b[0]! & 0x1f;
+  for (let i = 1; i < 7; i++) hi = hi * 256 + b[i]!;
+  return hi / 2 ** 53;
+}

@@ -1,0 +1,101 @@
+import { create } from '@bufbuild/protobuf';
+import { TimestampSchema } from '@bufbuild/protobuf/wkt';
+import { describe, expect, it } from 'vitest';
+import {
+  CorruptRecordError,
+  decodeRecord,
+  encodeRecord,
+  expiresMs,
+  newRecord,
+  timestampFromMs,
+  msFromTimestamp,
+} from '../src/index.js';
+
+// Golden vectors, computed field by field from the protobuf wire format
+// (tag = field << 3 | wire type; varints little-endian base 128), not by this library.
+const OWNER = 'writer#V1StGXR8_Z5jdHi6B-myT';
+const COMMENT = `${OWNER}@2023-11-14T22:13:20.123Z`;
+const LIVE_HEX =
+  '0a1c7772697465722356315374475852385f5a356a64486936422d6d7954' + // 1: owner
+  '120b0880e2cfaa0610959aef3a' + // 2: expires {seconds: 1700000000, nanos: 123456789}
+  '1a357772697465722356315374475852385f5a356a64486936422d6d795440323032332d31312d31345432323a31333a32302e3132335a'; // 3: comment
+const RELEASED_HEX =
+  '0a1c7772697465722356315374475852385f5a356a64486936422d6d7954' +
+  '1200' + // 2: expires present but empty: Go's Timestamp.Reset() = the epoch
+  '1a357772697465722356315374475852385f5a356a64486936422d6d795440323032332d31312d31345432323a31333a32302e3132335a';
+const NO_COMMENT_HEX = '0a0377237812060880e2cfaa06'; // owner "w#x", expires {1700000000, 0}, no comment field
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+describe('ownership record wire format', () => {
+  it('encodes a live record (seconds + nanos) byte-identically to the reference', () => {
+    const rec = newRecord(OWNER, 0, COMMENT);
+    rec.expires = create(TimestampSchema, { seconds: 1_700_000_000n, nanos: 123_456_789 });
+    expect(hex(encodeRecord(rec))).toBe(LIVE_HEX);
+  });
+
+  it('converts milliseconds to a Timestamp (a float ms at today\'s epoch resolves ~0.25 µs)', () => {
+    const ts = timestampFromMs(1_700_000_000_123.5);
+    expect(ts.seconds).toBe(1_700_000_000n);
+    expect(ts.nanos).toBe(123_500_000);
+    // eslint-disable-next-line no-loss-of-precision -- the point of this line
+    const near = timestampFromMs(1_700_000_000_123.456789);
+    expect(Math.abs(near.nanos - 123_456_789)).toBeLessThan(250);
+  });
+
+  it('encodes a released record (epoch expires, field present) byte-identically', () => {
+    const rec = newRecord(OWNER, 1_700_000_000_123.5, COMMENT);
+    rec.expires = timestampFromMs(0);
+    expect(hex(encodeRecord(rec))).toBe(RELEASED_HEX);
+  });
+
+  it('omits an empty comment, as proto3 does', () => {
+    expect(hex(encodeRecord(newRecord('w#x', 1_700_000_000_000, '')))).toBe(NO_COMMENT_HEX);
+  });
+
+  it('decodes the reference bytes back', () => {
+    const rec = decodeRecord(Buffer.from(LIVE_HEX, 'hex'), 'p/k');
+    expect(rec.owner).toBe(OWNER);
+    expect(rec.comment).toBe(COMMENT);
+    expect(rec.expires?.seconds).toBe(1_700_000_000n);
+    expect(rec.expires?.nanos).toBe(123_456_789);
+    expect(expiresMs(decodeRecord(Buffer.from(RELEASED_HEX, 'hex'), 'p/k'))).toBe(0);
+  });
+
+  it('keeps unknown fields from newer writers when re-encoding', () => {
+    // field 4 varint 7 appended (a future "token" field)
+    const bytes = Buffer.from(NO_COMMENT_HEX + '2007', 'hex');
+    const rec = decodeRecord(bytes, 'p/k');
+    expect(hex(encodeRecord(rec))).toBe(NO_COMMENT_HEX + '2007');
+  });
+
+  it('treats a record without expires as expired at the epoch (Go AsTime(nil))', () => {
+    expect(expiresMs(decodeRecord(Buffer.from('0a03772378', 'hex'), 'p/k'))).toBe(0);
+    expect(msFromTimestamp(undefined)).toBe(0);
+  });
+
+  it('rounds milliseconds to whole nanoseconds and carries into seconds', () => {
+    const ts = timestampFromMs(1999.9999999);
+    expect(ts.seconds).toBe(2n);
+    expect(ts.nanos).toBe(0);
+    expect(msFromTimestamp(timestampFromMs(-1.5))).toBe(-1.5);
+  });
+
+  it('throws a typed CorruptRecordError with the raw bytes for garbage', () => {
+    const garbage = new Uint8Array([0xff, 0xff, 0xff]);
+    let thrown: unknown;
+    try {
+      decodeRecord(garbage, 'branches/main', 'me#1');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(CorruptRecordError);
+    const e = thrown as CorruptRecordError;
+    expect(e.name).toBe('CorruptRecordError');
+    expect(e.key).toBe('branches/main');
+    expect(e.owner).toBe('me#1');
+    expect(e.value).toEqual(garbage);
+    expect(e.cause).toBeInstanceOf(Error);
+    expect(e.message).toContain('mc-ownership/branches/main');
+  });
+});
