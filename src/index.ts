@@ -11,7 +11,7 @@ export type { RandomSource } from './random.js';
 export { silentLogger } from './logger.js';
 export type { Logger, LogFn, LogFields } from './logger.js';
 export { PredicateFailedError, CorruptRecordError, OwnError, isPredicateFailed } from './errors.js';
-export { MemoryStore } from './store/memory.js';
+export { MemoryStore, MemoryKV } from './store/memory.js';
 export { valuePredicate, predicateValue, bytesEqual } from './store/store.js';
 export type { Store, StoreEntry, Predicate } from './store/store.js';
 export { lakefsStrategy, jitteredInterval } from './strategies/lakefs.js';

@@ -7,6 +7,12 @@ import { isPredicateFailed } from './errors.js';
 import type { OwnerContext } from './owner.js';
 import { OWNERSHIP_PARTITION, decodeRecord, encodeRecord, timestampFromMs, type MostlyCorrectOwnership } from './record.js';
 
+/**
+ * Abort reason used to stop the refresh loop on release. A plain constant:
+ * `abort()` without a reason builds a DOMException each time.
+ */
+const RELEASED = Object.freeze({ name: 'Released', message: 'ownership released' });
+
 /** Where an {@link Ownership} lives. */
 export interface OwnershipInit {
   readonly owner: string;
@@ -65,7 +71,7 @@ export class Ownership implements AsyncDisposable {
     } catch (err) {
       logger.warn({ err, owner: this.owner, key: this.key }, 'Failed to delete ownership');
     } finally {
-      this.#stop.abort();
+      this.#stop.abort(RELEASED);
       this.#detachOwnSignal();
     }
     logger.trace({ owner: this.owner, key: this.key }, 'Deleted ownership');
@@ -82,7 +88,7 @@ export class Ownership implements AsyncDisposable {
   }
 
   async #stopRefresh(): Promise<void> {
-    this.#stop.abort();
+    this.#stop.abort(RELEASED);
     this.#detachOwnSignal();
     await this.#refreshDone;
   }

@@ -1,0 +1,84 @@
+/**
+ * Fault model: per-node clocks over the one true timeline.
+ *
+ * - wall(t) = EPOCH + offset + t·(1 + driftPpm/1e6) + (sum of jumps at or before t)
+ * - monotonic(t) = t·(1 + driftPpm/1e6): drift changes the rate of both the
+ *   wall clock and the node's timers; jumps move the wall clock only (an NTP
+ *   step), never timers.
+ * - A timer asked for `ms` of monotonic time fires after ms / (1 + drift) of
+ *   true time, plus a drawn lateness (an overloaded event loop, a late wake-up).
+ * Limits: drift is constant per node; a jump is instantaneous; there is no
+ * clock slewing.
+ */
+import type { Clock } from '../src/index.js';
+import { EventKind, type Engine } from './engine.js';
+
+/** Wall-clock origin: true time 0 reads as this (2023-11-14T22:13:20Z). */
+export const SIM_EPOCH_MS = 1_700_000_000_000;
+
+export interface ClockJump {
+  /** True time of the step (ms). */
+  at: number;
+  /** Step size (ms); negative steps the wall clock back. */
+  by: number;
+}
+
+export interface NodeClockSpec {
+  offsetMs: number;
+  driftPpm: number;
+  jumps: readonly ClockJump[];
+}
+
+/** The {@link Clock} a simulated node's production code sees. */
+export class NodeClock implements Clock {
+  readonly #engine: Engine;
+  readonly #node: number;
+  readonly #rate: number;
+  readonly #offset: number;
+  readonly #jumps: readonly ClockJump[];
+  readonly #lateness: () => number;
+
+  constructor(engine: Engine, node: number, spec: NodeClockSpec, lateness: () => number) {
+    this.#engine = engine;
+    this.#node = node;
+    this.#rate = 1 + spec.driftPpm / 1e6;
+    this.#offset = spec.offsetMs;
+    this.#jumps = [...spec.jumps].sort((a, b) => a.at - b.at);
+    this.#lateness = lateness;
+  }
+
+  now(): number {
+    const t = this.#engine.now;
+    let jumped = 0;
+    for (const j of this.#jumps) {
+      if (j.at > t) break;
+      jumped += j.by;
+    }
+    return SIM_EPOCH_MS + this.#offset + t * this.#rate + jumped;
+  }
+
+  monotonicNow(): number {
+    return this.#engine.now * this.#rate;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    return new Promise<void>((resolve, reject) => {
+      const engine = this.#engine;
+      const fire = engine.now + Math.max(0, ms) / this.#rate + this.#lateness();
+      const onAbort = (): void => {
+        engine.cancel(ev);
+        reject(signal!.reason as Error);
+      };
+      const ev = engine.at(
+        fire,
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        { gate: this.#node, flush: true, kind: EventKind.timer },
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

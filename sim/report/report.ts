@@ -1,0 +1,134 @@
+/**
+ * The scenario report: many seeds → one JSON-able object (schemaVersion 1).
+ * Built incrementally from per-seed results in seed order, so the same seeds
+ * give the same report however they were run.
+ */
+import { hashString } from '../prng.js';
+import type { RunResult } from '../run.js';
+import type { Scenario } from '../scenario.js';
+import { round, summarize, wilson, type LatencySummary, type Rate } from '../stats.js';
+
+export interface Report {
+  schemaVersion: 1;
+  scenario: string;
+  description: string;
+  strategy: string;
+  seeds: { start: number; count: number };
+  runs: number;
+  runsWithViolation: number;
+  /** Fraction of runs with at least one violation, 95% Wilson interval. */
+  violationRate: Rate;
+  acquisitions: number;
+  violations: number;
+  /** violations / acquisitions, 95% Wilson interval. */
+  perAcquisitionViolationRate: Rate;
+  overlapMs: { total: number; p50: number; p99: number; max: number } | null;
+  maxSimultaneousOwners: number;
+  acquireLatencyMs: LatencySummary | null;
+  handoffMs: LatencySummary | null;
+  failoverMs: LatencySummary | null;
+  storeOps: { reads: number; writes: number; perHeldSecond: number };
+  heldMs: number;
+  events: number;
+  simulatedMs: number;
+  wallMs: number;
+  traceHash: string;
+  /** Seeds whose runs had a violation (the first 20), for `mco replay`. */
+  violatingSeeds: number[];
+}
+
+/** Accumulates per-seed results (fed in seed order). */
+export class ReportBuilder {
+  #runs = 0;
+  #runsWithViolation = 0;
+  #acquisitions = 0;
+  #violations = 0;
+  #maxSimultaneous = 0;
+  #heldMs = 0;
+  #reads = 0;
+  #writes = 0;
+  #events = 0;
+  #simulatedMs = 0;
+  #hash = 0x811c9dc5;
+  readonly #overlaps: number[] = [];
+  readonly #acquire: number[] = [];
+  readonly #handoff: number[] = [];
+  readonly #failover: number[] = [];
+  readonly #violatingSeeds: number[] = [];
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly seedStart: number,
+  ) {}
+
+  add(r: RunResult): void {
+    this.#runs++;
+    if (r.violations > 0) {
+      this.#runsWithViolation++;
+      if (this.#violatingSeeds.length < 20) this.#violatingSeeds.push(r.seed);
+    }
+    this.#acquisitions += r.acquisitions;
+    this.#violations += r.violations;
+    this.#maxSimultaneous = Math.max(this.#maxSimultaneous, r.maxSimultaneousOwners);
+    this.#heldMs += r.heldMs;
+    this.#reads += r.storeReads;
+    this.#writes += r.storeWrites;
+    this.#events += r.events;
+    this.#simulatedMs += r.simulatedMs;
+    pushAll(this.#overlaps, r.overlapsMs);
+    pushAll(this.#acquire, r.acquireLatenciesMs);
+    pushAll(this.#handoff, r.handoffsMs);
+    pushAll(this.#failover, r.failoversMs);
+    this.#hash = hashString(`${r.seed}:${r.traceHash};`, this.#hash);
+  }
+
+  build(wallMs: number): Report {
+    const s = this.scenario;
+    const overlap = summarize(this.#overlaps);
+    const heldSeconds = this.#heldMs / 1000;
+    return {
+      schemaVersion: 1,
+      scenario: s.name,
+      description: s.description,
+      strategy: s.owner.strategy,
+      seeds: { start: this.seedStart, count: this.#runs },
+      runs: this.#runs,
+      runsWithViolation: this.#runsWithViolation,
+      violationRate: roundRate(wilson(this.#runsWithViolation, this.#runs)),
+      acquisitions: this.#acquisitions,
+      violations: this.#violations,
+      perAcquisitionViolationRate: roundRate(wilson(this.#violations, this.#acquisitions)),
+      overlapMs: overlap === null ? null : { total: round(sum(this.#overlaps)), ...overlap },
+      maxSimultaneousOwners: this.#maxSimultaneous,
+      acquireLatencyMs: summarize(this.#acquire),
+      handoffMs: summarize(this.#handoff),
+      failoverMs: summarize(this.#failover),
+      storeOps: {
+        reads: this.#reads,
+        writes: this.#writes,
+        perHeldSecond: heldSeconds === 0 ? 0 : round((this.#reads + this.#writes) / heldSeconds),
+      },
+      heldMs: round(this.#heldMs),
+      events: this.#events,
+      simulatedMs: round(this.#simulatedMs),
+      wallMs: Math.round(wallMs),
+      traceHash: (this.#hash >>> 0).toString(16).padStart(8, '0'),
+      violatingSeeds: [...this.#violatingSeeds],
+    };
+  }
+}
+
+function pushAll(into: number[], from: readonly number[]): void {
+  for (const x of from) into.push(x);
+}
+
+function sum(xs: readonly number[]): number {
+  let t = 0;
+  for (const x of xs) t += x;
+  return t;
+}
+
+function roundRate(r: Rate): Rate {
+  const r6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+  return { value: r6(r.value), low: r6(r.low), high: r6(r.high) };
+}

@@ -1,0 +1,132 @@
+/**
+ * One seed → one run: builds the simulated world of a scenario (engine, store,
+ * per-node clocks, faults, one production MostlyCorrectOwner per node
+ * incarnation), runs it for the scenario's duration and returns what the
+ * oracle judged. Nothing here reads real time or global randomness; every
+ * random choice comes from a stream named after its consumer.
+ */
+import { MostlyCorrectOwner, type Logger } from '../src/index.js';
+import { sample } from './dist.js';
+import { Engine, EventKind } from './engine.js';
+import { planCrashes, scheduleCrashes } from './faults/crashes.js';
+import { planPauses, schedulePauses } from './faults/pauses.js';
+import { timerLateness } from './faults/timer-lateness.js';
+import { NodeClock } from './node-clock.js';
+import { Oracle, type OracleResult } from './oracle.js';
+import { stream } from './prng.js';
+import type { Scenario } from './scenario.js';
+import { SimStore } from './sim-store.js';
+import { workloadLoop } from './workload.js';
+
+/** One line of a run's timeline. */
+export interface TraceEntry {
+  /** True time (ms since the run started). */
+  t: number;
+  /** Node index, or -1 for the store and the fault schedule. */
+  node: number;
+  /** The node's wall clock at `t` (ms since epoch), when the line is about a node. */
+  wall: number | undefined;
+  text: string;
+}
+
+export interface RunOptions {
+  /** Record a timeline (slower). The trace hash is the same either way. */
+  trace?: boolean;
+}
+
+/** The outcome of one seed. */
+export interface RunResult extends OracleResult {
+  seed: number;
+  events: number;
+  simulatedMs: number;
+  storeReads: number;
+  storeWrites: number;
+  traceHash: string;
+  trace: TraceEntry[] | undefined;
+}
+
+/** Runs `scenario` once with `seed`. */
+export async function runSeed(scenario: Scenario, seed: number, options: RunOptions = {}): Promise<RunResult> {
+  const engine = new Engine({ maxEvents: scenario.maxEvents });
+  const f = scenario.faults;
+  const store = new SimStore(engine, f.store);
+  const oracle = new Oracle();
+  const trace: TraceEntry[] | undefined = options.trace ? [] : undefined;
+  const clocks: NodeClock[] = [];
+  const note = trace
+    ? (node: number, text: string): void => {
+        trace.push({ t: engine.now, node, wall: node >= 0 ? clocks[node]!.now() : undefined, text });
+      }
+    : (): void => {};
+  if (trace) store.observer = (e) => note(e.node, `store ${e.op} applied: ${e.outcome}`);
+
+  const clockRng = stream(seed, 'clock');
+  scenario.nodes.forEach((spec, i) => {
+    const node = engine.addNode();
+    const offsetMs = spec.offset ?? sample(f.clock.offset, clockRng);
+    const driftPpm = spec.driftPpm ?? sample(f.clock.driftPpm, clockRng);
+    const jumps = [...spec.jumps, ...f.clock.jumps.filter((j) => j.node === i)];
+    const clock = new NodeClock(engine, node, { offsetMs, driftPpm, jumps }, timerLateness(f.timerLateness, stream(seed, `node:${i}:timers`)));
+    clocks.push(clock);
+    const client = store.client(node, stream(seed, `node:${i}:store`));
+    const random = stream(seed, `node:${i}:owner`);
+    const rng = stream(seed, `node:${i}:workload`);
+    const logger = trace ? traceLogger((text) => note(node, text)) : undefined;
+    const start = (): void => {
+      const owner = new MostlyCorrectOwner({
+        store: client,
+        prefix: 'sim',
+        acquireInterval: scenario.owner.acquireIntervalMs,
+        refreshInterval: scenario.owner.refreshIntervalMs,
+        clock,
+        random,
+        ...(logger ? { logger } : {}),
+      });
+      void workloadLoop({ engine, node, owner, clock, rng, oracle, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, note });
+    };
+    engine.at(0, start, { gate: node, flush: true, kind: EventKind.control });
+    note(node, `clock offset ${offsetMs.toFixed(3)} ms, drift ${driftPpm.toFixed(1)} ppm`);
+    const pauses = planPauses(spec.pauses, f.pauses.rate, f.pauses.duration, scenario.durationMs, stream(seed, `node:${i}:pauses`));
+    schedulePauses(engine, node, pauses, (p) => note(node, `PAUSED for ${p.for.toFixed(3)} ms`));
+    const crashes = planCrashes(spec.crashes, f.crashes.rate, f.crashes.restartAfterMs, scenario.durationMs, stream(seed, `node:${i}:crashes`));
+    scheduleCrashes(
+      engine,
+      node,
+      crashes,
+      () => {
+        oracle.crashed(node, engine.now);
+        note(node, 'CRASHED');
+      },
+      () => {
+        note(node, 'restarted');
+        start();
+      },
+    );
+  });
+
+  await engine.run(scenario.durationMs);
+  const judged = oracle.finish(scenario.durationMs);
+  return {
+    seed,
+    ...judged,
+    events: engine.delivered,
+    simulatedMs: scenario.durationMs,
+    storeReads: store.counters.reads,
+    storeWrites: store.counters.writes,
+    traceHash: engine.traceHash,
+    trace,
+  };
+}
+
+/** A logger that writes the production code's log lines into the trace. */
+function traceLogger(write: (text: string) => void): Logger {
+  const at =
+    (level: string) =>
+    (fields: Record<string, unknown>, message: string): void => {
+      const interesting = Object.entries(fields)
+        .filter(([k]) => !['owner', 'prefixed_key', 'acquire_interval', 'refresh_interval', 'interval', 'key'].includes(k))
+        .map(([k, v]) => `${k}=${v instanceof Error ? v.message : typeof v === 'number' ? +v.toFixed(3) : String(v)}`);
+      write(`[${level}] ${message}${interesting.length ? ` (${interesting.join(', ')})` : ''}`);
+    };
+  return { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn') };
+}

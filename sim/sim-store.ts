@@ -1,0 +1,124 @@
+/**
+ * Fault model: the shared store as the nodes see it over a network.
+ *
+ * The store itself is linearizable: one in-memory {@link MemoryStore}, each
+ * operation applied atomically at the true time its request arrives. Each
+ * operation of a node travels: request delay (client → store, drawn), apply,
+ * response delay (store → client, drawn). Failures, each with a rate per
+ * operation:
+ * - error before apply: the store rejects the request; nothing changes;
+ * - lost reply: the operation *was applied* but the client gets an error
+ *   (a timeout after the write happened).
+ * Every message takes at least {@link MIN_DELAY_MS}: nothing is instantaneous,
+ * so a client that re-reads at once still sees time pass.
+ * Limits: no reordering beyond what the drawn delays produce, no partitions
+ * that heal (a partition is a run of errors), one store replica.
+ */
+import { MemoryKV, PredicateFailedError, type Predicate, type Store } from '../src/index.js';
+import { sample, type Distribution } from './dist.js';
+import { EventKind, type Engine } from './engine.js';
+import type { Prng } from './prng.js';
+
+/** Smallest one-way delay of any store message (1 µs). */
+export const MIN_DELAY_MS = 0.001;
+
+/** The store faults of a scenario. */
+export interface StoreFaults {
+  requestLatency: Distribution;
+  responseLatency: Distribution;
+  errorRate: number;
+  lostReplyRate: number;
+}
+
+/** An injected store failure, as the client sees it. */
+export class SimStoreError extends Error {
+  override readonly name = 'SimStoreError';
+  constructor(readonly kind: 'error-before-apply' | 'lost-reply') {
+    super(kind === 'lost-reply' ? 'simulated store: reply lost (the operation was applied)' : 'simulated store: request failed (not applied)');
+  }
+}
+
+/** Operation counts at the store (requests that arrived). */
+export interface StoreCounters {
+  reads: number;
+  writes: number;
+}
+
+/** Observer of store traffic as it is applied, for the trace. */
+export type StoreObserver = (e: { node: number; op: Op; outcome: Outcome }) => void;
+
+/** The simulated shared store. Hand each node its own {@link SimStore.client}. */
+export class SimStore {
+  /** The linearizable state: what is stored, right now in true time. */
+  readonly kv = new MemoryKV();
+  readonly counters: StoreCounters = { reads: 0, writes: 0 };
+  observer: StoreObserver | undefined;
+  readonly #engine: Engine;
+  readonly #faults: StoreFaults;
+
+  constructor(engine: Engine, faults: StoreFaults) {
+    this.#engine = engine;
+    this.#faults = faults;
+  }
+
+  /** The store as node `node` sees it; `rng` is that node's store-fault stream. */
+  client(node: number, rng: Prng): Store {
+    const kv = this.kv;
+    const send = <T>(op: Op, apply: () => Applied<T>): Promise<T> => this.#send(node, rng, op, apply);
+    return {
+      get: (p: string, k: Uint8Array) => send('get', () => ({ ok: true, value: kv.get(p, k) })),
+      set: (p: string, k: Uint8Array, v: Uint8Array) => send('set', () => (kv.set(p, k, v), { ok: true, value: undefined })),
+      setIf: (p: string, k: Uint8Array, v: Uint8Array, pred: Predicate | null) =>
+        send('setIf', () =>
+          kv.setIf(p, k, v, pred) ? { ok: true, value: undefined } : { ok: false, error: new PredicateFailedError(p, k) },
+        ),
+      delete: (p: string, k: Uint8Array) => send('delete', () => (kv.delete(p, k), { ok: true, value: undefined })),
+    };
+  }
+
+  #send<T>(node: number, rng: Prng, op: Op, apply: () => Applied<T>): Promise<T> {
+    const engine = this.#engine;
+    const f = this.#faults;
+    // Always four draws per operation, so the rates do not shift the latency sequence.
+    const requestDelay = Math.max(MIN_DELAY_MS, sample(f.requestLatency, rng));
+    const responseDelay = Math.max(MIN_DELAY_MS, sample(f.responseLatency, rng));
+    const failBefore = rng.next() < f.errorRate;
+    const loseReply = rng.next() < f.lostReplyRate;
+    return new Promise<T>((resolve, reject) => {
+      engine.at(
+        engine.now + requestDelay,
+        () => {
+          if (op === 'get') this.counters.reads++;
+          else this.counters.writes++;
+          let outcome: Outcome;
+          let reply: () => void;
+          if (failBefore) {
+            outcome = 'error-before-apply';
+            reply = () => reject(new SimStoreError('error-before-apply'));
+          } else {
+            const applied = apply(); // atomically, at this instant of true time
+            outcome = applied.ok ? 'ok' : 'predicate-failed';
+            if (loseReply) {
+              outcome = 'lost-reply';
+              reply = () => reject(new SimStoreError('lost-reply'));
+            } else if (applied.ok) {
+              reply = () => resolve(applied.value);
+            } else {
+              reply = () => reject(applied.error);
+            }
+          }
+          engine.mix(engine.now, OUTCOME_CODE[outcome] | (OP_CODE[op] << 4) | ((node + 1) << 8));
+          this.observer?.({ node, op, outcome });
+          engine.at(engine.now + responseDelay, reply, { gate: node, flush: true, kind: EventKind.storeReply });
+        },
+        { kind: EventKind.storeArrive },
+      );
+    });
+  }
+}
+
+type Op = 'get' | 'set' | 'setIf' | 'delete';
+type Outcome = 'ok' | 'predicate-failed' | 'error-before-apply' | 'lost-reply';
+type Applied<T> = { ok: true; value: T } | { ok: false; error: Error };
+const OP_CODE: Record<Op, number> = { get: 0, set: 1, setIf: 2, delete: 3 };
+const OUTCOME_CODE: Record<Outcome, number> = { ok: 0, 'predicate-failed': 1, 'error-before-apply': 2, 'lost-reply': 3 };

@@ -1,0 +1,105 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../sim/cli.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'mco-cli-'));
+const scenario = (name: string, text: string): string => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+function capture(): { out: () => string; err: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  return { out: () => out.join(''), err: () => err.join('') };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('mco run', () => {
+  it('prints a summary table and writes the JSON report with every documented field', async () => {
+    const file = scenario('small.yaml', 'name: small\nduration: 1s\nnodes: 2\nowner: { acquireInterval: 5ms, refreshInterval: 40ms }\n');
+    const json = join(dir, 'small.json');
+    const io = capture();
+    const code = await main(['run', file, '--seeds', '5', '--seed-start', '3', '--json', json]);
+    expect(code).toBe(0);
+    expect(io.out()).toMatch(/^scenario\s+runs\s+runs w\/ violation/);
+    expect(io.out()).toMatch(/\nsmall\s+5\s+0% \[0%, /);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(Object.keys(report).sort()).toEqual(
+      [
+        'schemaVersion', 'scenario', 'description', 'strategy', 'seeds', 'runs', 'runsWithViolation', 'violationRate',
+        'acquisitions', 'violations', 'perAcquisitionViolationRate', 'overlapMs', 'maxSimultaneousOwners',
+        'acquireLatencyMs', 'handoffMs', 'failoverMs', 'storeOps', 'heldMs', 'events', 'simulatedMs', 'wallMs',
+        'traceHash', 'violatingSeeds',
+      ].sort(),
+    );
+    expect(report.schemaVersion).toBe(1);
+    expect(report.seeds).toEqual({ start: 3, count: 5 });
+    expect(report.failoverMs).toBeNull();
+    expect(report.storeOps.reads).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [['run', 'nope.yaml'], /^mco: nope\.yaml: \(top level\): no such file or directory\n$/],
+    [['run', '--seeds', '0', 'scenarios/healthy.yaml'], /^mco: --seeds: expected a whole number ≥ 1, got 0\n$/],
+    [['run', 'scenarios/healthy.yaml', '--bogus'], /^mco: Unknown argument: bogus\n$/],
+    [['frobnicate'], /^mco: Unknown argument: frobnicate\n$/],
+    [[], /^mco: expected a command: run or list\n$/],
+  ])('bad input %j: one line, exit 2', async (args, line) => {
+    const io = capture();
+    const code = await main(args.map((a) => (a.startsWith('scenarios/') ? join(ROOT, a) : a)));
+    expect(code).toBe(2);
+    expect(io.err()).toMatch(line);
+  });
+
+  it('bad scenario field: one line naming file and field, exit 2, nothing written', async () => {
+    const file = scenario('bad.yaml', 'owner:\n  refreshInterval: -5ms\n');
+    const json = join(dir, 'bad.json');
+    const io = capture();
+    expect(await main(['run', file, '--json', json])).toBe(2);
+    expect(io.err()).toBe(`mco: ${file}: owner.refreshInterval: expected a duration > 0 (a number of ms, or a string like 5ms, 1.5s, 200us), got "-5ms"\n`);
+    expect(() => readFileSync(json)).toThrow();
+  });
+
+  it('exits 3 and names the limit when a run exceeds maxEvents', async () => {
+    const file = scenario('tiny-budget.yaml', 'duration: 1s\nmaxEvents: 50\nowner: { acquireInterval: 5ms, refreshInterval: 40ms }\n');
+    const io = capture();
+    expect(await main(['run', file, '--seeds', '1'])).toBe(3);
+    expect(io.err()).toMatch(/exceeded maxEvents = 50/);
+  });
+
+  it('mco list shows the library with descriptions', async () => {
+    const io = capture();
+    expect(await main(['list', join(ROOT, 'scenarios')])).toBe(0);
+    const names = io.out().split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]);
+    expect(names).toEqual([
+      'clock-drift', 'clock-jump', 'clock-skew', 'crash-failover', 'flaky-store', 'gc-pause',
+      'healthy', 'late-timers', 'many-keys', 'slow-store', 'thundering-herd',
+    ]);
+  });
+});
+
+describe('the mco executable', () => {
+  it('prints no stack trace for bad input and exits 2', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'sim/mco.ts'), 'run', 'missing.yaml'], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('mco: missing.yaml: (top level): no such file or directory\n');
+  });
+
+  it('is the package bin', () => {
+    const pkg = JSON.parse(execFileSync('cat', [join(ROOT, 'package.json')], { encoding: 'utf8' }));
+    expect(pkg.bin).toEqual({ mco: 'dist/sim/mco.js' });
+  });
+});
