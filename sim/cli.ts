@@ -1,19 +1,29 @@
 /**
  * `mco`: the scenario runner. A thin yargs layer over the library in sim/;
- * tests call that library directly.
+ * tests call that library directly. Results go to stdout, progress and
+ * diagnostics to stderr. Exit codes: see exit-codes.ts.
  */
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { SimulationLimitError } from './engine.js';
 import { ExitCode } from './exit-codes.js';
+import { checkExpectations, describeExpectation } from './expect.js';
+import { applySets, closest, OverrideError, parseVary } from './overrides.js';
+import { assertComparable, checkAgainstBaseline, checkTable, COST_SLACK, COST_TOLERANCE } from './report/check.js';
+import { escapeHtml, htmlPage, htmlTable, REPORT_COLUMNS, reportRows } from './report/html.js';
+import { mergeReports, ReportMismatchError } from './report/merge.js';
+import { costSpec, heatmapSpec, renderSvg, scenarioRatesSpec, timelineSpec, violationRateSpec, type CellPoint } from './report/plots.js';
 import type { Report } from './report/report.js';
-import { summaryTable } from './report/table.js';
-import { runScenario } from './runner.js';
-import { loadScenario, ScenarioError, type Scenario } from './scenario.js';
+import { labelledTable, markdownTable, summaryTable } from './report/table.js';
+import { progressReporter } from './progress.js';
+import { replay, replayJson, replayText } from './replay.js';
+import { defaultWorkers, runScenario } from './runner.js';
+import { loadScenario, loadScenarioRaw, parseDuration, ScenarioError, type Scenario } from './scenario.js';
+import { runSweep, sweepCsv, sweepScenarios, type Sweep } from './sweep.js';
 
 /** Bad command-line usage: printed as one line, exit 2. */
-class UsageError extends Error {
+export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
@@ -41,40 +51,296 @@ export function scenarioFiles(paths: readonly string[]): string[] {
   return out;
 }
 
-function loadAll(paths: readonly string[]): Scenario[] {
-  return scenarioFiles(paths).map((f) => loadScenario(f));
+function loadAll(paths: readonly string[], sets: readonly string[]): { file: string; scenario: Scenario }[] {
+  return scenarioFiles(paths).map((file) => ({ file, scenario: loadScenario(file, { edit: (raw) => applySets(raw, sets) }) }));
 }
 
-async function cmdRun(argv: { scenario: string[]; seeds?: number; seedStart: number; json?: string }): Promise<number> {
-  const scenarios = loadAll(argv.scenario);
+/** Stops the run on the first Ctrl-C (the partial report is still written); a second one kills. */
+function interruptible(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const onSigint = (): void => {
+    process.stderr.write('\nmco: interrupted: finishing the seeds in flight, then reporting what finished (Ctrl-C again to quit now)\n');
+    ac.abort();
+    process.removeListener('SIGINT', onSigint);
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: ac.signal, dispose: () => process.removeListener('SIGINT', onSigint) };
+}
+
+function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard: expected i/n with 1 ≤ i ≤ n, e.g. --shard 1/2, got '${text}'`);
+  return { index, count };
+}
+
+/** Seeds of shard `index` of `count`: contiguous blocks that cover start..start+total-1 exactly. */
+export function shardSeeds(start: number, total: number, shard: { index: number; count: number }): { start: number; count: number } {
+  const from = Math.floor(((shard.index - 1) * total) / shard.count);
+  const to = Math.floor((shard.index * total) / shard.count);
+  return { start: start + from, count: to - from };
+}
+
+function writeOut(file: string, text: string): void {
+  writeFileSync(file, text);
+  process.stderr.write(`mco: wrote ${file}\n`);
+}
+
+const jsonText = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;
+
+async function runOne(s: Scenario, seeds: number, seedStart: number, workers: number, signal: AbortSignal, keepPerSeed = false): Promise<Report> {
+  const progress = progressReporter(`mco: ${s.name}`);
+  process.stderr.write(`mco: ${s.name}: seeds ${seedStart}..${seedStart + seeds - 1} on ${workers} worker${workers === 1 ? '' : 's'}\n`);
+  try {
+    return await runScenario(s, { seeds, seedStart, workers, signal, keepPerSeed, onProgress: (p) => progress.update(p) });
+  } finally {
+    progress.done();
+  }
+}
+
+interface CommonRun {
+  seeds?: number;
+  seedStart: number;
+  workers: number;
+  set: string[];
+}
+
+async function cmdRun(a: CommonRun & { scenario: string[]; json?: string; md?: string; html?: string; shard?: string }): Promise<number> {
+  const shard = parseShard(a.shard);
+  const scenarios = loadAll(a.scenario, a.set);
+  const { signal, dispose } = interruptible();
   const reports: Report[] = [];
-  for (const s of scenarios) {
-    const seeds = argv.seeds ?? s.seeds;
-    process.stderr.write(`mco: ${s.name}: seeds ${argv.seedStart}..${argv.seedStart + seeds - 1}\n`);
-    try {
-      reports.push(await runScenario(s, { seeds, seedStart: argv.seedStart }));
-    } catch (err) {
-      if (err instanceof SimulationLimitError) {
-        process.stderr.write(`mco: ${s.name}: ${err.message}\n`);
-        return ExitCode.limit;
-      }
-      throw err;
+  try {
+    for (const { scenario: s } of scenarios) {
+      if (signal.aborted) break;
+      let seeds = a.seeds ?? s.seeds;
+      let seedStart = a.seedStart;
+      if (shard) ({ start: seedStart, count: seeds } = shardSeeds(seedStart, seeds, shard));
+      const report = await runOne(s, seeds, seedStart, a.workers, signal, shard !== undefined);
+      if (shard) report.shard = shard;
+      reports.push(report);
     }
+  } finally {
+    dispose();
   }
   process.stdout.write(`${summaryTable(reports)}\n`);
-  if (argv.json !== undefined) {
-    const body = reports.length === 1 ? reports[0] : { schemaVersion: 1, reports };
-    writeFileSync(argv.json, `${JSON.stringify(body, null, 2)}\n`);
-    process.stderr.write(`mco: wrote ${argv.json}\n`);
+  const interrupted = signal.aborted;
+  if (reports.some((r) => r.partial)) process.stderr.write('mco: partial report: only the seeds that finished are included\n');
+  if (a.json !== undefined) writeOut(a.json, jsonText(reports.length === 1 ? reports[0] : { schemaVersion: 1, reports }));
+  if (a.md !== undefined) writeOut(a.md, `# mco run\n\n${markdownTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })))}\n`);
+  if (a.html !== undefined) writeOut(a.html, await runHtml(reports));
+  let failed = false;
+  for (const [i, r] of reports.entries()) {
+    const results = checkExpectations(r, scenarios[i]!.scenario.expect);
+    if (results.length === 0) continue;
+    const bad = results.filter((x) => !x.ok);
+    failed ||= bad.length > 0;
+    for (const x of bad) process.stdout.write(`expectation failed: ${r.scenario}: ${describeExpectation(x)}\n`);
+    if (bad.length === 0) process.stdout.write(`${r.scenario}: all ${results.length} expectations held\n`);
+  }
+  if (interrupted) return ExitCode.interrupted;
+  return failed ? ExitCode.failed : ExitCode.ok;
+}
+
+async function runHtml(reports: readonly Report[]): Promise<string> {
+  const items = reports.map((r) => ({ label: [r.scenario], report: r }));
+  return htmlPage('mco run', [
+    { html: `<div class="plots">${await renderSvg(scenarioRatesSpec(reports))}${await renderSvg(costSpec(reports.map((r) => ({ x: r.scenario, report: r })), 'scenario'))}</div>` },
+    { heading: 'Results', html: htmlTable(['scenario', ...REPORT_COLUMNS], reportRows(items)) },
+  ]);
+}
+
+function readReports(files: readonly string[]): (Report & { file: string })[] {
+  return files.flatMap((file) => {
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`${file}: expected a JSON report written by mco (${(err as NodeJS.ErrnoException).code ?? 'not valid JSON'})`);
+    }
+    const d = data as { reports?: Report[]; schemaVersion?: unknown; scenario?: unknown };
+    if (d.schemaVersion !== 1) throw new UsageError(`${file}: expected schemaVersion 1, got ${JSON.stringify(d.schemaVersion)}`);
+    const list = Array.isArray(d.reports) ? d.reports : typeof d.scenario === 'string' ? [data as Report] : undefined;
+    if (list === undefined) throw new UsageError(`${file}: expected an mco run report`);
+    return list.map((r) => ({ ...r, file }));
+  });
+}
+
+async function cmdMerge(a: { reports: string[]; json?: string; md?: string; html?: string }): Promise<number> {
+  const all = readReports(a.reports);
+  const names = [...new Set(all.map((r) => r.scenario))];
+  const merged = names.map((n) => mergeReports(all.filter((r) => r.scenario === n)));
+  process.stdout.write(`${summaryTable(merged)}\n`);
+  if (a.json !== undefined) writeOut(a.json, jsonText(merged.length === 1 ? merged[0] : { schemaVersion: 1, reports: merged }));
+  if (a.md !== undefined) writeOut(a.md, `# mco merge\n\n${markdownTable(['scenario'], merged.map((r) => ({ label: [r.scenario], report: r })))}\n`);
+  if (a.html !== undefined) writeOut(a.html, await runHtml(merged));
+  return ExitCode.ok;
+}
+
+async function cmdSweep(a: CommonRun & { scenario: string; vary: string[]; csv?: string; json?: string; md?: string; html?: string }): Promise<number> {
+  if (a.vary.length === 0) throw new UsageError('--vary: expected at least one, e.g. --vary owner.refreshInterval=20ms,40ms,80ms');
+  const vary = a.vary.map(parseVary);
+  const [file] = scenarioFiles([a.scenario]);
+  const cells = sweepScenarios(file!, loadScenarioRaw(file!), a.set, vary);
+  const seeds = a.seeds ?? cells[0]!.scenario.seeds;
+  const { signal, dispose } = interruptible();
+  let sweep: Sweep;
+  try {
+    process.stderr.write(`mco: sweep ${cells[0]!.scenario.name}: ${cells.length} cells × ${seeds} seeds\n`);
+    sweep = await runSweep(file!, cells, vary, {
+      seeds,
+      seedStart: a.seedStart,
+      workers: a.workers,
+      signal,
+      onCell: (i, c) => process.stderr.write(`mco: cell ${i + 1}/${cells.length} ${c.labels.join(' ')}: ${(c.report.violationRate.value * 100).toFixed(1)}% runs with violation\n`),
+    });
+  } finally {
+    dispose();
+  }
+  const heads = vary.map((v) => v.path);
+  process.stdout.write(`${labelledTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
+  if (a.csv !== undefined) writeOut(a.csv, sweepCsv(sweep));
+  if (a.json !== undefined) writeOut(a.json, jsonText(sweep));
+  if (a.md !== undefined) writeOut(a.md, `# mco sweep ${sweep.scenario}\n\n${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
+  if (a.html !== undefined) writeOut(a.html, await sweepHtml(sweep));
+  return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+}
+
+/** The sweep as HTML: heatmap (two parameters) or rate curve (one), cost curves, the table. */
+export async function sweepHtml(sweep: Sweep): Promise<string> {
+  const [p1, p2] = sweep.vary;
+  const plots: string[] = [];
+  if (p1 !== undefined && sweep.vary.length <= 2) {
+    const points: CellPoint[] = sweep.cells.map((c) => ({ x: c.labels[0]!, ...(p2 ? { y: c.labels[1]! } : {}), report: c.report }));
+    plots.push(await renderSvg(p2 ? heatmapSpec(points, p1.path, p2.path) : violationRateSpec(points, p1.path)));
+    plots.push(await renderSvg(costSpec(points, p1.path)));
+  }
+  const heads = sweep.vary.map((v) => v.path);
+  return htmlPage(`mco sweep ${sweep.scenario}`, [
+    { html: `<p>Varied: ${sweep.vary.map((v) => `<code>${escapeHtml(v.path)}</code> = ${escapeHtml(v.values.join(', '))}`).join('; ')}</p>` },
+    ...(plots.length ? [{ html: `<div class="plots">${plots.join('')}</div>` }] : []),
+    { heading: 'Cells', html: htmlTable([...heads, ...REPORT_COLUMNS], reportRows(sweep.cells.map((c) => ({ label: c.labels, report: c.report })))) },
+  ]);
+}
+
+function timeFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new UsageError(`--${name}: expected a duration like 1.5s or 200ms, got '${v}'`);
+  return ms;
+}
+
+async function cmdReplay(a: { scenario: string; seed: number; from?: string; to?: string; json: boolean; html?: string; set: string[] }): Promise<number> {
+  const scenario = loadAll([a.scenario], a.set)[0]!.scenario;
+  const r = await replay(scenario, a.seed, { fromMs: timeFlag('from', a.from), toMs: timeFlag('to', a.to) });
+  process.stdout.write(a.json ? jsonText(replayJson(r)) : `${replayText(r)}\n`);
+  if (a.html !== undefined) {
+    const beliefs = r.result.trace!.filter((e) => e.message === 'OWNS' || e.message === 'RELEASES' || e.text === 'CRASHED');
+    const open = new Map<string, { node: string; owner: string; start: number }>();
+    const bars: { node: string; owner: string; start: number; end: number }[] = [];
+    for (const e of beliefs) {
+      if (e.message === 'OWNS') open.set(e.owner!, { node: `n${e.node}`, owner: e.owner!, start: e.t });
+      else {
+        for (const [owner, b] of open) {
+          if ((e.message === 'RELEASES' && owner === e.owner) || (e.text === 'CRASHED' && b.node === `n${e.node}`)) {
+            bars.push({ ...b, end: e.t });
+            open.delete(owner);
+          }
+        }
+      }
+    }
+    for (const b of open.values()) bars.push({ ...b, end: scenario.durationMs });
+    const from = timeFlag('from', a.from) ?? -Infinity;
+    const to = timeFlag('to', a.to) ?? Infinity;
+    const shown = bars.filter((b) => b.end >= from && b.start <= to).map((b) => ({ ...b, start: Math.max(b.start, from), end: Math.min(b.end, to) }));
+    const overlaps: { start: number; end: number }[] = [];
+    const sorted = [...shown].sort((x, y) => x.start - y.start);
+    for (let i = 0; i < sorted.length; i++) {
+      for (let j = i + 1; j < sorted.length && sorted[j]!.start < sorted[i]!.end; j++) {
+        overlaps.push({ start: sorted[j]!.start, end: Math.min(sorted[i]!.end, sorted[j]!.end) });
+      }
+    }
+    writeOut(
+      a.html,
+      htmlPage(`mco replay ${r.scenario} seed ${r.seed}`, [
+        { html: r.explanation ? `<p><b>First violation:</b> ${escapeHtml(r.explanation.summary)}</p>` : '<p>No violation in this run.</p>' },
+        { html: await renderSvg(timelineSpec(shown, overlaps)) },
+        { heading: 'Timeline', html: `<pre>${escapeHtml(replayText(r))}</pre>` },
+      ]),
+    );
   }
   return ExitCode.ok;
 }
 
-function cmdList(argv: { dir: string }): number {
-  const scenarios = loadAll([argv.dir]);
-  const width = Math.max(...scenarios.map((s) => s.name.length));
-  for (const s of scenarios) process.stdout.write(`${s.name.padEnd(width)}  ${s.description.replace(/\s+/g, ' ').trim()}\n`);
+async function cmdCheck(a: CommonRun & { scenario: string[]; baseline: string; update: boolean; md?: string }): Promise<number> {
+  const scenarios = loadAll(a.scenario, a.set);
+  const isDir = existsSync(a.baseline) && statSync(a.baseline).isDirectory();
+  if (!isDir && scenarios.length > 1) throw new UsageError('--baseline: with several scenarios, give a directory of baselines (<dir>/<scenario>.json)');
+  const { signal, dispose } = interruptible();
+  let regressed = false;
+  const md: string[] = [];
+  try {
+    for (const { scenario: s } of scenarios) {
+      if (signal.aborted) break;
+      const file = isDir ? join(a.baseline, `${s.name}.json`) : a.baseline;
+      if (a.update) {
+        const seeds = a.seeds ?? s.seeds;
+        const report = await runOne(s, seeds, a.seedStart, a.workers, signal);
+        if (report.partial) throw new UsageError('interrupted: baseline not written');
+        writeOut(file, jsonText(report));
+        continue;
+      }
+      if (!existsSync(file)) throw new UsageError(`--baseline: ${file} does not exist (make it with mco check ${s.name} --baseline ${a.baseline} --update)`);
+      const [baseline] = readReports([file]);
+      if (baseline!.scenario !== s.name) assertComparable(baseline!, { ...baseline!, scenario: s.name }, file);
+      const seeds = a.seeds ?? baseline!.runs;
+      const current = await runOne(s, seeds, a.seedStart, a.workers, signal);
+      const warning = assertComparable(baseline!, current, file);
+      if (warning !== undefined) process.stderr.write(`mco: warning: ${warning}\n`);
+      const result = checkAgainstBaseline(baseline!, current, 2 * scenarios.length);
+      regressed ||= result.regressed;
+      const table = checkTable(result);
+      process.stdout.write(`${table}\n\n`);
+      md.push('```', table, '```', '');
+    }
+  } finally {
+    dispose();
+  }
+  if (a.md !== undefined) writeOut(a.md, `# mco check\n\n${md.join('\n')}\n`);
+  if (!a.update) {
+    process.stdout.write(
+      regressed
+        ? 'mco check: REGRESSION (one-sided two-proportion z-test, family-wise 95%, on violation rates; or a cost above baseline × 1.25 + 2)\n'
+        : 'mco check: no regression\n',
+    );
+  }
+  return regressed ? ExitCode.failed : ExitCode.ok;
+}
+
+function cmdList(a: { dir: string }): number {
+  const scenarios = loadAll([a.dir], []);
+  const width = Math.max(...scenarios.map((s) => s.scenario.name.length));
+  for (const { scenario: s } of scenarios) process.stdout.write(`${s.name.padEnd(width)}  ${s.description.replace(/\s+/g, ' ').trim()}\n`);
   return ExitCode.ok;
+}
+
+const VERBS = ['run', 'merge', 'sweep', 'replay', 'check', 'list'];
+const OPTIONS = ['seeds', 'seed-start', 'workers', 'set', 'json', 'md', 'html', 'shard', 'vary', 'csv', 'seed', 'from', 'to', 'baseline', 'update', 'help'];
+
+function runOptions<T>(y: Argv<T>) {
+  return y
+    .option('seeds', { type: 'number', describe: "seed count (default: the scenario's `seeds`)" })
+    .option('seed-start', { type: 'number', default: 1, describe: 'first seed' })
+    .option('workers', { type: 'number', default: defaultWorkers(), describe: 'worker threads (the report is the same for any count)' })
+    .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a scenario field: --set owner.refreshInterval=80ms (repeatable)' })
+    .check((a) => {
+      if (a.seeds !== undefined && (!Number.isInteger(a.seeds) || a.seeds < 1)) throw new UsageError(`--seeds: expected a whole number ≥ 1, got ${String(a.seeds)}`);
+      if (!Number.isSafeInteger(a['seed-start']) || a['seed-start'] < 0) throw new UsageError(`--seed-start: expected a whole number ≥ 0, got ${String(a['seed-start'])}`);
+      if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > 256) throw new UsageError(`--workers: expected a whole number from 1 to 256, got ${String(a.workers)}`);
+      return true;
+    });
 }
 
 /** Runs the CLI with `args`; resolves to the exit code. */
@@ -82,23 +348,100 @@ export async function main(args: readonly string[]): Promise<number> {
   let code: number = ExitCode.ok;
   const parser = yargs([...args])
     .scriptName('mco')
-    .usage('$0 <command> [options]')
+    .usage('$0 <command> [options]\n\nRuns the production MostlyCorrectOwner in a deterministic simulator and reports how often double ownership happens, and what it costs.')
     .command(
       'run <scenario..>',
-      'run scenarios (files or directories) over many seeds and print a summary',
+      'run scenarios (files or directories) over many seeds; print a summary, write reports',
       (y) =>
-        y
-          .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
-          .option('seeds', { type: 'number', describe: "seed count (default: the scenario's `seeds`)" })
-          .option('seed-start', { type: 'number', default: 1, describe: 'first seed' })
-          .option('json', { type: 'string', describe: 'write the report as JSON to this file' })
-          .check((a) => {
-            if (a.seeds !== undefined && (!Number.isInteger(a.seeds) || a.seeds < 1)) throw new UsageError(`--seeds: expected a whole number ≥ 1, got ${String(a.seeds)}`);
-            if (!Number.isSafeInteger(a['seed-start']) || a['seed-start'] < 0) throw new UsageError(`--seed-start: expected a whole number ≥ 0, got ${String(a['seed-start'])}`);
-            return true;
-          }),
+        (
+          runOptions(y)
+            .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
+            .option('json', { type: 'string', describe: 'write the report as JSON' })
+            .option('md', { type: 'string', describe: 'write the summary as Markdown' })
+            .option('html', { type: 'string', describe: 'write a self-contained HTML report with plots' })
+            .option('shard', { type: 'string', describe: 'run only part i of n of the seeds (i/n); combine with mco merge' })
+            .example('$0 run scenarios/healthy.yaml --seeds 200 --json out.json', 'one scenario, JSON report')
+            .example('$0 run scenarios --set owner.refreshInterval=80ms', 'the whole library with a longer lease')
+        ),
       async (a) => {
-        code = await cmdRun({ scenario: a.scenario, seeds: a.seeds, seedStart: a['seed-start'], json: a.json });
+        code = await cmdRun({ scenario: a.scenario, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, set: a.set, json: a.json, md: a.md, html: a.html, shard: a.shard });
+      },
+    )
+    .command(
+      'merge <reports..>',
+      'combine shard reports (mco run --shard) into the report of one run of all their seeds',
+      (y) =>
+        (
+          y
+            .positional('reports', { type: 'string', array: true, demandOption: true, describe: 'JSON reports from mco run --shard i/n --json' })
+            .option('json', { type: 'string', describe: 'write the merged report as JSON' })
+            .option('md', { type: 'string', describe: 'write the summary as Markdown' })
+            .option('html', { type: 'string', describe: 'write an HTML report' })
+            .example('$0 merge a.json b.json --json all.json', 'shards 1/2 and 2/2 → the full report')
+        ),
+      async (a) => {
+        code = await cmdMerge({ reports: a.reports, json: a.json, md: a.md, html: a.html });
+      },
+    )
+    .command(
+      'sweep <scenario>',
+      'run a grid of parameter values; print violation rate and costs per cell',
+      (y) =>
+        (
+          runOptions(y)
+            .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file' })
+            .option('vary', { type: 'string', array: true, default: [] as string[], describe: 'path=a,b,c or path=from..to:step (repeatable; two give a heatmap)' })
+            .option('csv', { type: 'string', describe: 'write the cells as CSV' })
+            .option('json', { type: 'string', describe: 'write the sweep as JSON' })
+            .option('md', { type: 'string', describe: 'write the table as Markdown' })
+            .option('html', { type: 'string', describe: 'write an HTML report (heatmap or rate curve, cost curves)' })
+            .example(
+              '$0 sweep scenarios/clock-skew.yaml --vary faults.clock.offset.max=0ms..60ms:10ms --vary owner.refreshInterval=20ms,40ms,80ms --seeds 100 --html sweep.html',
+              'violation rate over offset × lease',
+            )
+        ),
+      async (a) => {
+        code = await cmdSweep({ scenario: a.scenario, vary: a.vary, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, set: a.set, csv: a.csv, json: a.json, md: a.md, html: a.html });
+      },
+    )
+    .command(
+      'replay <scenario>',
+      "print one seed's run as a timeline, the first violation explained",
+      (y) =>
+        (
+          y
+            .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file' })
+            .option('seed', { type: 'number', demandOption: true, describe: 'the seed to replay (see violatingSeeds in a report)' })
+            .option('from', { type: 'string', describe: 'show events from this true time (e.g. 1.2s)' })
+            .option('to', { type: 'string', describe: 'show events up to this true time' })
+            .option('json', { type: 'boolean', default: false, describe: 'print the timeline as JSON' })
+            .option('html', { type: 'string', describe: 'write an HTML timeline of beliefs per node, overlaps shaded' })
+            .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a scenario field (repeatable)' })
+            .check((a) => {
+              if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new UsageError(`--seed: expected a whole number ≥ 0, got ${String(a.seed)}`);
+              return true;
+            })
+            .example('$0 replay scenarios/gc-pause.yaml --seed 3 --from 1s --to 1.5s', 'a window of one run')
+        ),
+      async (a) => {
+        code = await cmdReplay({ scenario: a.scenario, seed: a.seed, from: a.from, to: a.to, json: a.json, html: a.html, set: a.set });
+      },
+    )
+    .command(
+      'check <scenario..>',
+      `fail (exit 1) when the violation rate is significantly higher than a baseline's (one-sided two-proportion z-test, family-wise 95%) or a cost exceeds baseline × ${1 + COST_TOLERANCE} + ${COST_SLACK}; default seeds: the baseline's`,
+      (y) =>
+        (
+          runOptions(y)
+            .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
+            .option('baseline', { type: 'string', demandOption: true, describe: 'baseline report, or a directory of <scenario>.json baselines' })
+            .option('update', { type: 'boolean', default: false, describe: 'rewrite the baseline(s) instead of checking' })
+            .option('md', { type: 'string', describe: 'write the comparison as Markdown' })
+            .example('$0 check scenarios --baseline reports --seeds 40', 'the CI gate')
+            .example('$0 check scenarios --baseline reports --update', 'rewrite every baseline')
+        ),
+      async (a) => {
+        code = await cmdCheck({ scenario: a.scenario, baseline: a.baseline, update: a.update, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, set: a.set, md: a.md });
       },
     )
     .command(
@@ -109,20 +452,25 @@ export async function main(args: readonly string[]): Promise<number> {
         code = cmdList({ dir: a.dir });
       },
     )
-    .demandCommand(1, 'expected a command: run or list')
+    .demandCommand(1, 'expected a command: run, merge, sweep, replay, check or list')
     .strict()
     .help()
     .version(false)
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      throw err ?? new UsageError(suggest(msg, args));
     });
   try {
     await parser.parseAsync();
   } catch (err) {
-    if (err instanceof ScenarioError || err instanceof UsageError) {
+    if (err instanceof ScenarioError || err instanceof UsageError || err instanceof OverrideError || err instanceof ReportMismatchError) {
       process.stderr.write(`mco: ${err.message}\n`);
       return ExitCode.badInput;
+    }
+    if (err instanceof SimulationLimitError) {
+      process.stderr.write(`mco: ${err.message}\n`);
+      return ExitCode.limit;
     }
     if (err instanceof Error && err.name === 'YError') {
       process.stderr.write(`mco: ${err.message.split('\n')[0]}\n`);
@@ -131,4 +479,15 @@ export async function main(args: readonly string[]): Promise<number> {
     throw err;
   }
   return code;
+}
+
+/** yargs' message, plus the closest valid verb or flag where there is one. */
+function suggest(msg: string, args: readonly string[]): string {
+  const first = msg.split('\n')[0]!;
+  const unknown = /^Unknown arguments?: (.+)$/.exec(first);
+  if (!unknown) return first;
+  const word = unknown[1]!.split(',')[0]!.trim();
+  const isFlag = args.some((a) => a.replace(/^--?/, '').split('=')[0] === word && a.startsWith('-'));
+  const best = isFlag ? closest(word, OPTIONS) : closest(word, VERBS);
+  return best === undefined ? first : `${first} (did you mean ${isFlag ? `--${best}` : best}?)`;
 }

@@ -5,13 +5,13 @@
  * oracle judged. Nothing here reads real time or global randomness; every
  * random choice comes from a stream named after its consumer.
  */
-import { MostlyCorrectOwner, type Logger } from '../src/index.js';
+import { MostlyCorrectOwner, decodeRecord, expiresMs, type Logger } from '../src/index.js';
 import { sample } from './dist.js';
 import { Engine, EventKind } from './engine.js';
 import { planCrashes, scheduleCrashes } from './faults/crashes.js';
 import { planPauses, schedulePauses } from './faults/pauses.js';
 import { timerLateness } from './faults/timer-lateness.js';
-import { NodeClock } from './node-clock.js';
+import { NodeClock, SIM_EPOCH_MS } from './node-clock.js';
 import { Oracle, type OracleResult } from './oracle.js';
 import { stream } from './prng.js';
 import type { Scenario } from './scenario.js';
@@ -27,6 +27,10 @@ export interface TraceEntry {
   /** The node's wall clock at `t` (ms since epoch), when the line is about a node. */
   wall: number | undefined;
   text: string;
+  /** For lines logged by the production code: the owner id and the log message. */
+  owner?: string;
+  message?: string;
+  fields?: Record<string, unknown>;
 }
 
 export interface RunOptions {
@@ -54,11 +58,21 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
   const trace: TraceEntry[] | undefined = options.trace ? [] : undefined;
   const clocks: NodeClock[] = [];
   const note = trace
-    ? (node: number, text: string): void => {
-        trace.push({ t: engine.now, node, wall: node >= 0 ? clocks[node]!.now() : undefined, text });
+    ? (node: number, text: string, extra: Partial<TraceEntry> = {}): void => {
+        trace.push({ t: engine.now, node, wall: node >= 0 ? clocks[node]!.now() : undefined, text, ...extra });
       }
     : (): void => {};
-  if (trace) store.observer = (e) => note(e.node, `store ${e.op} applied: ${e.outcome}`);
+  if (trace) {
+    store.observer = (e) => {
+      if (e.op !== 'get' || e.outcome !== 'ok') return note(e.node, `store ${e.op} applied: ${e.outcome}`);
+      if (e.value === undefined) return note(e.node, 'store get applied: ok (absent)', { fields: { absent: true } });
+      const rec = decodeRecord(e.value, 'trace');
+      const expires = expiresMs(rec);
+      note(e.node, `store get applied: ok (owner ${rec.owner}, expires ${expires === 0 ? 'epoch (released)' : `+${(expires - SIM_EPOCH_MS).toFixed(3)}`})`, {
+        fields: { readOwner: rec.owner, readExpires: expires },
+      });
+    };
+  }
 
   const clockRng = stream(seed, 'clock');
   scenario.nodes.forEach((spec, i) => {
@@ -71,7 +85,7 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     const client = store.client(node, stream(seed, `node:${i}:store`));
     const random = stream(seed, `node:${i}:owner`);
     const rng = stream(seed, `node:${i}:workload`);
-    const logger = trace ? traceLogger((text) => note(node, text)) : undefined;
+    const logger = trace ? traceLogger((text, extra) => note(node, text, extra)) : undefined;
     const start = (): void => {
       const owner = new MostlyCorrectOwner({
         store: client,
@@ -119,14 +133,19 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
 }
 
 /** A logger that writes the production code's log lines into the trace. */
-function traceLogger(write: (text: string) => void): Logger {
+function traceLogger(write: (text: string, extra: Partial<TraceEntry>) => void): Logger {
   const at =
     (level: string) =>
     (fields: Record<string, unknown>, message: string): void => {
       const interesting = Object.entries(fields)
         .filter(([k]) => !['owner', 'prefixed_key', 'acquire_interval', 'refresh_interval', 'interval', 'key'].includes(k))
         .map(([k, v]) => `${k}=${v instanceof Error ? v.message : typeof v === 'number' ? +v.toFixed(3) : String(v)}`);
-      write(`[${level}] ${message}${interesting.length ? ` (${interesting.join(', ')})` : ''}`);
+      const owner = typeof fields.owner === 'string' ? fields.owner : undefined;
+      write(`[${level}] ${message}${interesting.length ? ` (${interesting.join(', ')})` : ''}`, {
+        ...(owner === undefined ? {} : { owner }),
+        message,
+        fields,
+      });
     };
   return { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn') };
 }

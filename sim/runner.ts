@@ -1,33 +1,139 @@
 /**
- * Many seeds → one report. Seeds run one after another here (each run is
- * independent, so the report depends only on the scenario and the seeds).
+ * Many seeds → one report, on this thread or on worker threads. Results are
+ * fed to the report in seed order whatever order they finish in, so the report
+ * depends only on the scenario and the seeds, never on the worker count.
  */
-import { ReportBuilder, type Report } from './report/report.js';
-import { runSeed, type RunResult } from './run.js';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { SimulationLimitError } from './engine.js';
+import { ReportBuilder, reportHeader, seedRecord, type Report, type SeedRecord } from './report/report.js';
+import { runSeed } from './run.js';
 import type { Scenario } from './scenario.js';
+import type { WorkerReply, WorkerRequest } from './worker.js';
+
+/** Progress after each seed (in seed order). */
+export interface Progress {
+  done: number;
+  total: number;
+  violations: number;
+  runsWithViolation: number;
+}
 
 export interface RunScenarioOptions {
   /** Number of seeds; default: the scenario's `seeds`. */
   seeds?: number;
   /** First seed; default 1. */
   seedStart?: number;
-  /** Called after each seed, e.g. for progress or keeping results. */
-  onResult?: (r: RunResult) => void;
+  /** Worker threads; 0 or 1 runs on this thread. Default 1. */
+  workers?: number;
+  /** Keep per-seed records in the report (`perSeed`), as shard reports do. */
+  keepPerSeed?: boolean;
+  /** Aborting stops dispatching seeds; the report then covers the finished prefix and is `partial`. */
+  signal?: AbortSignal;
+  /** Called after each seed is added to the report (in seed order). */
+  onProgress?: (p: Progress) => void;
+  /** Called with each seed's record (in seed order). */
+  onRecord?: (r: SeedRecord) => void;
   /** Wall-clock source for `wallMs` only (never affects results). */
   wallNow?: () => number;
 }
 
+/** Default worker count: the machine's cores. */
+export const defaultWorkers = (): number => availableParallelism();
+
 /** Runs `scenario` over consecutive seeds and builds its report. */
 export async function runScenario(scenario: Scenario, options: RunScenarioOptions = {}): Promise<Report> {
-  const count = options.seeds ?? scenario.seeds;
+  const total = options.seeds ?? scenario.seeds;
   const start = options.seedStart ?? 1;
   const wallNow = options.wallNow ?? (() => performance.now());
-  const builder = new ReportBuilder(scenario, start);
-  const t0 = wallNow();
-  for (let seed = start; seed < start + count; seed++) {
-    const r = await runSeed(scenario, seed);
-    options.onResult?.(r);
+  const builder = new ReportBuilder(reportHeader(scenario), start);
+  const perSeed: SeedRecord[] = [];
+  let runsWithViolation = 0;
+  let violations = 0;
+  let done = 0;
+  const accept = (r: SeedRecord): void => {
     builder.add(r);
+    if (options.keepPerSeed) perSeed.push(r);
+    done++;
+    violations += r.violations;
+    if (r.violations > 0) runsWithViolation++;
+    options.onRecord?.(r);
+    options.onProgress?.({ done, total, violations, runsWithViolation });
+  };
+  const t0 = wallNow();
+  const workers = Math.max(1, Math.min(options.workers ?? 1, total));
+  if (workers === 1) {
+    for (let seed = start; seed < start + total && !options.signal?.aborted; seed++) accept(seedRecord(await runSeed(scenario, seed)));
+  } else {
+    await runOnWorkers(scenario, start, total, workers, accept, options.signal);
   }
-  return builder.build(wallNow() - t0);
+  const report = builder.build(wallNow() - t0);
+  if (done < total) report.partial = true;
+  if (options.keepPerSeed) report.perSeed = perSeed;
+  return report;
+}
+
+/** Runs seeds on `k` worker threads, handing results to `accept` in seed order. */
+async function runOnWorkers(
+  scenario: Scenario,
+  start: number,
+  total: number,
+  k: number,
+  accept: (r: SeedRecord) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const pool = Array.from({ length: k }, () => newWorker());
+  const finished = new Map<number, SeedRecord>();
+  let nextToSend = start;
+  let nextToAccept = start;
+  const end = start + total;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let inFlight = 0;
+      const send = (w: Worker): void => {
+        if (nextToSend >= end || signal?.aborted) {
+          if (inFlight === 0) resolve();
+          return;
+        }
+        inFlight++;
+        w.postMessage({ scenario, seed: nextToSend++ } satisfies WorkerRequest);
+      };
+      for (const w of pool) {
+        w.on('message', (reply: WorkerReply) => {
+          inFlight--;
+          if (!reply.ok) {
+            reject(reply.error.name === 'SimulationLimitError' ? rebuildLimitError(reply.error.message) : new Error(`seed ${reply.seed}: ${reply.error.name}: ${reply.error.message}`));
+            return;
+          }
+          finished.set(reply.seed, reply.record);
+          while (finished.has(nextToAccept)) {
+            accept(finished.get(nextToAccept)!);
+            finished.delete(nextToAccept++);
+          }
+          send(w);
+        });
+        w.on('error', reject);
+        send(w);
+      }
+    });
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * A worker running worker.js, or — when this module runs from TypeScript
+ * source (tests, tsx) — worker.ts through tsx's loader, registered inside the
+ * worker (loader flags are not inherited by workers on Node 20).
+ */
+function newWorker(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here));
+  const entry = new URL('./worker.ts', here).href;
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+}
+
+function rebuildLimitError(message: string): SimulationLimitError {
+  const m = /maxEvents = (\d+) at true time ([\d.]+)/.exec(message);
+  return new SimulationLimitError(Number(m?.[1] ?? 0), Number(m?.[2] ?? 0));
 }

@@ -9,6 +9,7 @@
  * Invalid input raises {@link ScenarioError}: one line naming the file, the
  * field path and what was expected.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -124,12 +125,41 @@ const nodeSpec = z.strictObject({
 
 const STRATEGIES = ['lakefs'] as const;
 
+const bound = (value: () => z.ZodType<number, unknown>) => z.strictObject({ min: value().optional(), max: value().optional() });
+const countBound = () => bound(() => number(0));
+const msBound = () => bound(() => duration());
+const latencyBounds = () => z.strictObject({ p50: msBound().optional(), p99: msBound().optional(), max: msBound().optional() });
+
+/** Expectations `mco run` enforces (exit 1 when one fails). */
+const expectSchema = z.strictObject({
+  violationRate: bound(() => number(0, 1)).optional(),
+  perAcquisitionViolationRate: bound(() => number(0, 1)).optional(),
+  runsWithViolation: countBound().optional(),
+  violations: countBound().optional(),
+  maxSimultaneousOwners: countBound().optional(),
+  overlapMs: z.strictObject({ total: msBound().optional(), p50: msBound().optional(), p99: msBound().optional(), max: msBound().optional() }).optional(),
+  acquireLatencyMs: latencyBounds().optional(),
+  handoffMs: latencyBounds().optional(),
+  failoverMs: latencyBounds().optional(),
+  storeOps: z.strictObject({ reads: countBound().optional(), writes: countBound().optional(), perHeldSecond: countBound().optional() }).optional(),
+});
+
+/** A `{min, max}` bound of an expectation. */
+export interface Bound {
+  min?: number | undefined;
+  max?: number | undefined;
+}
+
+/** The `expect:` block of a scenario: metric path → bound. */
+export type Expectations = z.output<typeof expectSchema>;
+
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1).optional(),
   description: z.string().default(''),
   seeds: z.number().int().min(1).max(1_000_000).default(100),
   duration: positiveDuration().default(10_000),
   maxEvents: z.number().int().min(1).default(20_000_000),
+  expect: expectSchema.optional(),
   owner: z
     .strictObject({
       strategy: z.enum(STRATEGIES).default('lakefs'),
@@ -197,6 +227,8 @@ export interface Scenario {
   durationMs: number;
   maxEvents: number;
   owner: { strategy: (typeof STRATEGIES)[number]; acquireIntervalMs: number; refreshIntervalMs: number };
+  /** Expectations enforced by `mco run` (empty when none). */
+  expect: Expectations;
   nodes: NodeSpec[];
   keys: number;
   workload: { think: Distribution; hold: Distribution };
@@ -236,6 +268,7 @@ export function parseScenario(raw: unknown, file: string, fallbackName = 'scenar
     durationMs: s.duration,
     maxEvents: s.maxEvents,
     owner: { strategy: s.owner.strategy, acquireIntervalMs: s.owner.acquireInterval, refreshIntervalMs: s.owner.refreshInterval },
+    expect: s.expect ?? {},
     nodes,
     keys: s.keys,
     workload: s.workload,
@@ -283,8 +316,31 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/**
+ * Identity of what a scenario simulates: a hash of every field that affects
+ * results (not name, description, seeds or expectations). Reports carry it so
+ * a baseline from a different scenario is refused.
+ */
+export function scenarioHash(s: Scenario): string {
+  const { name: _n, description: _d, seeds: _s, expect: _e, ...simulated } = s;
+  return createHash('sha256').update(JSON.stringify(simulated)).digest('hex').slice(0, 16);
+}
+
+/** Options of {@link loadScenario}. */
+export interface LoadOptions {
+  /** Edits applied to the raw data before validation, as `mco run --set` (see overrides.ts). */
+  edit?: (raw: unknown) => unknown;
+}
+
 /** Reads and validates a scenario file (YAML or JSON). */
-export function loadScenario(file: string): Scenario {
+export function loadScenario(file: string, options: LoadOptions = {}): Scenario {
+  const raw = loadScenarioRaw(file);
+  const base = file.replace(/^.*[\\/]/, '').replace(/\.(ya?ml|json)$/i, '');
+  return parseScenario(options.edit ? options.edit(raw) : raw, file, base);
+}
+
+/** Reads a scenario file as raw data (YAML or JSON), before validation. */
+export function loadScenarioRaw(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -301,6 +357,5 @@ export function loadScenario(file: string): Scenario {
   if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
     throw new ScenarioError(file, '', 'expected a mapping of scenario fields');
   }
-  const base = file.replace(/^.*[\\/]/, '').replace(/\.(ya?ml|json)$/i, '');
-  return parseScenario(raw, file, base);
+  return raw;
 }

@@ -45,7 +45,7 @@ export interface StoreCounters {
 }
 
 /** Observer of store traffic as it is applied, for the trace. */
-export type StoreObserver = (e: { node: number; op: Op; outcome: Outcome }) => void;
+export type StoreObserver = (e: { node: number; op: Op; outcome: Outcome; value?: Uint8Array | undefined }) => void;
 
 /** The simulated shared store. Hand each node its own {@link SimStore.client}. */
 export class SimStore {
@@ -66,7 +66,11 @@ export class SimStore {
     const kv = this.kv;
     const send = <T>(op: Op, apply: () => Applied<T>): Promise<T> => this.#send(node, rng, op, apply);
     return {
-      get: (p: string, k: Uint8Array) => send('get', () => ({ ok: true, value: kv.get(p, k) })),
+      get: (p: string, k: Uint8Array) =>
+        send('get', () => {
+          const entry = kv.get(p, k);
+          return { ok: true, value: entry, read: entry?.value };
+        }),
       set: (p: string, k: Uint8Array, v: Uint8Array) => send('set', () => (kv.set(p, k, v), { ok: true, value: undefined })),
       setIf: (p: string, k: Uint8Array, v: Uint8Array, pred: Predicate | null) =>
         send('setIf', () =>
@@ -92,12 +96,14 @@ export class SimStore {
           else this.counters.writes++;
           let outcome: Outcome;
           let reply: () => void;
+          let read: Uint8Array | undefined;
           if (failBefore) {
             outcome = 'error-before-apply';
             reply = () => reject(new SimStoreError('error-before-apply'));
           } else {
             const applied = apply(); // atomically, at this instant of true time
             outcome = applied.ok ? 'ok' : 'predicate-failed';
+            if (applied.ok && this.observer) read = applied.read;
             if (loseReply) {
               outcome = 'lost-reply';
               reply = () => reject(new SimStoreError('lost-reply'));
@@ -108,7 +114,7 @@ export class SimStore {
             }
           }
           engine.mix(engine.now, OUTCOME_CODE[outcome] | (OP_CODE[op] << 4) | ((node + 1) << 8));
-          this.observer?.({ node, op, outcome });
+          this.observer?.({ node, op, outcome, value: read });
           engine.at(engine.now + responseDelay, reply, { gate: node, flush: true, kind: EventKind.storeReply });
         },
         { kind: EventKind.storeArrive },
@@ -119,6 +125,6 @@ export class SimStore {
 
 type Op = 'get' | 'set' | 'setIf' | 'delete';
 type Outcome = 'ok' | 'predicate-failed' | 'error-before-apply' | 'lost-reply';
-type Applied<T> = { ok: true; value: T } | { ok: false; error: Error };
+type Applied<T> = { ok: true; value: T; read?: Uint8Array | undefined } | { ok: false; error: Error };
 const OP_CODE: Record<Op, number> = { get: 0, set: 1, setIf: 2, delete: 3 };
 const OUTCOME_CODE: Record<Outcome, number> = { ok: 0, 'predicate-failed': 1, 'error-before-apply': 2, 'lost-reply': 3 };

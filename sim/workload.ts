@@ -20,7 +20,7 @@ export interface WorkloadContext {
   think: Distribution;
   hold: Distribution;
   /** Trace hook (no-op unless tracing). */
-  note: (node: number, text: string) => void;
+  note: (node: number, text: string, extra?: { owner?: string; message?: string }) => void;
 }
 
 /** Belief codes mixed into the trace hash. */
@@ -50,11 +50,11 @@ export async function workloadLoop(w: WorkloadContext): Promise<void> {
     }
     const belief = oracle.owned(ticket, ownership.owner, engine.now);
     engine.mix(engine.now, OWNED | (node << 12));
-    note(node, `OWNS ${key} as ${ownership.owner}`);
+    note(node, `OWNS ${key} as ${ownership.owner}`, { owner: ownership.owner, message: 'OWNS' });
     await clock.sleep(sample(w.hold, rng));
     oracle.releasing(belief, engine.now);
     engine.mix(engine.now, RELEASING | (node << 12));
-    note(node, `releases ${key} (${ownership.owner})`);
+    note(node, `releases ${key} (${ownership.owner})`, { owner: ownership.owner, message: 'RELEASES' });
     await ownership.release();
   }
 }

@@ -5,12 +5,23 @@
  */
 import { hashString } from '../prng.js';
 import type { RunResult } from '../run.js';
-import type { Scenario } from '../scenario.js';
+import { scenarioHash, type Scenario } from '../scenario.js';
 import { round, summarize, wilson, type LatencySummary, type Rate } from '../stats.js';
+
+/** What a report keeps of one seed's run: enough to rebuild the report exactly (`mco merge`). */
+export type SeedRecord = Omit<RunResult, 'trace' | 'firstViolation'>;
+
+/** Keeps the fields of a run result that go into a {@link SeedRecord}. */
+export function seedRecord(r: RunResult): SeedRecord {
+  const { trace: _t, firstViolation: _f, ...rest } = r;
+  return rest;
+}
 
 export interface Report {
   schemaVersion: 1;
   scenario: string;
+  /** Hash of every scenario field that affects results (see `scenarioHash`). */
+  scenarioHash: string;
   description: string;
   strategy: string;
   seeds: { start: number; count: number };
@@ -35,6 +46,25 @@ export interface Report {
   traceHash: string;
   /** Seeds whose runs had a violation (the first 20), for `mco replay`. */
   violatingSeeds: number[];
+  /** Set when the run was interrupted: only the first `seeds.count` seeds finished. */
+  partial?: true;
+  /** Set on a shard's report (`mco run --shard i/n`). */
+  shard?: { index: number; count: number };
+  /** Per-seed data, kept on shard reports so `mco merge` can rebuild the full report exactly. */
+  perSeed?: SeedRecord[];
+}
+
+/** The part of a report that names what was simulated. */
+export interface ReportHeader {
+  scenario: string;
+  scenarioHash: string;
+  description: string;
+  strategy: string;
+}
+
+/** The header of reports on `s`. */
+export function reportHeader(s: Scenario): ReportHeader {
+  return { scenario: s.name, scenarioHash: scenarioHash(s), description: s.description, strategy: s.owner.strategy };
 }
 
 /** Accumulates per-seed results (fed in seed order). */
@@ -57,11 +87,11 @@ export class ReportBuilder {
   readonly #violatingSeeds: number[] = [];
 
   constructor(
-    readonly scenario: Scenario,
+    readonly header: ReportHeader,
     readonly seedStart: number,
   ) {}
 
-  add(r: RunResult): void {
+  add(r: SeedRecord): void {
     this.#runs++;
     if (r.violations > 0) {
       this.#runsWithViolation++;
@@ -83,14 +113,11 @@ export class ReportBuilder {
   }
 
   build(wallMs: number): Report {
-    const s = this.scenario;
     const overlap = summarize(this.#overlaps);
     const heldSeconds = this.#heldMs / 1000;
     return {
       schemaVersion: 1,
-      scenario: s.name,
-      description: s.description,
-      strategy: s.owner.strategy,
+      ...this.header,
       seeds: { start: this.seedStart, count: this.#runs },
       runs: this.#runs,
       runsWithViolation: this.#runsWithViolation,

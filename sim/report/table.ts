@@ -1,50 +1,36 @@
 /**
- * The human summary: one row per scenario report.
+ * Text and Markdown tables of reports: one row per report, optional leading
+ * label columns (scenario name, or the varied parameters of a sweep).
  */
-import type { Rate } from '../stats.js';
+import { REPORT_COLUMNS, reportRows } from './html.js';
 import type { Report } from './report.js';
 
-const pct = (r: Rate): string => `${fmtPct(r.value)} [${fmtPct(r.low)}, ${fmtPct(r.high)}]`;
-
-function fmtPct(x: number): string {
-  if (x === 0) return '0%';
-  if (x >= 0.1) return `${(x * 100).toFixed(0)}%`;
-  if (x >= 0.001) return `${(x * 100).toFixed(2)}%`;
-  return `${(x * 100).toPrecision(2)}%`;
+function aligned(head: readonly string[], rows: readonly (readonly string[])[], labels: number): string {
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
+  const line = (row: readonly string[]): string =>
+    row.map((cell, i) => (i < labels ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const ms = (x: number | undefined): string => (x === undefined ? '-' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+/** Renders labelled reports as an aligned text table. */
+export function labelledTable(labelHeads: readonly string[], items: readonly { label: readonly string[]; report: Report }[]): string {
+  return aligned([...labelHeads, ...REPORT_COLUMNS], reportRows(items), labelHeads.length);
+}
 
-const COLUMNS = [
-  'scenario',
-  'runs',
-  'runs w/ violation [95% CI]',
-  'acquisitions',
-  'violations/acq [95% CI]',
-  'overlap max ms',
-  'acquire p99 ms',
-  'handoff p99 ms',
-  'failover p99 ms',
-  'store ops/held s',
-] as const;
-
-/** Renders reports as an aligned text table. */
+/** The `mco run` summary: one row per scenario. */
 export function summaryTable(reports: readonly Report[]): string {
-  const rows = reports.map((r) => [
-    r.scenario,
-    String(r.runs),
-    pct(r.violationRate),
-    String(r.acquisitions),
-    pct(r.perAcquisitionViolationRate),
-    ms(r.overlapMs?.max),
-    ms(r.acquireLatencyMs?.p99),
-    ms(r.handoffMs?.p99),
-    ms(r.failoverMs?.p99),
-    r.storeOps.perHeldSecond.toFixed(0),
-  ]);
-  const all = [[...COLUMNS], ...rows];
-  const widths = COLUMNS.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
-  const line = (row: readonly string[]): string =>
-    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(all[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  return labelledTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })));
+}
+
+/** The same as a Markdown table. */
+export function markdownTable(labelHeads: readonly string[], items: readonly { label: readonly string[]; report: Report }[]): string {
+  const head = [...labelHeads, ...REPORT_COLUMNS];
+  const rows = reportRows(items);
+  const esc = (c: string): string => c.replace(/\|/g, '\\|');
+  return [
+    `| ${head.map(esc).join(' | ')} |`,
+    `|${head.map((_, i) => (i < labelHeads.length ? '---' : '---:')).join('|')}|`,
+    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
 }

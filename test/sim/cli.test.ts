@@ -37,7 +37,7 @@ describe('mco run', () => {
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(Object.keys(report).sort()).toEqual(
       [
-        'schemaVersion', 'scenario', 'description', 'strategy', 'seeds', 'runs', 'runsWithViolation', 'violationRate',
+        'schemaVersion', 'scenario', 'scenarioHash', 'description', 'strategy', 'seeds', 'runs', 'runsWithViolation', 'violationRate',
         'acquisitions', 'violations', 'perAcquisitionViolationRate', 'overlapMs', 'maxSimultaneousOwners',
         'acquireLatencyMs', 'handoffMs', 'failoverMs', 'storeOps', 'heldMs', 'events', 'simulatedMs', 'wallMs',
         'traceHash', 'violatingSeeds',
@@ -54,7 +54,7 @@ describe('mco run', () => {
     [['run', '--seeds', '0', 'scenarios/healthy.yaml'], /^mco: --seeds: expected a whole number ≥ 1, got 0\n$/],
     [['run', 'scenarios/healthy.yaml', '--bogus'], /^mco: Unknown argument: bogus\n$/],
     [['frobnicate'], /^mco: Unknown argument: frobnicate\n$/],
-    [[], /^mco: expected a command: run or list\n$/],
+    [[], /^mco: expected a command: run, merge, sweep, replay, check or list\n$/],
   ])('bad input %j: one line, exit 2', async (args, line) => {
     const io = capture();
     const code = await main(args.map((a) => (a.startsWith('scenarios/') ? join(ROOT, a) : a)));
@@ -102,4 +102,36 @@ describe('the mco executable', () => {
     const pkg = JSON.parse(execFileSync('cat', [join(ROOT, 'package.json')], { encoding: 'utf8' }));
     expect(pkg.bin).toEqual({ mco: 'dist/sim/mco.js' });
   });
+});
+
+describe('long runs', () => {
+  it('Ctrl-C stops cleanly: partial report printed and written, exit 130; progress lines on a non-TTY stderr', async () => {
+    const json = join(dir, 'partial.json');
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'sim/mco.ts'), 'run', join(ROOT, 'scenarios/clock-drift.yaml'), '--seeds', '5000', '--workers', '1', '--json', json], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // the first periodic progress line (every 5 s) means seeds are running: interrupt
+      if (!interrupted && /seeds, [\d.]+ runs\/s/.test(stderr)) {
+        interrupted = true; // once: a second Ctrl-C quits at once, by design
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stderr).toMatch(/clock-drift: \d+\/5000 seeds, [\d.]+ runs\/s, ETA \d+s, violations so far \d+ in \d+ runs/);
+    expect(stderr).toMatch(/interrupted: finishing the seeds in flight/);
+    expect(code).toBe(130);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.partial).toBe(true);
+    expect(report.runs).toBeGreaterThan(0);
+    expect(report.runs).toBeLessThan(5000);
+    expect(report.seeds).toEqual({ start: 1, count: report.runs });
+    expect(stdout).toMatch(new RegExp(`clock-drift\\s+${report.runs}\\s`));
+  }, 60_000);
 });

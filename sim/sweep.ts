@@ -1,0 +1,119 @@
+/**
+ * `mco sweep`: the grid of one or more varied parameters over a base scenario;
+ * one report per cell, every cell on the same seeds.
+ */
+import { applySets, setPath, type Vary } from './overrides.js';
+import type { Report } from './report/report.js';
+import { runScenario, type RunScenarioOptions } from './runner.js';
+import { parseScenario, ScenarioError, type Scenario } from './scenario.js';
+
+export interface SweepCell {
+  /** The varied values of this cell, as given on the command line, in `vary` order. */
+  labels: string[];
+  report: Report;
+}
+
+export interface Sweep {
+  schemaVersion: 1;
+  kind: 'sweep';
+  scenario: string;
+  vary: { path: string; values: string[] }[];
+  cells: SweepCell[];
+}
+
+/** Every combination of the varied values (first parameter varies slowest). */
+export function gridCells(vary: readonly Vary[]): { labels: string[]; values: unknown[] }[] {
+  let cells: { labels: string[]; values: unknown[] }[] = [{ labels: [], values: [] }];
+  for (const v of vary) {
+    cells = cells.flatMap((c) => v.values.map((value, i) => ({ labels: [...c.labels, v.labels[i]!], values: [...c.values, value] })));
+  }
+  return cells;
+}
+
+/** Validates every cell's scenario up front, so a bad value fails before anything runs. */
+export function sweepScenarios(file: string, raw: unknown, sets: readonly string[], vary: readonly Vary[]): { labels: string[]; scenario: Scenario }[] {
+  const base = applySets(raw, sets);
+  const name = file.replace(/^.*[\\/]/, '').replace(/\.(ya?ml|json)$/i, '');
+  return gridCells(vary).map((cell) => {
+    let edited = base;
+    cell.values.forEach((value, i) => (edited = setPath(edited, vary[i]!.path, value)));
+    try {
+      return { labels: cell.labels, scenario: parseScenario(edited, file, name) };
+    } catch (err) {
+      if (err instanceof ScenarioError) {
+        const where = vary.map((v, i) => `${v.path}=${cell.labels[i]}`).join(', ');
+        throw new ScenarioError(file, err.field, `${err.expected} (with --vary ${where})`);
+      }
+      throw err;
+    }
+  });
+}
+
+/** Runs every cell. */
+export async function runSweep(
+  file: string,
+  cells: readonly { labels: string[]; scenario: Scenario }[],
+  vary: readonly Vary[],
+  options: RunScenarioOptions & { onCell?: (i: number, cell: SweepCell) => void },
+): Promise<Sweep> {
+  const out: SweepCell[] = [];
+  for (const [i, c] of cells.entries()) {
+    if (options.signal?.aborted) break;
+    const report = await runScenario(c.scenario, options);
+    const cell = { labels: c.labels, report };
+    out.push(cell);
+    options.onCell?.(i, cell);
+  }
+  return {
+    schemaVersion: 1,
+    kind: 'sweep',
+    scenario: cells[0]?.scenario.name ?? file,
+    vary: vary.map((v) => ({ path: v.path, values: v.labels })),
+    cells: out,
+  };
+}
+
+/** The sweep as CSV: varied values, then the report metrics. */
+export function sweepCsv(sweep: Sweep): string {
+  const head = [
+    ...sweep.vary.map((v) => v.path),
+    'runs',
+    'runs_with_violation',
+    'violation_rate',
+    'violation_rate_low',
+    'violation_rate_high',
+    'acquisitions',
+    'violations',
+    'per_acquisition_rate',
+    'per_acquisition_low',
+    'per_acquisition_high',
+    'overlap_max_ms',
+    'acquire_p99_ms',
+    'handoff_p99_ms',
+    'failover_p99_ms',
+    'store_ops_per_held_s',
+  ];
+  const rows = sweep.cells.map(({ labels, report: r }) => [
+    ...labels,
+    r.runs,
+    r.runsWithViolation,
+    r.violationRate.value,
+    r.violationRate.low,
+    r.violationRate.high,
+    r.acquisitions,
+    r.violations,
+    r.perAcquisitionViolationRate.value,
+    r.perAcquisitionViolationRate.low,
+    r.perAcquisitionViolationRate.high,
+    r.overlapMs?.max ?? '',
+    r.acquireLatencyMs?.p99 ?? '',
+    r.handoffMs?.p99 ?? '',
+    r.failoverMs?.p99 ?? '',
+    r.storeOps.perHeldSecond,
+  ]);
+  const cell = (v: unknown): string => {
+    const s = String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [head, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
+}
