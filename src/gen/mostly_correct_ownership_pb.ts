@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mostly_correct_ownership.proto.
  */
 export const file_mostly_correct_ownership: GenFile = /*@__PURE__*/
-  fileDesc("Ch5tb3N0bHlfY29ycmVjdF9vd25lcnNoaXAucHJvdG8SF21vc3RseV9jb3JyZWN0X293bmVyLnYxImUKFk1vc3RseUNvcnJlY3RPd25lcnNoaXASDQoFb3duZXIYASABKAkSKwoHZXhwaXJlcxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHY29tbWVudBgDIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5tb3N0bHlfY29ycmVjdF9vd25lcnNoaXAucHJvdG8SF21vc3RseV9jb3JyZWN0X293bmVyLnYxIoYBChZNb3N0bHlDb3JyZWN0T3duZXJzaGlwEg0KBW93bmVyGAEgASgJEisKB2V4cGlyZXMYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2NvbW1lbnQYAyABKAkSDQoFdG9rZW4YBCABKAQSEAoIbGVhc2VfbXMYBSABKA1iBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * MostlyCorrectOwnership is the value stored at partition "mc-ownership",
@@ -48,6 +48,23 @@ export type MostlyCorrectOwnership = Message<"mostly_correct_owner.v1.MostlyCorr
    * @generated from field: string comment = 3;
    */
   comment: string;
+
+  /**
+   * Fencing token: incremented on every change of owner (by the `fixed` and
+   * `observed` strategies; absent in records written by lakeFS or the `lakefs`
+   * strategy). lakeFS readers skip it as an unknown field.
+   *
+   * @generated from field: uint64 token = 4;
+   */
+  token: bigint;
+
+  /**
+   * Lease length in milliseconds, for strategies whose waiters judge expiry by
+   * their own monotonic clock (`observed`) rather than by `expires`.
+   *
+   * @generated from field: uint32 lease_ms = 5;
+   */
+  leaseMs: number;
 };
 
 /**
