@@ -105,8 +105,8 @@ export class StoreError extends Error {
     readonly operation: string,
     /** The server, password redacted, e.g. `redis://:***@10.0.0.5:6379/0`. */
     readonly address: string,
-    /** What failed and what to check, without the address (the message adds it). */
-    detail: string,
+    /** What failed, without the store, operation and address (the message adds them). */
+    readonly detail: string,
     options: { cause: unknown },
   ) {
     super(`${store} ${operation} on ${address} failed: ${detail}`, options);

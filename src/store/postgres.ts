@@ -12,6 +12,7 @@
 import pg from 'pg';
 import type { Pool, PoolConfig } from 'pg';
 import { PredicateFailedError, StoreError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
 import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry } from './store.js';
 
@@ -41,6 +42,8 @@ export interface PostgresStoreOptions {
   createTable?: boolean;
   /** How errors name the server. Default: derived from the connection settings. Any password is redacted. */
   address?: string;
+  /** Where the store's own pool reports connections it lost while idle (WARN). Default: silent. */
+  logger?: Logger;
 }
 
 /**
@@ -98,8 +101,10 @@ export class PostgresStore implements Store {
       // pg emits 'error' on the pool when an idle connection dies (server
       // restart, pg_terminate_backend); unobserved, that event crashes the
       // process. The pool drops the connection; the next query opens another.
+      const logger = options.logger ?? silentLogger;
       owned.on('error', (err) => {
-        this.#lastPoolError = messageOf(err);
+        this.#lastPoolError = scrubSecrets(messageOf(err), this.#secrets);
+        logger.warn({ store: this.address, err: this.#lastPoolError }, 'PostgreSQL connection lost while idle; the pool opens a new one');
       });
       this.#pool = owned;
       this.#owned = owned;
@@ -188,7 +193,15 @@ export class PostgresStore implements Store {
   }
 
   async #query<R extends object>(operation: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
-    await this.ready();
+    try {
+      await this.ready();
+    } catch (err) {
+      // Report it as the operation the caller asked for; the setup is a detail.
+      if (!(err instanceof StoreError)) throw err;
+      throw new StoreError('postgres', operation, this.address, `${err.detail} (while checking for table ${this.#quoted})`, {
+        cause: err.cause,
+      });
+    }
     return this.#run(operation, () => this.#pool.query<R>(text, values));
   }
 

@@ -10,6 +10,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { PredicateFailedError, StoreError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
 import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry } from './store.js';
 
@@ -49,6 +50,11 @@ export interface RedisStoreOptions {
    * or from the given client's options. Any password in it is redacted.
    */
   address?: string;
+  /**
+   * Where the store's own client reports losing its connection (WARN, once
+   * per outage; reconnect attempts are not logged). Default: silent.
+   */
+  logger?: Logger;
 }
 
 /**
@@ -125,8 +131,11 @@ export class RedisStore implements Store {
       const owned = url === undefined ? new Redis(merged) : new Redis(url, merged);
       // An unobserved 'error' event makes ioredis print to the console; the
       // last one is kept for the next failing command's message instead.
+      const logger = options.logger ?? silentLogger;
       owned.on('error', (err: unknown) => {
-        this.#lastConnectionError = messageOf(err);
+        const first = this.#lastConnectionError === undefined;
+        this.#lastConnectionError = scrubSecrets(messageOf(err), this.#secrets);
+        if (first) logger.warn({ store: this.address, err: this.#lastConnectionError }, 'Redis connection error; the client reconnects');
       });
       owned.on('ready', () => {
         this.#lastConnectionError = undefined;
