@@ -125,7 +125,7 @@ export class RedisStore implements Store {
       this.#client = client;
       this.#owned = undefined;
       this.#secrets = [clientPassword(client)];
-      this.address = redactUrl(options.address ?? describeClient(client));
+      this.address = options.address === undefined ? describeClient(client) : redactUrl(options.address);
     } else {
       const merged: RedisOptions = { ...DEFAULT_REDIS_CLIENT_OPTIONS, ...redisOptions };
       const owned = url === undefined ? new Redis(merged) : new Redis(url, merged);
@@ -143,7 +143,7 @@ export class RedisStore implements Store {
       this.#client = owned;
       this.#owned = owned;
       this.#secrets = [url === undefined ? undefined : urlPassword(url), redisOptions?.password];
-      this.address = redactUrl(options.address ?? describeClient(owned));
+      this.address = options.address === undefined ? describeClient(owned) : redactUrl(options.address);
     }
   }
 
@@ -230,7 +230,7 @@ interface ConnectionOptionsLike {
   tls?: unknown;
 }
 
-/** A URL naming the server a client talks to, built from its options (password as `***`). */
+/** A URL naming the server a client talks to, built from its options; a password shows only as `***`. */
 function describeClient(client: RedisClient): string {
   const c = client as unknown as {
     isCluster?: unknown;

@@ -3,8 +3,9 @@
  * the key layout, EVALSHA with its EVAL fallback, and error wrapping.
  */
 import { createHash } from 'node:crypto';
+import { Cluster, Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { OWNERSHIP_PARTITION, isPredicateFailed } from '../../src/index.js';
 import { RedisStore, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1, StoreError, type RedisClient } from '../../src/redis.js';
 import { latin1RedisMock } from '../helpers/latin1-redis-mock.js';
@@ -71,6 +72,21 @@ describe('RedisStore (ioredis-mock)', () => {
     const err = await new RedisStore({ client }).setIf('p', b('k'), b('v'), null).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
     expect(calls).toEqual(['evalsha']);
+  });
+
+  it('takes a Redis or a Cluster client, and names either without its password', () => {
+    expectTypeOf<Redis>().toExtend<RedisClient>();
+    expectTypeOf<Cluster>().toExtend<RedisClient>();
+    const cluster = new Cluster([{ host: '10.0.0.7', port: 7000 }, '10.0.0.8:7001'], {
+      lazyConnect: true,
+      redisOptions: { password: 'hunter2' },
+    });
+    expect(new RedisStore({ client: cluster }).address).toBe('redis-cluster://:***@10.0.0.7:7000,10.0.0.8:7001');
+    cluster.disconnect();
+    const single = new Redis({ host: '10.0.0.9', port: 6380, db: 3, username: 'app', password: 'hunter2', lazyConnect: true });
+    expect(new RedisStore({ client: single }).address).toBe('redis://app:***@10.0.0.9:6380/3');
+    single.disconnect();
+    expect(new RedisStore({ client: single, address: 'redis://:pw@my-redis:6379' }).address).toBe('redis://:***@my-redis:6379');
   });
 
   it('close() leaves a given client alone', async () => {
