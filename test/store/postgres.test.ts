@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { OWNERSHIP_PARTITION } from '../../src/index.js';
+import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
 import { PostgresStore, StoreError, advisoryLockId, quoteIdentifier } from '../../src/postgres.js';
 import { storeConformance } from './conformance.js';
 
@@ -69,6 +69,18 @@ describe.skipIf(url === null)('PostgresStore on a real PostgreSQL', () => {
     const view = await pool.query<{ partition_key: string; key: string }>(`SELECT partition_key, key FROM ${quoteIdentifier(`${table}_v`)}`);
     expect(view.rows).toEqual([{ partition_key: 'mc-ownership', key: 'branches/main' }]);
     await pool.query(`DROP TABLE ${quoteIdentifier(table)} CASCADE`);
+  });
+
+  it("an owner's record sits where lakeFS looks for it: kv row (mc-ownership, <prefix>/<key>), raw protobuf", async () => {
+    const owners = new MostlyCorrectOwner({ store: new PostgresStore({ pool }), prefix: 'branches', acquireInterval: 100, refreshInterval: 1000 });
+    const key = `main-${process.pid}`;
+    const held = await owners.own('lakefs-interop', key);
+    const raw = await pool.query<{ value: Buffer }>('SELECT value FROM kv WHERE partition_key = $1 AND key = $2', [
+      Buffer.from('mc-ownership'),
+      Buffer.from(`branches/${key}`),
+    ]);
+    expect(decodeRecord(new Uint8Array(raw.rows[0]!.value), `branches/${key}`).owner).toBe(held.owner);
+    await held.release();
   });
 
   it('uses an existing table as is (any name, quoted), and two stores setting up at once agree', async () => {

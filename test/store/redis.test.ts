@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { OWNERSHIP_PARTITION } from '../../src/index.js';
+import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
 import { RedisStore, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1 } from '../../src/redis.js';
 import { storeConformance } from './conformance.js';
 
@@ -34,6 +34,14 @@ describe.skipIf(url === null)('RedisStore on a real redis-server', () => {
     await store.setIf(OWNERSHIP_PARTITION, key, value, null);
     const redisKey = Buffer.concat([Buffer.from('mco-layout:mc-ownership:branches/'), Buffer.from([0x00, 0xff])]);
     expect(await shared.getBuffer(redisKey)).toEqual(Buffer.from(value));
+  });
+
+  it("an owner's record sits where lakeFS looks for it: mc-ownership:<prefix>/<key>, raw protobuf", async () => {
+    const owners = new MostlyCorrectOwner({ store: new RedisStore({ client: shared }), prefix: 'branches', acquireInterval: 100, refreshInterval: 1000 });
+    const held = await owners.own('lakefs-interop', `main-${process.pid}`);
+    const raw = await shared.getBuffer(`mc-ownership:branches/main-${process.pid}`);
+    expect(decodeRecord(new Uint8Array(raw!), 'branches/main').owner).toBe(held.owner);
+    await held.release();
   });
 
   it('SHA1 of the script is what the server computes; works again after SCRIPT FLUSH', async () => {
