@@ -40,7 +40,14 @@ const CYCLES = Number(process.env.BENCH_CYCLES ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LIBRARIES = ['mostly-correct-owner', 'redlock', 'redis-semaphore Mutex'] as const;
-type Library = (typeof LIBRARIES)[number];
+/**
+ * Reference row, uncontended only: the store traffic of the lakeFS algorithm
+ * (get + setIf to acquire, get + setIf to release) through RedisStore with no
+ * owner around it, to tell the store's cost from the owner's.
+ */
+const BARE_STORE = 'RedisStore get+setIf ×2, no owner' as const;
+const UNCONTENDED = [...LIBRARIES, BARE_STORE] as const;
+type Library = (typeof UNCONTENDED)[number];
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -81,6 +88,23 @@ function makeLocker(library: Library, url: string, key: string): Locker {
           const lock = await redlock.acquire([`redlock:${key}`], LEASE_MS);
           return async () => {
             await lock.release();
+          };
+        },
+        close,
+      };
+    }
+    case BARE_STORE: {
+      const store = new RedisStore({ client });
+      const keyBytes = new TextEncoder().encode(key);
+      const held = new Uint8Array([1]);
+      const free = new Uint8Array([0]);
+      return {
+        async acquire() {
+          const entry = await store.get('bench', keyBytes);
+          await store.setIf('bench', keyBytes, held, entry?.predicate ?? null);
+          return async () => {
+            const mine = await store.get('bench', keyBytes);
+            await store.setIf('bench', keyBytes, free, mine!.predicate);
           };
         },
         close,
@@ -140,12 +164,12 @@ async function uncontendedRound(library: Library, url: string): Promise<{ latenc
 
 /** ROUNDS rounds per library, interleaved, so a slow moment of a shared machine hits all of them. */
 async function uncontended(url: string): Promise<UncontendedResult[]> {
-  const rounds = new Map<Library, { latencies: number[]; rates: number[] }>(LIBRARIES.map((l) => [l, { latencies: [], rates: [] }]));
+  const rounds = new Map<Library, { latencies: number[]; rates: number[] }>(UNCONTENDED.map((l) => [l, { latencies: [], rates: [] }]));
   // One discarded round each first: the first rounds of a fresh process run
   // before the JIT has settled and are several times slower.
-  for (const library of LIBRARIES) await uncontendedRound(library, url);
+  for (const library of UNCONTENDED) await uncontendedRound(library, url);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const library of LIBRARIES) {
+    for (const library of UNCONTENDED) {
       const round = await uncontendedRound(library, url);
       const acc = rounds.get(library)!;
       acc.latencies.push(...round.latencies);
@@ -153,7 +177,7 @@ async function uncontended(url: string): Promise<UncontendedResult[]> {
       console.error(`uncontended round ${r + 1}/${ROUNDS} ${library}: ${round.cyclesPerSecond.toFixed(0)} cycles/s`);
     }
   }
-  return LIBRARIES.map((library) => {
+  return UNCONTENDED.map((library) => {
     const { latencies, rates } = rounds.get(library)!;
     latencies.sort((a, b) => a - b);
     rates.sort((a, b) => a - b);
