@@ -89,3 +89,26 @@ function hexOf(bytes: Uint8Array): string {
   for (const b of bytes) out += b.toString(16).padStart(2, '0');
   return out;
 }
+
+/**
+ * A store backend (Redis, PostgreSQL) failed: the server is unreachable,
+ * timed out, refused the command, or the table is wrong. `address` names the
+ * server with any password replaced by `***`; the message repeats it so a log
+ * line alone says which server to look at.
+ */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    /** Which kind of store: `redis` or `postgres`. */
+    readonly store: string,
+    /** The store operation that failed (`get`, `set`, `setIf`, `delete`, `setup`). */
+    readonly operation: string,
+    /** The server, password redacted, e.g. `redis://:***@10.0.0.5:6379/0`. */
+    readonly address: string,
+    /** What failed, without the store, operation and address (the message adds them). */
+    readonly detail: string,
+    options: { cause: unknown },
+  ) {
+    super(`${store} ${operation} on ${address} failed: ${detail}`, options);
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * `mostly-correct-owner/redis`: the Redis store. A separate entry point so
+ * that `ioredis` (an optional peer dependency) is loaded only by those who
+ * import it.
+ */
+export { RedisStore, DEFAULT_REDIS_CLIENT_OPTIONS, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1 } from './store/redis.js';
+export type { RedisClient, RedisStoreOptions } from './store/redis.js';
+export { StoreError } from './errors.js';

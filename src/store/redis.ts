@@ -1,0 +1,268 @@
+/**
+ * RedisStore: ownership records in Redis through ioredis, laid out as lakeFS's
+ * Redis KV driver lays them out (`pkg/kv/redis/store.go`): the Redis key is
+ * the bytes `[keyPrefix:]<partition>:<key>` and the value is the raw protobuf
+ * record, so a lakeFS server and this library on one Redis read each other's
+ * records. Keys and values travel as Buffers: any bytes are safe.
+ *
+ * Every command touches exactly one key, so a Cluster client works as well as
+ * a single-node one.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { PredicateFailedError, StoreError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
+import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry } from './store.js';
+
+/**
+ * The part of an ioredis client the store uses: a `Redis` or a `Cluster`
+ * (or anything with these methods, e.g. a test double).
+ */
+export type RedisClient = Pick<Redis, 'getBuffer' | 'set' | 'del' | 'evalsha' | 'eval'>;
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * An existing client (`Redis` or `Cluster`). The store never closes it and
+   * never changes its settings: its retry and timeout behaviour is yours.
+   * When absent, the store creates (and {@link RedisStore.close} closes) its
+   * own client from `url` and `redisOptions`.
+   */
+  client?: RedisClient;
+  /**
+   * Where the store's own client connects:
+   * `redis[s]://[[user]:password@]host[:port][/db]`. Default: ioredis's
+   * default, `redis://localhost:6379/0`. Ignored when `client` is given.
+   */
+  url?: string;
+  /**
+   * ioredis options for the store's own client, laid over
+   * {@link DEFAULT_REDIS_CLIENT_OPTIONS}. Ignored when `client` is given.
+   */
+  redisOptions?: RedisOptions;
+  /**
+   * lakeFS's `KeyPrefix`: when not empty, keys are `<keyPrefix>:<partition>:<key>`.
+   * Default `''`. (Unlike ioredis's own `keyPrefix`, a `:` is added.)
+   */
+  keyPrefix?: string;
+  /**
+   * How errors name the server. Default: derived from `url` / `redisOptions`,
+   * or from the given client's options. Any password in it is redacted.
+   */
+  address?: string;
+  /**
+   * Where the store's own client reports losing its connection (WARN, once
+   * per outage; reconnect attempts are not logged). Default: silent.
+   */
+  logger?: Logger;
+}
+
+/**
+ * Settings of a client the store creates itself, chosen to fail fast: ioredis
+ * on its own queues a command while it reconnects and retries it 20 times,
+ * so `own()` against a dead server would hang for many seconds. Override any
+ * of them with `redisOptions`.
+ */
+export const DEFAULT_REDIS_CLIENT_OPTIONS: Readonly<RedisOptions> = Object.freeze({
+  /** ms to establish a connection before it counts as failed. ioredis: 10000. */
+  connectTimeout: 5000,
+  /** ms a sent command may take before it rejects. ioredis: none (waits forever). */
+  commandTimeout: 5000,
+  /**
+   * Reconnect attempts a queued command waits through before it rejects.
+   * ioredis: 20. With 1, a command queued while the server refuses connections
+   * fails on the second failed reconnect (about 50 ms, measured), while one sent
+   * during a shorter blip is retried once the client reconnects.
+   */
+  maxRetriesPerRequest: 1,
+});
+
+/**
+ * setIf, atomically on the server (a script runs without interleaving).
+ *
+ * KEYS[1] the record's key; ARGV[1] the new value; ARGV[2] the mode: `absent`
+ * writes only if the key does not exist, `match` only if the whole current
+ * value equals ARGV[3] (the predicate: the bytes a `get` returned). Returns 1
+ * when it wrote, 0 when the predicate failed. Keys and values are never
+ * spliced into the script text, so its SHA1 is a constant.
+ */
+export const SET_IF_SCRIPT = `local current = redis.call('GET', KEYS[1])
+if ARGV[2] == 'absent' then
+  if current then return 0 end
+elseif current ~= ARGV[3] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
+ * SHA1 of {@link SET_IF_SCRIPT}, for EVALSHA. Precomputed because `src/` does
+ * not touch `crypto`; a test recomputes it, and asks a real server.
+ */
+export const SET_IF_SCRIPT_SHA1 = 'f8f33b8eb41f03d22bfad72aee2f622a3b060f5f';
+
+const COLON = Buffer.from(':');
+
+/** A {@link Store} on Redis; see the module comment for the layout. */
+export class RedisStore implements Store {
+  /** How errors name the server (password redacted). */
+  readonly address: string;
+  readonly #client: RedisClient;
+  readonly #owned: Redis | undefined;
+  readonly #prefix: Buffer;
+  readonly #secrets: (string | undefined)[];
+  #lastConnectionError: string | undefined;
+  #closed = false;
+
+  constructor(options: RedisStoreOptions = {}) {
+    const { client, url, redisOptions, keyPrefix = '' } = options;
+    if (typeof keyPrefix !== 'string') throw new TypeError(`RedisStore: keyPrefix must be a string, got ${typeof keyPrefix}`);
+    this.#prefix = keyPrefix === '' ? Buffer.alloc(0) : Buffer.concat([Buffer.from(keyPrefix), COLON]);
+    if (client !== undefined) {
+      if (client === null || typeof client.evalsha !== 'function' || typeof client.getBuffer !== 'function') {
+        throw new TypeError('RedisStore: options.client must be an ioredis Redis or Cluster client');
+      }
+      this.#client = client;
+      this.#owned = undefined;
+      this.#secrets = [clientPassword(client)];
+      this.address = options.address === undefined ? describeClient(client) : redactUrl(options.address);
+    } else {
+      const merged: RedisOptions = { ...DEFAULT_REDIS_CLIENT_OPTIONS, ...redisOptions };
+      const owned = url === undefined ? new Redis(merged) : new Redis(url, merged);
+      // An unobserved 'error' event makes ioredis print to the console; the
+      // last one is kept for the next failing command's message instead.
+      const logger = options.logger ?? silentLogger;
+      owned.on('error', (err: unknown) => {
+        const first = this.#lastConnectionError === undefined;
+        this.#lastConnectionError = scrubSecrets(messageOf(err), this.#secrets);
+        if (first) logger.warn({ store: this.address, err: this.#lastConnectionError }, 'Redis connection error; the client reconnects');
+      });
+      owned.on('ready', () => {
+        this.#lastConnectionError = undefined;
+      });
+      this.#client = owned;
+      this.#owned = owned;
+      this.#secrets = [url === undefined ? undefined : urlPassword(url), redisOptions?.password];
+      this.address = options.address === undefined ? describeClient(owned) : redactUrl(options.address);
+    }
+  }
+
+  async get(partition: string, key: Uint8Array): Promise<StoreEntry | undefined> {
+    const value = await this.#run('get', () => this.#client.getBuffer(this.#key(partition, key)));
+    if (value === null) return undefined;
+    return { value: new Uint8Array(value), predicate: valuePredicate(new Uint8Array(value)) };
+  }
+
+  async set(partition: string, key: Uint8Array, value: Uint8Array): Promise<void> {
+    await this.#run('set', () => this.#client.set(this.#key(partition, key), asBuffer(value)));
+  }
+
+  async setIf(partition: string, key: Uint8Array, value: Uint8Array, predicate: Predicate | null): Promise<void> {
+    const args: (Buffer | string)[] =
+      predicate === null ? [asBuffer(value), 'absent'] : [asBuffer(value), 'match', asBuffer(predicateValue(predicate))];
+    const redisKey = this.#key(partition, key);
+    const written = await this.#run('setIf', async () => {
+      try {
+        return await this.#client.evalsha(SET_IF_SCRIPT_SHA1, 1, redisKey, ...args);
+      } catch (err) {
+        // Not cached on this server (first use, a restart, SCRIPT FLUSH, another
+        // Cluster node): EVAL runs it and caches it for the next EVALSHA.
+        if (!messageOf(err).startsWith('NOSCRIPT')) throw err;
+        return await this.#client.eval(SET_IF_SCRIPT, 1, redisKey, ...args);
+      }
+    });
+    if (written !== 1) throw new PredicateFailedError(partition, key);
+  }
+
+  async delete(partition: string, key: Uint8Array): Promise<void> {
+    await this.#run('delete', () => this.#client.del(this.#key(partition, key)));
+  }
+
+  /**
+   * Closes the client the store created (gracefully: pending replies are
+   * awaited). A client passed in as `options.client` is left open: it is the
+   * caller's. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    const owned = this.#owned;
+    if (owned === undefined || this.#closed) return;
+    this.#closed = true;
+    if (owned.status === 'ready') {
+      try {
+        await owned.quit();
+        return;
+      } catch {
+        // fall through: drop the connection
+      }
+    }
+    owned.disconnect();
+  }
+
+  /** `[keyPrefix:]partition:key`, as bytes. */
+  #key(partition: string, key: Uint8Array): Buffer {
+    return Buffer.concat([this.#prefix, Buffer.from(partition), COLON, asBuffer(key)]);
+  }
+
+  async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      let detail = messageOf(err);
+      const last = this.#lastConnectionError;
+      if (last !== undefined && !detail.includes(last)) detail += ` (last connection error: ${last})`;
+      throw new StoreError('redis', operation, this.address, scrubSecrets(detail, this.#secrets), { cause: err });
+    }
+  }
+}
+
+/** A Buffer over the same bytes (no copy). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+interface ConnectionOptionsLike {
+  host?: unknown;
+  port?: unknown;
+  path?: unknown;
+  db?: unknown;
+  username?: unknown;
+  password?: unknown;
+  tls?: unknown;
+}
+
+/** A URL naming the server a client talks to, built from its options; a password shows only as `***`. */
+function describeClient(client: RedisClient): string {
+  const c = client as unknown as {
+    isCluster?: unknown;
+    options?: ConnectionOptionsLike & { redisOptions?: ConnectionOptionsLike };
+    startupNodes?: unknown;
+  };
+  if (c.isCluster === true && Array.isArray(c.startupNodes)) {
+    const nodes = (c.startupNodes as unknown[]).map((n) =>
+      typeof n === 'string' ? n : typeof n === 'number' ? `localhost:${n}` : hostPort(n as ConnectionOptionsLike),
+    );
+    const auth = c.options?.redisOptions?.password ? ':***@' : '';
+    return `redis-cluster://${auth}${nodes.join(',')}`;
+  }
+  const o = c.options;
+  if (o === undefined) return 'redis://<given client>';
+  const scheme = o.tls ? 'rediss' : 'redis';
+  const user = typeof o.username === 'string' ? o.username : '';
+  const auth = o.password ? `${user}:***@` : user !== '' ? `${user}@` : '';
+  if (typeof o.path === 'string' && o.path !== '') return `${scheme}+unix://${auth}${o.path}`;
+  return `${scheme}://${auth}${hostPort(o)}/${typeof o.db === 'number' ? o.db : 0}`;
+}
+
+function hostPort(o: ConnectionOptionsLike): string {
+  const host = typeof o.host === 'string' ? o.host : 'localhost';
+  const port = typeof o.port === 'number' || typeof o.port === 'string' ? o.port : 6379;
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function clientPassword(client: RedisClient): string | undefined {
+  const o = (client as unknown as { options?: { password?: unknown; redisOptions?: { password?: unknown } } }).options;
+  const p = o?.password ?? o?.redisOptions?.password;
+  return typeof p === 'string' ? p : undefined;
+}
+

@@ -1,0 +1,4 @@
+import { inject } from 'vitest';
+import { ownerProcessesSuite } from './owner-processes.js';
+
+ownerProcessesSuite('redis', inject('redisUrl'));

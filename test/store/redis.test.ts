@@ -1,0 +1,70 @@
+/**
+ * RedisStore on a real redis-server (the throwaway one from the global setup,
+ * or REDIS_URL): the shared conformance suite, byte-level layout, EVALSHA
+ * after a SCRIPT FLUSH, and the client-ownership rules.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
+import { RedisStore, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1 } from '../../src/redis.js';
+import { storeConformance } from './conformance.js';
+
+const url = inject('redisUrl');
+const b = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe.skipIf(url === null)('RedisStore on a real redis-server', () => {
+  let shared: Redis;
+  beforeAll(() => {
+    shared = new Redis(url!);
+  });
+  afterAll(async () => {
+    await shared.quit();
+  });
+
+  storeConformance('RedisStore on redis-server (own client)', () => {
+    const store = new RedisStore({ url: url! });
+    return Promise.resolve({ store, close: () => store.close() });
+  });
+  storeConformance('RedisStore on redis-server (given client)', () => Promise.resolve({ store: new RedisStore({ client: shared }) }));
+
+  it('stores raw bytes at [keyPrefix:]partition:key, as lakeFS', async () => {
+    const store = new RedisStore({ client: shared, keyPrefix: 'mco-layout' });
+    const key = new Uint8Array([...b('branches/'), 0x00, 0xff]);
+    const value = new Uint8Array([0x0a, 0x03, 0x61, 0x23, 0x62, 0x00, 0xfe]);
+    await store.setIf(OWNERSHIP_PARTITION, key, value, null);
+    const redisKey = Buffer.concat([Buffer.from('mco-layout:mc-ownership:branches/'), Buffer.from([0x00, 0xff])]);
+    expect(await shared.getBuffer(redisKey)).toEqual(Buffer.from(value));
+  });
+
+  it("an owner's record sits where lakeFS looks for it: mc-ownership:<prefix>/<key>, raw protobuf", async () => {
+    const owners = new MostlyCorrectOwner({ store: new RedisStore({ client: shared }), prefix: 'branches', acquireInterval: 100, refreshInterval: 1000 });
+    const held = await owners.own('lakefs-interop', `main-${process.pid}`);
+    const raw = await shared.getBuffer(`mc-ownership:branches/main-${process.pid}`);
+    expect(decodeRecord(new Uint8Array(raw!), 'branches/main').owner).toBe(held.owner);
+    await held.release();
+  });
+
+  it('SHA1 of the script is what the server computes; works again after SCRIPT FLUSH', async () => {
+    expect(await shared.script('LOAD', SET_IF_SCRIPT)).toBe(SET_IF_SCRIPT_SHA1);
+    const store = new RedisStore({ client: shared });
+    await store.setIf('flush', b('k'), b('v1'), null);
+    await shared.script('FLUSH');
+    const { predicate } = (await store.get('flush', b('k')))!;
+    await store.setIf('flush', b('k'), b('v2'), predicate);
+    expect((await store.get('flush', b('k')))?.value).toEqual(b('v2'));
+    expect(await shared.script('EXISTS', SET_IF_SCRIPT_SHA1)).toEqual([1]);
+  });
+
+  it('close() quits its own client but never a given one', async () => {
+    const given = new Redis(url!);
+    const store = new RedisStore({ client: given });
+    await store.close();
+    expect(await given.ping()).toBe('PONG');
+    await given.quit();
+    const own = new RedisStore({ url: url! });
+    await own.get('p', b('k'));
+    await own.close();
+    await own.close();
+    await expect(own.get('p', b('k'))).rejects.toThrow(/redis get on redis:\/\/127\.0\.0\.1:\d+\/0 failed: Connection is closed/);
+  });
+});
