@@ -15,7 +15,7 @@ import { escapeHtml, htmlPage, htmlTable, REPORT_COLUMNS, reportRows } from './r
 import { mergeReports, ReportMismatchError } from './report/merge.js';
 import { costSpec, heatmapSpec, renderSvg, scenarioRatesSpec, timelineSpec, violationRateSpec, type CellPoint } from './report/plots.js';
 import type { Report } from './report/report.js';
-import { labelledTable, markdownTable, summaryTable } from './report/table.js';
+import { compareMarkdown, compareRows, compareTable, COMPARE_COLUMNS, labelledTable, markdownTable, summaryTable } from './report/table.js';
 import { progressReporter } from './progress.js';
 import { replay, replayJson, replayText } from './replay.js';
 import { defaultWorkers, runScenario } from './runner.js';
@@ -319,6 +319,46 @@ async function cmdCheck(a: CommonRun & { scenario: string[]; baseline: string; u
   return regressed ? ExitCode.failed : ExitCode.ok;
 }
 
+async function cmdCompare(a: CommonRun & { scenario: string[]; strategies: string; json?: string; md?: string; html?: string }): Promise<number> {
+  const strategies = a.strategies.split(',').map((x) => x.trim());
+  const known = ['lakefs', 'fixed', 'observed'];
+  for (const st of strategies) {
+    if (!known.includes(st)) {
+      const best = closest(st, known);
+      throw new UsageError(`--strategies: unknown strategy '${st}' (expected ${known.join(', ')}${best === undefined ? '' : `; did you mean '${best}'?`})`);
+    }
+  }
+  const files = scenarioFiles(a.scenario);
+  const { signal, dispose } = interruptible();
+  const items: { label: string[]; report: Report }[] = [];
+  try {
+    for (const file of files) {
+      for (const st of strategies) {
+        if (signal.aborted) break;
+        const s = loadScenario(file, { edit: (raw) => applySets(raw, [...a.set, `owner.strategy=${st}`]) });
+        const report = await runOne(s, a.seeds ?? s.seeds, a.seedStart, a.workers, signal);
+        items.push({ label: [s.name, st], report });
+      }
+    }
+  } finally {
+    dispose();
+  }
+  process.stdout.write(`${compareTable(items)}\n`);
+  if (a.json !== undefined) writeOut(a.json, jsonText({ schemaVersion: 1, kind: 'compare', strategies, rows: items.map((i) => ({ scenario: i.label[0], strategy: i.label[1], report: i.report })) }));
+  if (a.md !== undefined) writeOut(a.md, `# mco compare\n\n${compareMarkdown(items)}\n`);
+  if (a.html !== undefined) {
+    const points = items.map((i) => ({ x: i.label[0]!, y: i.label[1]!, report: i.report }));
+    writeOut(
+      a.html,
+      htmlPage('mco compare', [
+        { html: `<div class="plots">${await renderSvg(heatmapSpec(points, 'scenario', 'strategy'))}</div>` },
+        { heading: 'Strategies side by side', html: htmlTable(['scenario', 'strategy', ...COMPARE_COLUMNS], compareRows(items)) },
+      ]),
+    );
+  }
+  return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+}
+
 function cmdList(a: { dir: string }): number {
   const scenarios = loadAll([a.dir], []);
   const width = Math.max(...scenarios.map((s) => s.scenario.name.length));
@@ -326,8 +366,8 @@ function cmdList(a: { dir: string }): number {
   return ExitCode.ok;
 }
 
-const VERBS = ['run', 'merge', 'sweep', 'replay', 'check', 'list'];
-const OPTIONS = ['seeds', 'seed-start', 'workers', 'set', 'json', 'md', 'html', 'shard', 'vary', 'csv', 'seed', 'from', 'to', 'baseline', 'update', 'help'];
+const VERBS = ['run', 'merge', 'sweep', 'replay', 'check', 'compare', 'list'];
+const OPTIONS = ['strategies', 'seeds', 'seed-start', 'workers', 'set', 'json', 'md', 'html', 'shard', 'vary', 'csv', 'seed', 'from', 'to', 'baseline', 'update', 'help'];
 
 function runOptions<T>(y: Argv<T>) {
   return y
@@ -445,6 +485,21 @@ export async function main(args: readonly string[]): Promise<number> {
       },
     )
     .command(
+      'compare <scenario..>',
+      'run the same seeds under several strategies and print them side by side',
+      (y) =>
+        runOptions(y)
+          .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
+          .option('strategies', { type: 'string', default: 'lakefs,fixed,observed', describe: 'comma-separated strategies' })
+          .option('json', { type: 'string', describe: 'write the rows as JSON' })
+          .option('md', { type: 'string', describe: 'write the table as Markdown' })
+          .option('html', { type: 'string', describe: 'write an HTML report (heatmap scenario × strategy, table)' })
+          .example('$0 compare scenarios/clock-skew.yaml scenarios/gc-pause.yaml --strategies lakefs,fixed,observed --seeds 100', 'the headline table'),
+      async (a) => {
+        code = await cmdCompare({ scenario: a.scenario, strategies: a.strategies, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, set: a.set, json: a.json, md: a.md, html: a.html });
+      },
+    )
+    .command(
       'list [dir]',
       'list the scenario library with descriptions',
       (y) => y.positional('dir', { type: 'string', default: 'scenarios', describe: 'directory of scenario files' }),
@@ -452,7 +507,7 @@ export async function main(args: readonly string[]): Promise<number> {
         code = cmdList({ dir: a.dir });
       },
     )
-    .demandCommand(1, 'expected a command: run, merge, sweep, replay, check or list')
+    .demandCommand(1, 'expected a command: run, merge, sweep, replay, check, compare or list')
     .strict()
     .help()
     .version(false)

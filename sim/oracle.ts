@@ -20,7 +20,7 @@ export interface Belief {
   readonly node: number;
   readonly start: number;
   end: number | undefined;
-  endReason: 'release' | 'crash' | 'run-end' | undefined;
+  endReason: 'release' | 'crash' | 'told' | 'run-end' | undefined;
 }
 
 /** The two owners of the first violation of a run, for replay. */
@@ -33,6 +33,8 @@ export interface ViolationInfo {
 
 export interface OracleResult {
   acquisitions: number;
+  /** Beliefs ended because the holder was told it lost the ownership (`ownership.lost`). */
+  told: number;
   violations: number;
   overlapsMs: number[];
   maxSimultaneousOwners: number;
@@ -59,6 +61,7 @@ export class Oracle {
   readonly #acquire: number[] = [];
   readonly #handoffs: number[] = [];
   readonly #failovers: number[] = [];
+  readonly #newest = new Map<string, Belief>();
 
   /** `own()` was called; returns a ticket for {@link Oracle.owned}. */
   ownCalled(node: number, key: string, now: number): number {
@@ -79,6 +82,7 @@ export class Oracle {
     this.#acquire.push(now - p.start);
     const b: Belief = { key: p.key, owner, node: p.node, start: now, end: undefined, endReason: undefined };
     this.beliefs.push(b);
+    this.#newest.set(p.key, b);
     const active = this.#active.get(p.key) ?? [];
     active.push(b);
     this.#active.set(p.key, active);
@@ -99,6 +103,16 @@ export class Oracle {
   releasing(b: Belief, now: number): void {
     this.#end(b, now, 'release');
     if (this.#waiting(b.key)) this.#handoffFrom.set(b.key, now);
+  }
+
+  /** The holder was told it lost the ownership: its belief ends (it stops acting, then releases). */
+  told(b: Belief, now: number): void {
+    this.#end(b, now, 'told');
+  }
+
+  /** The most recent belief to begin on `key`. */
+  newest(key: string): Belief | undefined {
+    return this.#newest.get(key);
   }
 
   /** Node `node` crashed: its beliefs end, its pending `own()` calls vanish. */
@@ -124,7 +138,7 @@ export class Oracle {
     return false;
   }
 
-  #end(b: Belief, now: number, reason: 'release' | 'crash' | 'run-end'): void {
+  #end(b: Belief, now: number, reason: 'release' | 'crash' | 'told' | 'run-end'): void {
     if (b.end !== undefined) return;
     b.end = now;
     b.endReason = reason;
@@ -178,6 +192,7 @@ export function judge(
   }
   return {
     acquisitions: beliefs.length,
+    told: beliefs.filter((b) => b.endReason === 'told').length,
     violations,
     overlapsMs,
     maxSimultaneousOwners,

@@ -5,7 +5,7 @@
  * oracle judged. Nothing here reads real time or global randomness; every
  * random choice comes from a stream named after its consumer.
  */
-import { MostlyCorrectOwner, decodeRecord, expiresMs, type Logger } from '../src/index.js';
+import { MostlyCorrectOwner, STRATEGIES, decodeRecord, expiresMs, type Logger } from '../src/index.js';
 import { sample } from './dist.js';
 import { Engine, EventKind } from './engine.js';
 import { planCrashes, scheduleCrashes } from './faults/crashes.js';
@@ -13,6 +13,7 @@ import { planPauses, schedulePauses } from './faults/pauses.js';
 import { timerLateness } from './faults/timer-lateness.js';
 import { NodeClock, SIM_EPOCH_MS } from './node-clock.js';
 import { Oracle, type OracleResult } from './oracle.js';
+import { ProtectedResource } from './resource.js';
 import { stream } from './prng.js';
 import type { Scenario } from './scenario.js';
 import { SimStore } from './sim-store.js';
@@ -43,6 +44,10 @@ export interface RunResult extends OracleResult {
   seed: number;
   events: number;
   simulatedMs: number;
+  /** Writes to the protected resource, those it rejected (stale token), and stale effects it accepted. */
+  resourceWrites: number;
+  rejectedWrites: number;
+  staleEffects: number;
   storeReads: number;
   storeWrites: number;
   traceHash: string;
@@ -55,6 +60,7 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
   const f = scenario.faults;
   const store = new SimStore(engine, f.store);
   const oracle = new Oracle();
+  const resource = new ProtectedResource(oracle);
   const trace: TraceEntry[] | undefined = options.trace ? [] : undefined;
   const clocks: NodeClock[] = [];
   const note = trace
@@ -94,9 +100,10 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
         refreshInterval: scenario.owner.refreshIntervalMs,
         clock,
         random,
+        strategy: STRATEGIES[scenario.owner.strategy],
         ...(logger ? { logger } : {}),
       });
-      void workloadLoop({ engine, node, owner, clock, rng, oracle, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, note });
+      void workloadLoop({ engine, node, owner, clock, rng, oracle, resource, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, note });
     };
     engine.at(0, start, { gate: node, flush: true, kind: EventKind.control });
     note(node, `clock offset ${offsetMs.toFixed(3)} ms, drift ${driftPpm.toFixed(1)} ppm`);
@@ -125,6 +132,9 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     ...judged,
     events: engine.delivered,
     simulatedMs: scenario.durationMs,
+    resourceWrites: resource.counters.writes,
+    rejectedWrites: resource.counters.rejected,
+    staleEffects: resource.counters.stale,
     storeReads: store.counters.reads,
     storeWrites: store.counters.writes,
     traceHash: engine.traceHash,

@@ -123,7 +123,7 @@ const nodeSpec = z.strictObject({
   crashes: z.array(crashSpec).default([]),
 });
 
-const STRATEGIES = ['lakefs'] as const;
+const STRATEGY_NAMES = ['lakefs', 'fixed', 'observed'] as const;
 
 const bound = (value: () => z.ZodType<number, unknown>) => z.strictObject({ min: value().optional(), max: value().optional() });
 const countBound = () => bound(() => number(0));
@@ -162,11 +162,11 @@ export const scenarioSchema = z.strictObject({
   expect: expectSchema.optional(),
   owner: z
     .strictObject({
-      strategy: z.enum(STRATEGIES).default('lakefs'),
+      strategy: z.enum(STRATEGY_NAMES).default('fixed'),
       acquireInterval: positiveDuration().default(150),
       refreshInterval: positiveDuration().default(400),
     })
-    .default({ strategy: 'lakefs', acquireInterval: 150, refreshInterval: 400 }),
+    .default({ strategy: 'fixed', acquireInterval: 150, refreshInterval: 400 }),
   nodes: z.union([z.number().int().min(1).max(1000), z.array(nodeSpec).min(1).max(1000)]).default(2),
   keys: z.number().int().min(1).max(100_000).default(1),
   workload: z
@@ -226,7 +226,7 @@ export interface Scenario {
   seeds: number;
   durationMs: number;
   maxEvents: number;
-  owner: { strategy: (typeof STRATEGIES)[number]; acquireIntervalMs: number; refreshIntervalMs: number };
+  owner: { strategy: (typeof STRATEGY_NAMES)[number]; acquireIntervalMs: number; refreshIntervalMs: number };
   /** Expectations enforced by `mco run` (empty when none). */
   expect: Expectations;
   nodes: NodeSpec[];

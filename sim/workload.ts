@@ -8,6 +8,7 @@ import { sample, type Distribution } from './dist.js';
 import type { Engine } from './engine.js';
 import type { Oracle } from './oracle.js';
 import type { Prng } from './prng.js';
+import type { ProtectedResource } from './resource.js';
 
 export interface WorkloadContext {
   engine: Engine;
@@ -16,6 +17,7 @@ export interface WorkloadContext {
   clock: Clock;
   rng: Prng;
   oracle: Oracle;
+  resource: ProtectedResource;
   keys: number;
   think: Distribution;
   hold: Distribution;
@@ -27,6 +29,7 @@ export interface WorkloadContext {
 const OWNED = 0x200;
 const RELEASING = 0x201;
 const OWN_FAILED = 0x202;
+const TOLD = 0x203;
 
 /** Name of key `j` as the workload owns it. */
 export const keyName = (j: number): string => `key-${j}`;
@@ -50,10 +53,23 @@ export async function workloadLoop(w: WorkloadContext): Promise<void> {
     }
     const belief = oracle.owned(ticket, ownership.owner, engine.now);
     engine.mix(engine.now, OWNED | (node << 12));
-    note(node, `OWNS ${key} as ${ownership.owner}`, { owner: ownership.owner, message: 'OWNS' });
-    await clock.sleep(sample(w.hold, rng));
-    oracle.releasing(belief, engine.now);
-    engine.mix(engine.now, RELEASING | (node << 12));
+    note(node, `OWNS ${key} as ${ownership.owner}${ownership.token === undefined ? '' : ` (token ${ownership.token})`}`, { owner: ownership.owner, message: 'OWNS' });
+    w.resource.write(belief, ownership.token); // register
+    let told = false;
+    try {
+      await clock.sleep(sample(w.hold, rng), ownership.lost);
+    } catch {
+      told = true;
+    }
+    if (told) {
+      oracle.told(belief, engine.now);
+      engine.mix(engine.now, TOLD | (node << 12));
+      note(node, `TOLD: ${(ownership.lost.reason as Error).message}`, { owner: ownership.owner, message: 'TOLD' });
+    } else {
+      w.resource.write(belief, ownership.token); // the work's effect
+      oracle.releasing(belief, engine.now);
+      engine.mix(engine.now, RELEASING | (node << 12));
+    }
     note(node, `releases ${key} (${ownership.owner})`, { owner: ownership.owner, message: 'RELEASES' });
     await ownership.release();
   }

@@ -112,3 +112,38 @@ export class StoreError extends Error {
     super(`${store} ${operation} on ${address} failed: ${detail}`, options);
   }
 }
+
+/** Why an ownership was lost (see {@link OwnershipLostError}). */
+export type LossReason = 'taken' | 'vanished' | 'deadline' | 'corrupt';
+
+/**
+ * The reason `ownership.lost` aborts with: the holder must stop acting as the
+ * owner. `reason`: `taken` (a refresh read another owner's record), `vanished`
+ * (the record is gone), `deadline` (no refresh succeeded within the lease minus
+ * the loss margin, measured on the holder's monotonic clock from before the
+ * last successful refresh was sent), `corrupt` (the record no longer decodes).
+ */
+export class OwnershipLostError extends Error {
+  override readonly name = 'OwnershipLostError';
+  constructor(
+    readonly reason: LossReason,
+    /** The prefixed key. */
+    readonly key: string,
+    /** The owner id that lost it. */
+    readonly owner: string,
+    /** The owner id now in the record, for `taken`. */
+    readonly newOwner?: string,
+  ) {
+    super(
+      `ownership of ${key} by ${owner} lost: ` +
+        (reason === 'taken'
+          ? `the record now names ${newOwner ?? 'another owner'}`
+          : reason === 'vanished'
+            ? 'the record is gone'
+            : reason === 'deadline'
+              ? 'no refresh succeeded before the holder\'s deadline'
+              : 'the record no longer decodes') +
+        '; stop acting as the owner',
+    );
+  }
+}

@@ -10,13 +10,18 @@ export { systemRandom, randomSlug, randomFloat, SLUG_LENGTH } from './random.js'
 export type { RandomSource } from './random.js';
 export { silentLogger } from './logger.js';
 export type { Logger, LogFn, LogFields } from './logger.js';
-export { PredicateFailedError, CorruptRecordError, OwnError, StoreError, isPredicateFailed } from './errors.js';
+export { PredicateFailedError, CorruptRecordError, OwnError, StoreError, OwnershipLostError, isPredicateFailed } from './errors.js';
+export type { LossReason } from './errors.js';
 // RedisStore and PostgresStore: import from 'mostly-correct-owner/redis' and
 // 'mostly-correct-owner/postgres', so that this entry needs neither ioredis nor pg.
 export { MemoryStore, MemoryKV } from './store/memory.js';
 export { valuePredicate, predicateValue, bytesEqual } from './store/store.js';
 export type { Store, StoreEntry, Predicate } from './store/store.js';
 export { lakefsStrategy, jitteredInterval } from './strategies/lakefs.js';
+export { fixedStrategy, pollDelayMs } from './strategies/fixed.js';
+export { observedStrategy } from './strategies/observed.js';
+export { STRATEGIES } from './strategies/index.js';
+export type { StrategyName } from './strategies/index.js';
 export type { Strategy, AcquireRetryInput } from './strategies/strategy.js';
 export {
   OWNERSHIP_PARTITION,

@@ -13,6 +13,7 @@
 import { abortable } from './abort.js';
 import { systemClock, type Clock } from './clock.js';
 import { OwnError, isPredicateFailed } from './errors.js';
+import { bytesEqual } from './store/store.js';
 import { silentLogger, type Logger } from './logger.js';
 import { Ownership } from './ownership.js';
 import { systemRandom, randomSlug, type RandomSource } from './random.js';
@@ -27,7 +28,7 @@ import {
   type MostlyCorrectOwnership,
 } from './record.js';
 import type { Store } from './store/store.js';
-import { lakefsStrategy } from './strategies/lakefs.js';
+import { fixedStrategy } from './strategies/fixed.js';
 import type { Strategy } from './strategies/strategy.js';
 
 /** Options of {@link MostlyCorrectOwner}. All durations are milliseconds. */
@@ -59,8 +60,18 @@ export interface MostlyCorrectOwnerOptions {
   clock?: Clock;
   /** Randomness for owner slugs and jitter. Default: {@link systemRandom} (crypto-grade). */
   random?: RandomSource;
-  /** Decision policy. Default: {@link lakefsStrategy} (lakeFS as shipped). */
+  /**
+   * Decision policy. Default: `fixedStrategy` (lakeFS's algorithm with its
+   * defects fixed). `lakefsStrategy` is lakeFS as shipped; `observedStrategy`
+   * judges expiry by the waiter's own monotonic clock. See docs/strategies.md.
+   */
   strategy?: Strategy;
+  /**
+   * How long before the end of its lease a holder considers the ownership lost
+   * when no refresh has succeeded (ms; strategies that signal loss only).
+   * Default `refreshInterval / 4`. See {@link Ownership.lost}.
+   */
+  lossMargin?: number;
 }
 
 /** Defaults for the optional fields of {@link MostlyCorrectOwnerOptions}. */
@@ -70,16 +81,17 @@ export const DEFAULT_OWNER_OPTIONS: Readonly<
   logger: silentLogger,
   clock: systemClock,
   random: systemRandom,
-  strategy: lakefsStrategy,
+  strategy: fixedStrategy,
 });
 
 /** Options of {@link MostlyCorrectOwner.own}. */
 export interface OwnOptions {
   /**
-   * Aborting rejects a pending `own()` promptly with `signal.reason`. As with
-   * the Go context it mirrors, under the `lakefs` strategy the signal also
+   * Aborting rejects a pending `own()` promptly with `signal.reason`. Under
+   * the `lakefs` strategy, as with the Go context it mirrors, the signal also
    * scopes the refresh loop: aborting it after `own()` resolved stops
-   * refreshing, and the record then expires `refreshInterval` later.
+   * refreshing, and the record then expires `refreshInterval` later. Other
+   * strategies use it for the wait only.
    */
   signal?: AbortSignal;
 }
@@ -93,6 +105,7 @@ export interface OwnerContext {
   readonly strategy: Strategy;
   readonly acquireIntervalMs: number;
   readonly refreshIntervalMs: number;
+  readonly lossMarginMs: number;
 }
 
 const textEncoder = new TextEncoder();
@@ -124,6 +137,7 @@ export class MostlyCorrectOwner {
       strategy: options.strategy ?? DEFAULT_OWNER_OPTIONS.strategy,
       acquireIntervalMs,
       refreshIntervalMs,
+      lossMarginMs: options.lossMargin === undefined ? refreshIntervalMs / 4 : nonNegativeMs('lossMargin', options.lossMargin, refreshIntervalMs),
     });
     if (refreshIntervalMs < 2 * acquireIntervalMs) {
       logger.warn(
@@ -154,12 +168,38 @@ export class MostlyCorrectOwner {
     const ownerId = `${owner}#${randomSlug(this.#ctx.random)}`;
     const prefixedKey = `${this.#prefix}/${key}`;
     const keyBytes = textEncoder.encode(prefixedKey);
-    await this.#acquire(ownerId, prefixedKey, keyBytes, signal);
-    return new Ownership(this.#ctx, { owner: ownerId, key, prefixedKey, keyBytes, signal });
+    const acquired = await this.#acquire(ownerId, prefixedKey, keyBytes, signal);
+    return new Ownership(this.#ctx, { owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired });
   }
 
-  async #acquire(ownerId: string, prefixedKey: string, keyBytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Owns `key`, runs `fn` with a signal that aborts when the ownership is lost
+   * (see {@link Ownership.lost}), and releases when `fn` settles, whatever
+   * happens. `options.owner` names the owner (default `"owner"`).
+   */
+  async withOwnership<T>(
+    key: string,
+    fn: (signal: AbortSignal, ownership: Ownership) => Promise<T>,
+    options: OwnOptions & { owner?: string } = {},
+  ): Promise<T> {
+    const ownership = await this.own(options.owner ?? 'owner', key, options);
+    try {
+      return await fn(ownership.lost, ownership);
+    } finally {
+      await ownership.release();
+    }
+  }
+
+  async #acquire(
+    ownerId: string,
+    prefixedKey: string,
+    keyBytes: Uint8Array,
+    signal: AbortSignal | undefined,
+  ): Promise<{ sentAtMono: number; token: bigint | undefined }> {
     const { store, clock, logger, strategy, random, acquireIntervalMs, refreshIntervalMs } = this.#ctx;
+    const observed = strategy.expiry === 'observed';
+    // observed expiry: the record last read and when (monotonic) it was first seen unchanged
+    let seen: { value: Uint8Array; sinceMono: number } | undefined;
     const fields = {
       owner: ownerId,
       prefixed_key: prefixedKey,
@@ -168,6 +208,7 @@ export class MostlyCorrectOwner {
     };
     for (let attempt = 1; ; attempt++) {
       let entry;
+      const sentAtMono = clock.monotonicNow();
       try {
         entry = await abortable(store.get(OWNERSHIP_PARTITION, keyBytes), signal);
       } catch (err) {
@@ -176,28 +217,51 @@ export class MostlyCorrectOwner {
       const read: MostlyCorrectOwnership | undefined =
         entry === undefined ? undefined : decodeRecord(entry.value, prefixedKey, ownerId);
       const nowMs = quantizeMs(clock.now());
-      const readExpiresMs = read === undefined ? undefined : expiresMs(read);
-      // Go: checkOwnership — absent: not owned; `expires.Before(now)`: expired; else owned.
-      const state = read === undefined ? 'not owned' : readExpiresMs! < nowMs ? 'expired' : 'owned';
+      let readExpiresMs = read === undefined ? undefined : expiresMs(read);
+      let state: 'not owned' | 'expired' | 'owned';
+      let retryNowMs = nowMs;
+      if (!observed) {
+        // Go: checkOwnership — absent: not owned; `expires.Before(now)`: expired; else owned.
+        state = read === undefined ? 'not owned' : readExpiresMs! < nowMs ? 'expired' : 'owned';
+      } else if (read === undefined || entry === undefined) {
+        state = 'not owned';
+      } else if (readExpiresMs === 0) {
+        state = 'expired'; // released: expires at the epoch
+      } else {
+        const monoNow = clock.monotonicNow();
+        if (seen === undefined || !bytesEqual(seen.value, entry.value)) seen = { value: entry.value, sinceMono: monoNow };
+        const leaseMs = read.leaseMs > 0 ? read.leaseMs : refreshIntervalMs;
+        const endMono = seen.sinceMono + leaseMs;
+        state = monoNow >= endMono ? 'expired' : 'owned';
+        // the retry delay is computed on the monotonic clock for this strategy
+        retryNowMs = monoNow;
+        readExpiresMs = endMono;
+      }
       let candidateExpiresMs: number | undefined;
       let outcome: 'held' | 'lost-race' = 'held';
       if (state !== 'owned') {
         const candidate = newRecord(ownerId, nowMs + refreshIntervalMs, `${ownerId}@${isoFromMs(nowMs)}`);
+        const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
+        if (token !== undefined) {
+          candidate.token = token;
+          candidate.leaseMs = Math.round(refreshIntervalMs);
+        }
         candidateExpiresMs = expiresMs(candidate);
         logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
         try {
           await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, encodeRecord(candidate), entry?.predicate ?? null), signal);
           logger.trace(fields, 'Got ownership');
-          return;
+          return { sentAtMono, token };
         } catch (err) {
           if (signal?.aborted) throw signal.reason;
           if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, ownerId, 'setIf', attempt, { cause: err });
         }
         outcome = 'lost-race';
+        seen = undefined;
       }
       const sleepMs = strategy.acquireRetryDelayMs({
         outcome,
-        nowMs,
+        nowMs: retryNowMs,
         readExpiresMs,
         candidateExpiresMs,
         attempt,
@@ -216,6 +280,13 @@ function positiveMs(name: string, value: unknown): number {
     throw new RangeError(
       `MostlyCorrectOwner: options.${name} must be a finite number of milliseconds > 0, got ${describeValue(value)}`,
     );
+  }
+  return value;
+}
+
+function nonNegativeMs(name: string, value: unknown, below: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= below) {
+    throw new RangeError(`MostlyCorrectOwner: options.${name} must be a number of milliseconds in [0, refreshInterval), got ${describeValue(value)}`);
   }
   return value;
 }

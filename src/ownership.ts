@@ -3,7 +3,7 @@
  * the injected monotonic clock) and `release()`.
  */
 import { abortable } from './abort.js';
-import { isPredicateFailed } from './errors.js';
+import { CorruptRecordError, isPredicateFailed, OwnershipLostError, type LossReason } from './errors.js';
 import type { OwnerContext } from './owner.js';
 import { OWNERSHIP_PARTITION, decodeRecord, encodeRecord, timestampFromMs, type MostlyCorrectOwnership } from './record.js';
 
@@ -20,6 +20,10 @@ export interface OwnershipInit {
   readonly prefixedKey: string;
   readonly keyBytes: Uint8Array;
   readonly signal: AbortSignal | undefined;
+  /** Monotonic time at which the read of the successful acquire attempt was sent. */
+  readonly sentAtMono: number;
+  /** The fencing token written, for strategies with fencing. */
+  readonly token: bigint | undefined;
 }
 
 /**
@@ -35,12 +39,23 @@ export class Ownership implements AsyncDisposable {
   readonly key: string;
   /** The stored key, `<prefix>/<key>`. */
   readonly prefixedKey: string;
+  /**
+   * Fencing token: increases with every change of owner of this key (strategies
+   * with fencing; `undefined` under `lakefs`). Pass it to the resource you
+   * protect and have it reject writes with a smaller token than it has seen.
+   */
+  readonly token: bigint | undefined;
 
   readonly #ctx: OwnerContext;
   readonly #keyBytes: Uint8Array;
   readonly #stop = new AbortController();
   readonly #refreshDone: Promise<void>;
   readonly #detachOwnSignal: () => void;
+  readonly #lost = new AbortController();
+  /** The refresh loop's store operation in flight, if any (release waits for it under strategies that serialize). */
+  #inflight: Promise<unknown> | undefined;
+  /** Monotonic time the read of the last successful write (acquire or refresh) was sent. */
+  #lastSentMono: number;
 
   /** @internal Created by `MostlyCorrectOwner.own()`. */
   constructor(ctx: OwnerContext, init: OwnershipInit) {
@@ -49,10 +64,55 @@ export class Ownership implements AsyncDisposable {
     this.key = init.key;
     this.prefixedKey = init.prefixedKey;
     this.#keyBytes = init.keyBytes;
+    this.token = init.token;
+    this.#lastSentMono = init.sentAtMono;
     this.#detachOwnSignal = linkSignal(ctx.strategy.ownSignalStopsRefresh ? init.signal : undefined, this.#stop);
-    this.#refreshDone = this.#refreshLoop().catch((err: unknown) => {
+    const start = ctx.strategy.refreshFromAcquireSend ? init.sentAtMono : ctx.clock.monotonicNow();
+    this.#refreshDone = this.#refreshLoop(start).catch((err: unknown) => {
       ctx.logger.warn({ err, owner: this.owner, prefixed_key: this.prefixedKey }, 'INVARIANT: refresh loop threw');
     });
+    if (ctx.strategy.signalsLoss) {
+      this.#watchDeadline().catch((err: unknown) => {
+        ctx.logger.warn({ err, owner: this.owner, prefixed_key: this.prefixedKey }, 'INVARIANT: deadline watcher threw');
+      });
+    }
+  }
+
+  /**
+   * Aborted, with an {@link OwnershipLostError} as reason, when this process
+   * learns it no longer owns the key: a refresh found another owner or no
+   * record, or no refresh succeeded by the holder's deadline (the lease minus
+   * `lossMargin`, counted on this process's monotonic clock from before the
+   * last successful write was sent). Stop acting as the owner when it fires.
+   * Never aborted under the `lakefs` strategy (lakeFS never tells the holder),
+   * nor by `release()`.
+   */
+  get lost(): AbortSignal {
+    return this.#lost.signal;
+  }
+
+  #markLost(reason: LossReason, newOwner?: string): void {
+    if (!this.#ctx.strategy.signalsLoss || this.#lost.signal.aborted || this.#stop.signal.aborted) return;
+    this.#ctx.logger.info({ owner: this.owner, prefixed_key: this.prefixedKey, reason, new_owner: newOwner }, 'Ownership lost');
+    this.#lost.abort(new OwnershipLostError(reason, this.prefixedKey, this.owner, newOwner));
+    this.#stop.abort(RELEASED);
+  }
+
+  /** Tells the holder when its own deadline passes without a successful write. */
+  async #watchDeadline(): Promise<void> {
+    const { clock, refreshIntervalMs, lossMarginMs } = this.#ctx;
+    for (;;) {
+      const wait = this.#lastSentMono + refreshIntervalMs - lossMarginMs - clock.monotonicNow();
+      if (wait <= 0) {
+        this.#markLost('deadline');
+        return;
+      }
+      try {
+        await clock.sleep(wait, this.#stop.signal);
+      } catch {
+        return; // released or lost
+      }
+    }
   }
 
   /**
@@ -91,9 +151,27 @@ export class Ownership implements AsyncDisposable {
     this.#stop.abort(RELEASED);
     this.#detachOwnSignal();
     await this.#refreshDone;
+    // the loop stops waiting at once, but a write it sent may still land: wait for it
+    await this.#inflight?.catch(() => {});
+  }
+
+  /** Runs a store operation of the refresh loop, remembering it as in flight. */
+  #track<T>(op: Promise<T>): Promise<T> {
+    this.#inflight = op;
+    return abortable(op, this.#stop.signal);
   }
 
   async #releaseIf(): Promise<void> {
+    // Serialized strategies retry when the record is still ours after a lost race
+    // (a write of ours landed late); lakeFS gives up at once.
+    const attempts = this.#ctx.strategy.stopRefreshBeforeRelease ? 3 : 1;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.#releaseOnce();
+      if (outcome !== 'raced-self' || attempt >= attempts) return;
+    }
+  }
+
+  async #releaseOnce(): Promise<'done' | 'raced-self'> {
     const { store, logger } = this.#ctx;
     const entry = await store.get(OWNERSHIP_PARTITION, this.#keyBytes);
     if (entry === undefined) {
@@ -103,7 +181,7 @@ export class Ownership implements AsyncDisposable {
     const fields = { prefixed_key: this.prefixedKey, owner: this.owner, new_owner: record.owner };
     if (record.owner !== this.owner) {
       logger.info(fields, 'Lost ownership race before trying to release');
-      return;
+      return 'done';
     }
     // Expiry at the beginning of time: definitely expired. (Go resets the
     // Timestamp in place, so the field stays present with zero seconds/nanos.)
@@ -113,7 +191,9 @@ export class Ownership implements AsyncDisposable {
     } catch (err) {
       if (!isPredicateFailed(err)) throw err;
       logger.info(fields, 'Lost ownership race while trying to release');
+      return 'raced-self';
     }
+    return 'done';
   }
 
   /**
@@ -121,12 +201,11 @@ export class Ownership implements AsyncDisposable {
    * `time.Ticker`: a slow tick does not shift later ticks, and ticks that
    * fall due while one is being handled collapse into one pending tick.
    */
-  async #refreshLoop(): Promise<void> {
+  async #refreshLoop(start: number): Promise<void> {
     const { clock, logger, refreshIntervalMs } = this.#ctx;
     const interval = refreshIntervalMs / 2;
     const stop = this.#stop.signal;
     const fields = { interval, owner: this.owner, prefixed_key: this.prefixedKey };
-    const start = clock.monotonicNow();
     const tickAt = (k: number): number => start + k * interval;
     const firedUpTo = (t: number): number => {
       let k = Math.max(0, Math.floor((t - start) / interval));
@@ -153,43 +232,66 @@ export class Ownership implements AsyncDisposable {
         logger.trace(fields, 'Cancelled; stop refreshing ownership');
         return;
       }
-      if (!(await this.#refreshOnce(fields))) return;
+      let outcome = await this.#refreshOnce(fields);
+      // strategies that retry: after a failure, try again every acquireInterval until the next tick is due
+      while (outcome === 'failed' && this.#ctx.strategy.onRefreshReadError === 'retry') {
+        const untilTick = tickAt(received + 1) - clock.monotonicNow();
+        if (untilTick <= this.#ctx.acquireIntervalMs) break;
+        try {
+          await clock.sleep(this.#ctx.acquireIntervalMs, stop);
+        } catch {
+          return;
+        }
+        outcome = await this.#refreshOnce(fields);
+      }
+      if (outcome === 'stop') return;
     }
   }
 
-  /** One refresh tick. Returns false when the loop must stop. */
-  async #refreshOnce(fields: Record<string, unknown>): Promise<boolean> {
-    const { store, clock, logger, refreshIntervalMs } = this.#ctx;
+  /** One refresh attempt: `ok`, `failed` (try again later), or `stop` (the loop must end). */
+  async #refreshOnce(fields: Record<string, unknown>): Promise<'ok' | 'failed' | 'stop'> {
+    const { store, clock, logger, refreshIntervalMs, strategy } = this.#ctx;
     const stop = this.#stop.signal;
     let record: MostlyCorrectOwnership;
     let entry;
+    const sentAtMono = clock.monotonicNow();
     try {
-      entry = await abortable(store.get(OWNERSHIP_PARTITION, this.#keyBytes), stop);
+      entry = await this.#track(store.get(OWNERSHIP_PARTITION, this.#keyBytes));
       if (entry === undefined) throw new Error(`ownership record ${this.prefixedKey} not found`);
       record = decodeRecord(entry.value, this.prefixedKey, this.owner);
     } catch (err) {
-      if (stop.aborted) return false;
+      if (stop.aborted) return 'stop';
       // Do not delete or rewrite anything: that could destroy a new owner.
       logger.warn({ ...fields, err }, 'Failed to get ownership message to refresh');
-      return false;
+      if (entry === undefined && !(err instanceof CorruptRecordError) && (err as Error).message.endsWith('not found')) {
+        this.#markLost('vanished');
+        return 'stop';
+      }
+      if (err instanceof CorruptRecordError) {
+        this.#markLost('corrupt');
+        return 'stop';
+      }
+      return strategy.onRefreshReadError === 'retry' ? 'failed' : 'stop';
     }
     if (record.owner !== this.owner) {
       logger.info({ ...fields, new_owner: record.owner }, 'Lost ownership race');
-      return false;
+      this.#markLost('taken', record.owner);
+      return 'stop';
     }
     // A Go store operation under a cancelled context fails; so does ours.
-    if (stop.aborted) return false;
+    if (stop.aborted) return 'stop';
     const expires = clock.now() + refreshIntervalMs;
     record.expires = timestampFromMs(expires);
     try {
-      await abortable(store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, encodeRecord(record), entry.predicate), stop);
+      await this.#track(store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, encodeRecord(record), entry.predicate));
     } catch (err) {
-      if (stop.aborted) return false;
+      if (stop.aborted) return 'stop';
       logger.warn({ ...fields, err }, 'Failed to set ownership message to refresh (keep going, may lose)');
-      return true;
+      return 'failed';
     }
     logger.trace({ ...fields, expires }, 'Refreshed ownership');
-    return true;
+    this.#lastSentMono = Math.max(this.#lastSentMono, sentAtMono);
+    return 'ok';
   }
 }
 

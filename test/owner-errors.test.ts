@@ -5,13 +5,14 @@ import {
   MostlyCorrectOwner,
   OWNERSHIP_PARTITION,
   OwnError,
+  lakefsStrategy,
   type MostlyCorrectOwnerOptions,
 } from '../src/index.js';
 import { installFakeTime, recordingLogger, type InstalledClock } from './helpers/fake-time.js';
 import { HookedStore } from './helpers/store-wrappers.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const base = (): MostlyCorrectOwnerOptions => ({ store: new MemoryStore(), prefix: 'p', acquireInterval: 100, refreshInterval: 400 });
+const base = (): MostlyCorrectOwnerOptions => ({ store: new MemoryStore(), prefix: 'p', acquireInterval: 100, refreshInterval: 400, strategy: lakefsStrategy });
 
 let clock: InstalledClock;
 beforeEach(() => {

@@ -4,6 +4,7 @@ import {
   MostlyCorrectOwner,
   OWNERSHIP_PARTITION,
   decodeRecord,
+  lakefsStrategy,
   expiresMs,
   type MostlyCorrectOwnerOptions,
   type Ownership,
@@ -24,7 +25,7 @@ afterEach(() => {
 });
 
 function makeOwner(store: MostlyCorrectOwnerOptions['store'], extra: Partial<MostlyCorrectOwnerOptions> = {}): MostlyCorrectOwner {
-  return new MostlyCorrectOwner({ store, prefix: 'branches', acquireInterval: ACQUIRE, refreshInterval: REFRESH, ...extra });
+  return new MostlyCorrectOwner({ store, prefix: 'branches', acquireInterval: ACQUIRE, refreshInterval: REFRESH, strategy: lakefsStrategy, ...extra });
 }
 
 async function readRecord(store: MemoryStore, key: string) {

@@ -4,6 +4,7 @@ import {
   MostlyCorrectOwner,
   OWNERSHIP_PARTITION,
   decodeRecord,
+  lakefsStrategy,
   encodeRecord,
   expiresMs,
   newRecord,
@@ -26,7 +27,7 @@ afterEach(() => {
 });
 
 function makeOwner(store: MostlyCorrectOwnerOptions['store'], extra: Partial<MostlyCorrectOwnerOptions> = {}): MostlyCorrectOwner {
-  return new MostlyCorrectOwner({ store, prefix: 'branches', acquireInterval: 100, refreshInterval: REFRESH, ...extra });
+  return new MostlyCorrectOwner({ store, prefix: 'branches', acquireInterval: 100, refreshInterval: REFRESH, strategy: lakefsStrategy, ...extra });
 }
 
 async function current(mem: MemoryStore) {

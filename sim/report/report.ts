@@ -35,6 +35,10 @@ export interface Report {
   perAcquisitionViolationRate: Rate;
   overlapMs: { total: number; p50: number; p99: number; max: number } | null;
   maxSimultaneousOwners: number;
+  /** Holders told they lost the ownership (`ownership.lost`; never under `lakefs`). */
+  told: number;
+  /** Protected-resource writes, writes rejected for a stale fencing token, and stale effects accepted. */
+  resource: { writes: number; rejected: number; staleEffects: number };
   acquireLatencyMs: LatencySummary | null;
   handoffMs: LatencySummary | null;
   failoverMs: LatencySummary | null;
@@ -74,6 +78,10 @@ export class ReportBuilder {
   #acquisitions = 0;
   #violations = 0;
   #maxSimultaneous = 0;
+  #told = 0;
+  #resourceWrites = 0;
+  #rejected = 0;
+  #stale = 0;
   #heldMs = 0;
   #reads = 0;
   #writes = 0;
@@ -100,6 +108,10 @@ export class ReportBuilder {
     this.#acquisitions += r.acquisitions;
     this.#violations += r.violations;
     this.#maxSimultaneous = Math.max(this.#maxSimultaneous, r.maxSimultaneousOwners);
+    this.#told += r.told;
+    this.#resourceWrites += r.resourceWrites;
+    this.#rejected += r.rejectedWrites;
+    this.#stale += r.staleEffects;
     this.#heldMs += r.heldMs;
     this.#reads += r.storeReads;
     this.#writes += r.storeWrites;
@@ -127,6 +139,8 @@ export class ReportBuilder {
       perAcquisitionViolationRate: roundRate(wilson(this.#violations, this.#acquisitions)),
       overlapMs: overlap === null ? null : { total: round(sum(this.#overlaps)), ...overlap },
       maxSimultaneousOwners: this.#maxSimultaneous,
+      told: this.#told,
+      resource: { writes: this.#resourceWrites, rejected: this.#rejected, staleEffects: this.#stale },
       acquireLatencyMs: summarize(this.#acquire),
       handoffMs: summarize(this.#handoff),
       failoverMs: summarize(this.#failover),

@@ -34,3 +34,42 @@ export function markdownTable(labelHeads: readonly string[], items: readonly { l
     ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
   ].join('\n');
 }
+
+/** Columns of `mco compare`: the risk side and the cost side of each strategy. */
+export const COMPARE_COLUMNS = [
+  'runs w/ violation [95% CI]',
+  'violations/acq [95% CI]',
+  'overlap max ms',
+  'told',
+  'stale effects',
+  'acquire p99 ms',
+  'handoff p99 ms',
+  'failover p99 ms',
+  'store ops/held s',
+] as const;
+
+/** Rows of `mco compare`, labelled (scenario, strategy). */
+export function compareRows(items: readonly { label: readonly string[]; report: Report }[]): string[][] {
+  const full = reportRows(items);
+  return items.map(({ label, report: r }, i) => {
+    const row = full[i]!;
+    const n = label.length;
+    // reportRows: label…, runs, rate, acquisitions, per-acq, overlap, acquire, handoff, failover, ops
+    return [...label, row[n + 1]!, row[n + 3]!, row[n + 4]!, String(r.told), String(r.resource.staleEffects), row[n + 5]!, row[n + 6]!, row[n + 7]!, row[n + 8]!];
+  });
+}
+
+/** `mco compare` as aligned text. */
+export function compareTable(items: readonly { label: readonly string[]; report: Report }[]): string {
+  return aligned(['scenario', 'strategy', ...COMPARE_COLUMNS], compareRows(items), 2);
+}
+
+/** `mco compare` as Markdown. */
+export function compareMarkdown(items: readonly { label: readonly string[]; report: Report }[]): string {
+  const head = ['scenario', 'strategy', ...COMPARE_COLUMNS];
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+    ...compareRows(items).map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
+}

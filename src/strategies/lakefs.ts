@@ -46,4 +46,9 @@ export const lakefsStrategy: Strategy = Object.freeze({
   },
   ownSignalStopsRefresh: true,
   stopRefreshBeforeRelease: false,
+  expiry: 'wall-clock',
+  onRefreshReadError: 'stop',
+  signalsLoss: false,
+  fencing: false,
+  refreshFromAcquireSend: false,
 });

@@ -33,4 +33,23 @@ export interface Strategy {
   readonly ownSignalStopsRefresh: boolean;
   /** Whether `release()` stops the refresh loop (and waits for an in-flight tick) before it writes. */
   readonly stopRefreshBeforeRelease: boolean;
+  /**
+   * How a waiter decides a record it read has expired: `wall-clock` compares
+   * the record's `expires` with its own wall clock (lakeFS); `observed` waits
+   * until it has seen the same record unchanged for a whole lease on its own
+   * monotonic clock (immune to clock offset and jumps).
+   */
+  readonly expiry: 'wall-clock' | 'observed';
+  /** What the refresh loop does after a failed read: `stop` for good (lakeFS), or `retry` next tick. */
+  readonly onRefreshReadError: 'stop' | 'retry';
+  /** Whether `ownership.lost` is ever aborted (lakeFS never tells the holder). */
+  readonly signalsLoss: boolean;
+  /** Whether records carry a fencing token (field 4) and their lease (field 5). */
+  readonly fencing: boolean;
+  /**
+   * Whether the refresh cadence starts when the acquiring read was sent
+   * (`true`: the lease is counted from before the record was written) or when
+   * `own()` resolved (lakeFS: a slow acquisition eats into the first lease).
+   */
+  readonly refreshFromAcquireSend: boolean;
 }

@@ -44,7 +44,7 @@ describe('scenario schema', () => {
     const s = parseScenario({}, 'empty.yaml', 'empty');
     expect(s.name).toBe('empty');
     expect(s.nodes).toHaveLength(2);
-    expect(s.owner).toEqual({ strategy: 'lakefs', acquireIntervalMs: 150, refreshIntervalMs: 400 });
+    expect(s.owner).toEqual({ strategy: 'fixed', acquireIntervalMs: 150, refreshIntervalMs: 400 });
     expect(s.faults.store).toEqual({
       requestLatency: { dist: 'constant', value: 0 },
       responseLatency: { dist: 'constant', value: 0 },
@@ -112,7 +112,7 @@ faults:
     [{ faults: { store: { errorRate: 1.5 } } }, 'x.yaml: faults.store.errorRate: expected a number in [0, 1]'],
     [{ nodes: [{ offset: '1ms' }, { pauses: [{ at: '1s' }] }] }, 'x.yaml: nodes[1].pauses[0].for: expected a duration ≥ 0'],
     [{ nodes: 2, faults: { clock: { jumps: [{ node: 5, at: '1s', by: '1ms' }] } } }, 'x.yaml: faults.clock.jumps[0].node: expected a node index < 2'],
-    [{ owner: { strategy: 'redlock' } }, 'x.yaml: owner.strategy: expected one of "lakefs"'],
+    [{ owner: { strategy: 'redlock' } }, 'x.yaml: owner.strategy: expected one of "lakefs", "fixed", "observed"'],
     [{ seeds: 0 }, 'x.yaml: seeds: expected'],
   ])('rejects %j with one line naming file, field and expectation', (raw, start) => {
     const msg = errorOf(raw);

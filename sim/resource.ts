@@ -1,0 +1,40 @@
+/**
+ * The protected resource: what the owner is there to protect. Each holder
+ * writes to it when its ownership begins (registering its fencing token) and
+ * again when its work is done. With tokens, the resource rejects a write whose
+ * token is below the highest it has seen for that key (fencing). A *stale
+ * effect* is an accepted write by a holder that is no longer the newest owner
+ * of the key (a newer owner's belief began before the write): the damage
+ * double ownership does. With fencing, a newer owner registers its token the
+ * moment it believes, so stale effects are rejected.
+ */
+import type { Belief, Oracle } from './oracle.js';
+
+export interface ResourceCounters {
+  writes: number;
+  rejected: number;
+  stale: number;
+}
+
+export class ProtectedResource {
+  readonly counters: ResourceCounters = { writes: 0, rejected: 0, stale: 0 };
+  readonly #maxToken = new Map<string, bigint>();
+
+  constructor(readonly oracle: Oracle) {}
+
+  /** A write by the holder of `belief`; returns whether the resource accepted it. */
+  write(belief: Belief, token: bigint | undefined): boolean {
+    this.counters.writes++;
+    const max = this.#maxToken.get(belief.key);
+    if (token !== undefined) {
+      if (max !== undefined && token < max) {
+        this.counters.rejected++;
+        return false;
+      }
+      this.#maxToken.set(belief.key, token);
+    }
+    const newest = this.oracle.newest(belief.key);
+    if (newest !== undefined && newest !== belief && newest.start > belief.start) this.counters.stale++;
+    return true;
+  }
+}
