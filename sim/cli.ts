@@ -15,7 +15,7 @@ import { escapeHtml, htmlPage, htmlTable, REPORT_COLUMNS, reportRows } from './r
 import { mergeReports, ReportMismatchError } from './report/merge.js';
 import { costSpec, heatmapSpec, renderSvg, scenarioRatesSpec, timelineSpec, violationRateSpec, type CellPoint } from './report/plots.js';
 import type { Report } from './report/report.js';
-import { compareMarkdown, compareRows, compareTable, COMPARE_COLUMNS, labelledTable, markdownTable, summaryTable } from './report/table.js';
+import { compareHead, compareMarkdown, compareRows, compareTable, labelledTable, markdownTable, summaryTable } from './report/table.js';
 import { progressReporter } from './progress.js';
 import { replay, replayJson, replayText } from './replay.js';
 import { defaultWorkers, runScenario } from './runner.js';
@@ -321,7 +321,7 @@ async function cmdCheck(a: CommonRun & { scenario: string[]; baseline: string; u
 
 async function cmdCompare(a: CommonRun & { scenario: string[]; strategies: string; json?: string; md?: string; html?: string }): Promise<number> {
   const strategies = a.strategies.split(',').map((x) => x.trim());
-  const known = ['lakefs', 'fixed', 'observed'];
+  const known = ['none', 'lakefs', 'fixed', 'observed'];
   for (const st of strategies) {
     if (!known.includes(st)) {
       const best = closest(st, known);
@@ -352,7 +352,7 @@ async function cmdCompare(a: CommonRun & { scenario: string[]; strategies: strin
       a.html,
       htmlPage('mco compare', [
         { html: `<div class="plots">${await renderSvg(heatmapSpec(points, 'scenario', 'strategy'))}</div>` },
-        { heading: 'Strategies side by side', html: htmlTable(['scenario', 'strategy', ...COMPARE_COLUMNS], compareRows(items)) },
+        { heading: 'Strategies side by side', html: htmlTable(compareHead(items), compareRows(items)) },
       ]),
     );
   }
@@ -490,7 +490,7 @@ export async function main(args: readonly string[]): Promise<number> {
       (y) =>
         runOptions(y)
           .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
-          .option('strategies', { type: 'string', default: 'lakefs,fixed,observed', describe: 'comma-separated strategies' })
+          .option('strategies', { type: 'string', default: 'lakefs,fixed,observed', describe: 'comma-separated strategies: none (no owner at all), lakefs, fixed, observed' })
           .option('json', { type: 'string', describe: 'write the rows as JSON' })
           .option('md', { type: 'string', describe: 'write the table as Markdown' })
           .option('html', { type: 'string', describe: 'write an HTML report (heatmap scenario × strategy, table)' })

@@ -19,6 +19,22 @@ export interface ResourceCounters {
 export class ProtectedResource {
   readonly counters: ResourceCounters = { writes: 0, rejected: 0, stale: 0 };
   readonly #maxToken = new Map<string, bigint>();
+  readonly #version = new Map<string, number>();
+
+  /**
+   * The benefit model's view: a version per key that only one concurrent
+   * updater can advance (like a lakeFS branch head). `cas` succeeds only if
+   * the version is still the one the updater read.
+   */
+  version(key: string): number {
+    return this.#version.get(key) ?? 0;
+  }
+
+  cas(key: string, expected: number): boolean {
+    if (this.version(key) !== expected) return false;
+    this.#version.set(key, expected + 1);
+    return true;
+  }
 
   constructor(readonly oracle: Oracle) {}
 

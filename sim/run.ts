@@ -17,7 +17,7 @@ import { ProtectedResource } from './resource.js';
 import { stream } from './prng.js';
 import type { Scenario } from './scenario.js';
 import { SimStore } from './sim-store.js';
-import { workloadLoop } from './workload.js';
+import { newOperationStats, workloadLoop, type OperationStats } from './workload.js';
 
 /** One line of a run's timeline. */
 export interface TraceEntry {
@@ -50,6 +50,8 @@ export interface RunResult extends OracleResult {
   staleEffects: number;
   storeReads: number;
   storeWrites: number;
+  /** The benefit model's measurements (all zero without `workload.work`). */
+  ops: OperationStats;
   traceHash: string;
   trace: TraceEntry[] | undefined;
 }
@@ -61,6 +63,9 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
   const store = new SimStore(engine, f.store);
   const oracle = new Oracle();
   const resource = new ProtectedResource(oracle);
+  const ops = newOperationStats();
+  const w = scenario.workload;
+  const work = w.work === undefined ? undefined : { work: w.work, growthPerVersion: w.workGrowth, maxAttempts: w.maxAttempts };
   const trace: TraceEntry[] | undefined = options.trace ? [] : undefined;
   const clocks: NodeClock[] = [];
   const note = trace
@@ -93,17 +98,22 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     const rng = stream(seed, `node:${i}:workload`);
     const logger = trace ? traceLogger((text, extra) => note(node, text, extra)) : undefined;
     const start = (): void => {
-      const owner = new MostlyCorrectOwner({
-        store: client,
-        prefix: 'sim',
-        acquireInterval: scenario.owner.acquireIntervalMs,
-        refreshInterval: scenario.owner.refreshIntervalMs,
-        clock,
-        random,
-        strategy: STRATEGIES[scenario.owner.strategy],
-        ...(logger ? { logger } : {}),
-      });
-      void workloadLoop({ engine, node, owner, clock, rng, oracle, resource, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, note });
+      const strategy = scenario.owner.strategy;
+      // strategy `none`: no owner at all, workers go straight to the resource
+      const owner =
+        strategy === 'none'
+          ? undefined
+          : new MostlyCorrectOwner({
+              store: client,
+              prefix: 'sim',
+              acquireInterval: scenario.owner.acquireIntervalMs,
+              refreshInterval: scenario.owner.refreshIntervalMs,
+              clock,
+              random,
+              strategy: STRATEGIES[strategy],
+              ...(logger ? { logger } : {}),
+            });
+      void workloadLoop({ engine, node, owner, work, ops, clock, rng, oracle, resource, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, note });
     };
     engine.at(0, start, { gate: node, flush: true, kind: EventKind.control });
     note(node, `clock offset ${offsetMs.toFixed(3)} ms, drift ${driftPpm.toFixed(1)} ppm`);
@@ -135,6 +145,7 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     resourceWrites: resource.counters.writes,
     rejectedWrites: resource.counters.rejected,
     staleEffects: resource.counters.stale,
+    ops,
     storeReads: store.counters.reads,
     storeWrites: store.counters.writes,
     traceHash: engine.traceHash,

@@ -123,7 +123,7 @@ const nodeSpec = z.strictObject({
   crashes: z.array(crashSpec).default([]),
 });
 
-const STRATEGY_NAMES = ['lakefs', 'fixed', 'observed'] as const;
+const STRATEGY_NAMES = ['lakefs', 'fixed', 'observed', 'none'] as const;
 
 const bound = (value: () => z.ZodType<number, unknown>) => z.strictObject({ min: value().optional(), max: value().optional() });
 const countBound = () => bound(() => number(0));
@@ -173,8 +173,11 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       think: durationDist().default({ dist: 'exponential', mean: 10 }),
       hold: durationDist().default({ dist: 'uniform', min: 5, max: 50 }),
+      work: durationDist().optional(),
+      workGrowth: number(0).default(0),
+      maxAttempts: z.number().int().min(1).max(1000).default(5),
     })
-    .default({ think: { dist: 'exponential', mean: 10 }, hold: { dist: 'uniform', min: 5, max: 50 } }),
+    .default({ think: { dist: 'exponential', mean: 10 }, hold: { dist: 'uniform', min: 5, max: 50 }, workGrowth: 0, maxAttempts: 5 }),
   faults: z
     .strictObject({
       clock: z
@@ -231,7 +234,14 @@ export interface Scenario {
   expect: Expectations;
   nodes: NodeSpec[];
   keys: number;
-  workload: { think: Distribution; hold: Distribution };
+  workload: {
+    think: Distribution;
+    hold: Distribution;
+    /** Benefit model: work per attempt; when set, `hold` is replaced by operations on the resource. */
+    work?: Distribution | undefined;
+    workGrowth: number;
+    maxAttempts: number;
+  };
   faults: {
     clock: { offset: Distribution; driftPpm: Distribution; jumps: { node: number; at: number; by: number }[] };
     pauses: { rate: number; duration: Distribution };

@@ -1,7 +1,15 @@
 /**
- * The workload each simulated node runs: think → own(key) → hold → release,
- * forever, against the production MostlyCorrectOwner. A failed own() (store
+ * The workload each simulated node runs, forever, against the production
+ * MostlyCorrectOwner: think → own(key) → hold → release. A failed own() (store
  * error) is reported to the oracle and retried after the next think time.
+ *
+ * With a work model (`workload.work`), "hold" is an *operation* on the
+ * protected resource instead, as a lakeFS branch update: read the key's
+ * version, work for a drawn time (longer the more versions it fell behind
+ * since the operation began), then compare-and-set the version. A failed CAS
+ * is wasted work and a retry, up to `maxAttempts`, then the operation fails.
+ * Under strategy `none` there is no owner at all: workers go straight to the
+ * resource (the baseline the owner must beat).
  */
 import type { Clock, MostlyCorrectOwner } from '../src/index.js';
 import { sample, type Distribution } from './dist.js';
@@ -10,10 +18,33 @@ import type { Oracle } from './oracle.js';
 import type { Prng } from './prng.js';
 import type { ProtectedResource } from './resource.js';
 
+/** The benefit model of a scenario (see the module comment). */
+export interface WorkModel {
+  work: Distribution;
+  /** Work grows by this fraction per version the operation fell behind since it began. */
+  growthPerVersion: number;
+  maxAttempts: number;
+}
+
+/** What the benefit model measured in one run. */
+export interface OperationStats {
+  completed: number;
+  failed: number;
+  attempts: number;
+  workMs: number;
+  wastedMs: number;
+  latenciesMs: number[];
+}
+
+export const newOperationStats = (): OperationStats => ({ completed: 0, failed: 0, attempts: 0, workMs: 0, wastedMs: 0, latenciesMs: [] });
+
 export interface WorkloadContext {
   engine: Engine;
   node: number;
-  owner: MostlyCorrectOwner;
+  /** The node's owner; `undefined` under strategy `none`. */
+  owner: MostlyCorrectOwner | undefined;
+  work: WorkModel | undefined;
+  ops: OperationStats;
   clock: Clock;
   rng: Prng;
   oracle: Oracle;
@@ -40,7 +71,12 @@ export async function workloadLoop(w: WorkloadContext): Promise<void> {
   for (;;) {
     await clock.sleep(sample(w.think, rng));
     const key = keyName(w.keys === 1 ? 0 : Math.floor(rng.next() * w.keys));
-    const ticket = oracle.ownCalled(node, key, engine.now);
+    if (owner === undefined) {
+      await operation(w, key, engine.now, undefined);
+      continue;
+    }
+    const opStart = engine.now;
+    const ticket = oracle.ownCalled(node, key, opStart);
     note(node, `own(${key}) called`);
     let ownership;
     try {
@@ -56,10 +92,14 @@ export async function workloadLoop(w: WorkloadContext): Promise<void> {
     note(node, `OWNS ${key} as ${ownership.owner}${ownership.token === undefined ? '' : ` (token ${ownership.token})`}`, { owner: ownership.owner, message: 'OWNS' });
     w.resource.write(belief, ownership.token); // register
     let told = false;
-    try {
-      await clock.sleep(sample(w.hold, rng), ownership.lost);
-    } catch {
-      told = true;
+    if (w.work === undefined) {
+      try {
+        await clock.sleep(sample(w.hold, rng), ownership.lost);
+      } catch {
+        told = true;
+      }
+    } else {
+      told = (await operation(w, key, opStart, ownership.lost)) === 'lost';
     }
     if (told) {
       oracle.told(belief, engine.now);
@@ -72,5 +112,41 @@ export async function workloadLoop(w: WorkloadContext): Promise<void> {
     }
     note(node, `releases ${key} (${ownership.owner})`, { owner: ownership.owner, message: 'RELEASES' });
     await ownership.release();
+  }
+}
+
+/**
+ * One operation of the benefit model: attempts of read version → work → CAS.
+ * Returns `lost` when the ownership was lost mid-work (the attempt is wasted;
+ * the operation is counted failed).
+ */
+async function operation(w: WorkloadContext, key: string, startedAt: number, lost: AbortSignal | undefined): Promise<'done' | 'failed' | 'lost'> {
+  const { engine, clock, rng, resource, ops } = w;
+  const model = w.work!;
+  const base = resource.version(key);
+  for (let attempt = 1; ; attempt++) {
+    const seen = resource.version(key);
+    const workMs = sample(model.work, rng) * (1 + model.growthPerVersion * (seen - base));
+    ops.attempts++;
+    ops.workMs += workMs;
+    try {
+      await clock.sleep(workMs, lost);
+    } catch {
+      ops.wastedMs += workMs;
+      ops.failed++;
+      ops.latenciesMs.push(engine.now - startedAt);
+      return 'lost';
+    }
+    if (resource.cas(key, seen)) {
+      ops.completed++;
+      ops.latenciesMs.push(engine.now - startedAt);
+      return 'done';
+    }
+    ops.wastedMs += workMs;
+    if (attempt >= model.maxAttempts) {
+      ops.failed++;
+      ops.latenciesMs.push(engine.now - startedAt);
+      return 'failed';
+    }
   }
 }

@@ -43,6 +43,23 @@ export interface Report {
   handoffMs: LatencySummary | null;
   failoverMs: LatencySummary | null;
   storeOps: { reads: number; writes: number; perHeldSecond: number };
+  /**
+   * The benefit model (`workload.work`): operations on the protected resource.
+   * `null` without a work model.
+   */
+  operations: {
+    completed: number;
+    failed: number;
+    /** Completed operations per simulated second (all nodes). */
+    perSecond: number;
+    /** Attempts beyond the first, per operation. */
+    retriesPerOp: number;
+    /** Work (ms) whose compare-and-set failed, and its share of all work. */
+    wastedMs: number;
+    wastedShare: number;
+    /** Operation start (own() called) → done or failed. */
+    latencyMs: LatencySummary | null;
+  } | null;
   heldMs: number;
   events: number;
   simulatedMs: number;
@@ -88,6 +105,8 @@ export class ReportBuilder {
   #events = 0;
   #simulatedMs = 0;
   #hash = 0x811c9dc5;
+  readonly #ops = { completed: 0, failed: 0, attempts: 0, workMs: 0, wastedMs: 0 };
+  readonly #opLatencies: number[] = [];
   readonly #overlaps: number[] = [];
   readonly #acquire: number[] = [];
   readonly #handoff: number[] = [];
@@ -117,11 +136,32 @@ export class ReportBuilder {
     this.#writes += r.storeWrites;
     this.#events += r.events;
     this.#simulatedMs += r.simulatedMs;
+    this.#ops.completed += r.ops.completed;
+    this.#ops.failed += r.ops.failed;
+    this.#ops.attempts += r.ops.attempts;
+    this.#ops.workMs += r.ops.workMs;
+    this.#ops.wastedMs += r.ops.wastedMs;
+    pushAll(this.#opLatencies, r.ops.latenciesMs);
     pushAll(this.#overlaps, r.overlapsMs);
     pushAll(this.#acquire, r.acquireLatenciesMs);
     pushAll(this.#handoff, r.handoffsMs);
     pushAll(this.#failover, r.failoversMs);
     this.#hash = hashString(`${r.seed}:${r.traceHash};`, this.#hash);
+  }
+
+  #operations(): Report['operations'] {
+    const o = this.#ops;
+    const n = o.completed + o.failed;
+    if (n === 0) return null;
+    return {
+      completed: o.completed,
+      failed: o.failed,
+      perSecond: round(o.completed / (this.#simulatedMs / 1000)),
+      retriesPerOp: round((o.attempts - n) / n),
+      wastedMs: round(o.wastedMs),
+      wastedShare: round(o.workMs === 0 ? 0 : o.wastedMs / o.workMs),
+      latencyMs: summarize(this.#opLatencies),
+    };
   }
 
   build(wallMs: number): Report {
@@ -149,6 +189,7 @@ export class ReportBuilder {
         writes: this.#writes,
         perHeldSecond: heldSeconds === 0 ? 0 : round((this.#reads + this.#writes) / heldSeconds),
       },
+      operations: this.#operations(),
       heldMs: round(this.#heldMs),
       events: this.#events,
       simulatedMs: round(this.#simulatedMs),

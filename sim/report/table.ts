@@ -48,25 +48,47 @@ export const COMPARE_COLUMNS = [
   'store ops/held s',
 ] as const;
 
+/** Columns of the benefit model, added to `mco compare` when a scenario has a work model. */
+export const BENEFIT_COLUMNS = ['ops/s', 'wasted work', 'retries/op', 'failed ops', 'op p99 ms'] as const;
+
+type Item = { label: readonly string[]; report: Report };
+const hasOps = (items: readonly Item[]): boolean => items.some((i) => i.report.operations !== null);
+
+/** Header of `mco compare` for these rows. */
+export function compareHead(items: readonly Item[]): string[] {
+  return ['scenario', 'strategy', ...COMPARE_COLUMNS, ...(hasOps(items) ? BENEFIT_COLUMNS : [])];
+}
+
 /** Rows of `mco compare`, labelled (scenario, strategy). */
-export function compareRows(items: readonly { label: readonly string[]; report: Report }[]): string[][] {
+export function compareRows(items: readonly Item[]): string[][] {
   const full = reportRows(items);
+  const benefit = hasOps(items);
   return items.map(({ label, report: r }, i) => {
     const row = full[i]!;
     const n = label.length;
     // reportRows: label…, runs, rate, acquisitions, per-acq, overlap, acquire, handoff, failover, ops
-    return [...label, row[n + 1]!, row[n + 3]!, row[n + 4]!, String(r.told), String(r.resource.staleEffects), row[n + 5]!, row[n + 6]!, row[n + 7]!, row[n + 8]!];
+    const base = [...label, row[n + 1]!, row[n + 3]!, row[n + 4]!, String(r.told), String(r.resource.staleEffects), row[n + 5]!, row[n + 6]!, row[n + 7]!, row[n + 8]!];
+    if (!benefit) return base;
+    const o = r.operations;
+    return [
+      ...base,
+      o ? o.perSecond.toFixed(1) : '-',
+      o ? `${(o.wastedShare * 100).toFixed(1)}%` : '-',
+      o ? o.retriesPerOp.toFixed(2) : '-',
+      o ? String(o.failed) : '-',
+      o?.latencyMs ? String(+o.latencyMs.p99.toFixed(1)) : '-',
+    ];
   });
 }
 
 /** `mco compare` as aligned text. */
-export function compareTable(items: readonly { label: readonly string[]; report: Report }[]): string {
-  return aligned(['scenario', 'strategy', ...COMPARE_COLUMNS], compareRows(items), 2);
+export function compareTable(items: readonly Item[]): string {
+  return aligned(compareHead(items), compareRows(items), 2);
 }
 
 /** `mco compare` as Markdown. */
-export function compareMarkdown(items: readonly { label: readonly string[]; report: Report }[]): string {
-  const head = ['scenario', 'strategy', ...COMPARE_COLUMNS];
+export function compareMarkdown(items: readonly Item[]): string {
+  const head = compareHead(items);
   return [
     `| ${head.join(' | ')} |`,
     `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,

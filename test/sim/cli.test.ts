@@ -39,7 +39,7 @@ describe('mco run', () => {
       [
         'schemaVersion', 'scenario', 'scenarioHash', 'description', 'strategy', 'seeds', 'runs', 'runsWithViolation', 'violationRate',
         'acquisitions', 'violations', 'perAcquisitionViolationRate', 'overlapMs', 'maxSimultaneousOwners', 'told', 'resource',
-        'acquireLatencyMs', 'handoffMs', 'failoverMs', 'storeOps', 'heldMs', 'events', 'simulatedMs', 'wallMs',
+        'acquireLatencyMs', 'handoffMs', 'failoverMs', 'storeOps', 'operations', 'heldMs', 'events', 'simulatedMs', 'wallMs',
         'traceHash', 'violatingSeeds',
       ].sort(),
     );
@@ -83,7 +83,7 @@ describe('mco run', () => {
     expect(await main(['list', join(ROOT, 'scenarios')])).toBe(0);
     const names = io.out().split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]);
     expect(names).toEqual([
-      'clock-drift', 'clock-jump', 'clock-skew', 'crash-failover', 'flaky-store', 'gc-pause',
+      'branch-merges', 'clock-drift', 'clock-jump', 'clock-skew', 'crash-failover', 'flaky-store', 'gc-pause',
       'healthy', 'late-timers', 'many-keys', 'slow-store', 'thundering-herd',
     ]);
   });
