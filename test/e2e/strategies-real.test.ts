@@ -1,0 +1,113 @@
+/**
+ * The strategies beyond lakeFS on real servers: fencing tokens, ownership.lost,
+ * withOwnership and observed expiry, on RedisStore and PostgresStore (the
+ * throwaway servers of the global setup, or REDIS_URL / DATABASE_URL).
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  MostlyCorrectOwner,
+  OWNERSHIP_PARTITION,
+  OwnershipLostError,
+  encodeRecord,
+  fixedStrategy,
+  newRecord,
+  observedStrategy,
+  type Store,
+} from '../../src/index.js';
+import { PostgresStore } from '../../src/postgres.js';
+import { RedisStore } from '../../src/redis.js';
+
+const redisUrl = inject('redisUrl');
+const databaseUrl = inject('databaseUrl');
+
+interface Backend {
+  name: string;
+  available: boolean;
+  open: () => Promise<{ store: Store; close: () => Promise<void> }>;
+}
+
+const backends: Backend[] = [
+  {
+    name: 'redis',
+    available: redisUrl !== null,
+    open: () => {
+      const store = new RedisStore({ url: redisUrl! });
+      return Promise.resolve({ store, close: () => store.close() });
+    },
+  },
+  {
+    name: 'postgres',
+    available: databaseUrl !== null,
+    open: () => {
+      const pool = new pg.Pool({ connectionString: databaseUrl! });
+      pool.on('error', () => {});
+      const store = new PostgresStore({ pool });
+      return Promise.resolve({ store, close: () => pool.end() });
+    },
+  },
+];
+
+const REFRESH = 600;
+const ACQUIRE = 20;
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+for (const backend of backends) {
+  describe.skipIf(!backend.available)(`fixed and observed on real ${backend.name}`, () => {
+    let store: Store;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, close } = await backend.open());
+    });
+    afterAll(async () => {
+      await close();
+    });
+    const unique = (name: string): string => `${name}-${process.pid}-${Math.floor(performance.now() * 1000)}`;
+    const owners = (strategy = fixedStrategy) => new MostlyCorrectOwner({ store, prefix: 'strategies', acquireInterval: ACQUIRE, refreshInterval: REFRESH, strategy });
+
+    it('fencing tokens increase by one per change of owner; withOwnership releases', async () => {
+      const key = unique('tokens');
+      const tokens: (bigint | undefined)[] = [];
+      for (let i = 0; i < 3; i++) await owners().withOwnership(key, (_signal, o) => Promise.resolve(tokens.push(o.token)));
+      expect(tokens).toEqual([1n, 2n, 3n]);
+    });
+
+    it('ownership.lost fires (taken) when another record overwrites ours', async () => {
+      const key = unique('lost');
+      const o = await owners().own('h', key);
+      const told = new Promise<unknown>((resolve) => o.lost.addEventListener('abort', () => resolve(o.lost.reason)));
+      await store.set(OWNERSHIP_PARTITION, enc(`strategies/${key}`), encodeRecord(newRecord('thief#x', Date.now() + 60_000, '')));
+      const reason = (await told) as OwnershipLostError;
+      expect(reason).toBeInstanceOf(OwnershipLostError);
+      expect([reason.reason, reason.newOwner]).toEqual(['taken', 'thief#x']);
+      await o.release();
+    });
+
+    it('a released key is taken within a few acquireIntervals (fixed), not at the old expiry', async () => {
+      const key = unique('handoff');
+      const first = await owners().own('a', key);
+      const waiting = owners().own('b', key);
+      await new Promise((r) => setTimeout(r, 50));
+      const t0 = performance.now();
+      await first.release();
+      const second = await waiting;
+      const ms = performance.now() - t0;
+      console.log(`${backend.name}: fixed cross-owner handoff ${ms.toFixed(1)} ms`);
+      expect(ms).toBeLessThan(REFRESH / 2);
+      await second.release();
+    });
+
+    it('observed: a record nobody refreshes is taken one lease after it was first seen, whatever its expires says', async () => {
+      const key = unique('observed');
+      const dead = Object.assign(newRecord('dead#x', Date.now() + 3_600_000, ''), { token: 7n, leaseMs: REFRESH });
+      await store.set(OWNERSHIP_PARTITION, enc(`strategies/${key}`), encodeRecord(dead));
+      const t0 = performance.now();
+      const o = await owners(observedStrategy).own('w', key);
+      const ms = performance.now() - t0;
+      expect(ms).toBeGreaterThanOrEqual(REFRESH - 5);
+      expect(ms).toBeLessThan(REFRESH + 500);
+      expect(o.token).toBe(8n);
+      await o.release();
+    });
+  });
+}
