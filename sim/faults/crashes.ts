@@ -10,6 +10,7 @@
  */
 import { EventKind, type Engine } from '../engine.js';
 import type { Prng } from '../prng.js';
+import { poissonArrivals } from './poisson.js';
 
 export interface Crash {
   /** True time of the crash (ms). */
@@ -26,13 +27,7 @@ export function planCrashes(
   durationMs: number,
   rng: Prng,
 ): Crash[] {
-  const out = [...scheduled];
-  if (ratePerSecond > 0) {
-    const meanGapMs = 1000 / ratePerSecond;
-    for (let t = -meanGapMs * Math.log(1 - rng.next()); t < durationMs; t += -meanGapMs * Math.log(1 - rng.next())) {
-      out.push({ at: t, restartAfter: restartAfterMs });
-    }
-  }
+  const out = [...scheduled, ...poissonArrivals(ratePerSecond, durationMs, rng, (at) => ({ at, restartAfter: restartAfterMs }))];
   return out.sort((a, b) => a.at - b.at);
 }
 

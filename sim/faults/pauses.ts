@@ -11,6 +11,7 @@
 import { sample, type Distribution } from '../dist.js';
 import { EventKind, type Engine } from '../engine.js';
 import type { Prng } from '../prng.js';
+import { poissonArrivals } from './poisson.js';
 
 export interface Pause {
   /** True start time (ms). */
@@ -27,14 +28,8 @@ export function planPauses(
   durationMs: number,
   rng: Prng,
 ): Pause[] {
-  const out = [...scheduled];
-  if (ratePerSecond > 0) {
-    const meanGapMs = 1000 / ratePerSecond;
-    for (let t = -meanGapMs * Math.log(1 - rng.next()); t < durationMs; t += -meanGapMs * Math.log(1 - rng.next())) {
-      out.push({ at: t, for: sample(duration, rng) });
-    }
-  }
-  return out.sort((a, b) => a.at - b.at);
+  const drawn = poissonArrivals(ratePerSecond, durationMs, rng, (at) => ({ at, for: sample(duration, rng) }));
+  return [...scheduled, ...drawn].sort((a, b) => a.at - b.at);
 }
 
 /** Schedules each pause of node `node` on the engine. */

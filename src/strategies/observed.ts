@@ -13,20 +13,12 @@
  * Otherwise as `fixed` (polling waiters, lost signal, serialized release,
  * fencing tokens).
  */
-import { pollDelayMs } from './fixed.js';
-import type { AcquireRetryInput, Strategy } from './strategy.js';
+import { fixedStrategy } from './fixed.js';
+import type { Strategy } from './strategy.js';
 
-export const observedStrategy: Strategy = Object.freeze({
-  name: 'observed',
-  acquireRetryDelayMs(input: AcquireRetryInput): number {
-    // readExpiresMs/nowMs are, for this strategy, the end of the observation window and now (monotonic)
-    return pollDelayMs(input, (input.readExpiresMs ?? input.nowMs) - input.nowMs);
-  },
-  ownSignalStopsRefresh: false,
-  stopRefreshBeforeRelease: true,
-  expiry: 'observed',
-  onRefreshReadError: 'retry',
-  signalsLoss: true,
-  fencing: true,
-  refreshFromAcquireSend: true,
-});
+/**
+ * `fixed` with observed expiry. The acquire loop hands the retry delay the end
+ * of the observation window and "now" on the monotonic clock, so `fixed`'s
+ * polling rule applies unchanged.
+ */
+export const observedStrategy: Strategy = Object.freeze({ ...fixedStrategy, name: 'observed', expiry: 'observed' });

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { capture } from '../helpers/capture.js';
 import { main, shardSeeds } from '../../sim/cli.js';
 import { parseVary, setPath } from '../../sim/overrides.js';
 import { normalQuantile, twoProportionZ } from '../../sim/report/check.js';
@@ -13,13 +14,6 @@ const out = (name: string): string => join(dir, name);
 const readJson = (f: string): Record<string, any> => JSON.parse(readFileSync(f, 'utf8')) as Record<string, any>;
 const noWall = (r: Record<string, unknown>) => ({ ...r, wallMs: 0 });
 
-function capture(): { out: () => string; err: () => string } {
-  const o: string[] = [];
-  const e: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (o.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (e.push(String(s)), true));
-  return { out: () => o.join(''), err: () => e.join('') };
-}
 
 afterEach(() => {
   vi.restoreAllMocks();

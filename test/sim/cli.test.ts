@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { capture } from '../helpers/capture.js';
 import { main } from '../../sim/cli.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -13,13 +14,6 @@ const scenario = (name: string, text: string): string => {
   return p;
 };
 
-function capture(): { out: () => string; err: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  return { out: () => out.join(''), err: () => err.join('') };
-}
 
 afterEach(() => {
   vi.restoreAllMocks();
