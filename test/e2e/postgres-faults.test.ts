@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { MostlyCorrectOwner, OWNERSHIP_PARTITION, OwnError, StoreError, decodeRecord } from '../../src/index.js';
+import { MostlyCorrectOwner, OWNERSHIP_PARTITION, OwnError, StoreError, decodeRecord, lakefsStrategy } from '../../src/index.js';
 import { PostgresStore } from '../../src/postgres.js';
 import { recordingLogger } from '../helpers/fake-time.js';
 import { freePort } from '../helpers/servers.js';
@@ -29,7 +29,8 @@ describe.skipIf(url === null)('PostgresStore faults on a real PostgreSQL', () =>
     admin.on('error', () => {});
     cleanups.push(() => storeA.close(), () => storeB.close(), () => admin.end());
     const logA = recordingLogger();
-    const options = { prefix: 'faults', refreshInterval: 600, acquireInterval: 100 };
+    // lakeFS's semantics (refresh stops on a failed read; a failed SetIf is logged and the loop goes on)
+    const options = { prefix: 'faults', refreshInterval: 600, acquireInterval: 100, strategy: lakefsStrategy };
     const a = new MostlyCorrectOwner({ ...options, store: storeA, logger: logA });
     const b = new MostlyCorrectOwner({ ...options, store: storeB });
     const key = `dropped-${Date.now()}`;
@@ -73,7 +74,7 @@ describe.skipIf(url === null)('PostgresStore faults on a real PostgreSQL', () =>
     admin.on('error', () => {});
     cleanups.push(() => store.close(), () => admin.end());
     const log = recordingLogger();
-    const owner = new MostlyCorrectOwner({ store, logger: log, prefix: 'faults', refreshInterval: 600, acquireInterval: 100 });
+    const owner = new MostlyCorrectOwner({ store, logger: log, prefix: 'faults', refreshInterval: 600, acquireInterval: 100, strategy: lakefsStrategy });
     const key = `midquery-${Date.now()}`;
     const keyBytes = Buffer.from(`faults/${key}`);
     const held = await owner.own('a', key);

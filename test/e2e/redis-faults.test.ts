@@ -3,7 +3,7 @@
  * persistence, so the record vanishes), and a refused connection at `own()`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MostlyCorrectOwner, OWNERSHIP_PARTITION, OwnError, StoreError, decodeRecord } from '../../src/index.js';
+import { MostlyCorrectOwner, OWNERSHIP_PARTITION, OwnError, StoreError, decodeRecord, lakefsStrategy } from '../../src/index.js';
 import { RedisStore } from '../../src/redis.js';
 import { recordingLogger } from '../helpers/fake-time.js';
 import { freePort, redisServerBinary, startRedis, type ThrowawayServer } from '../helpers/servers.js';
@@ -26,7 +26,8 @@ describe.skipIf(redisServerBinary() === undefined)('RedisStore faults on a real 
     const storeB = new RedisStore({ url: server.url });
     cleanups.push(() => storeA.close(), () => storeB.close());
     const logA = recordingLogger();
-    const options = { prefix: 'faults', refreshInterval: 600, acquireInterval: 100 };
+    // lakeFS's semantics (refresh stops on a failed read; a failed SetIf is logged and the loop goes on)
+    const options = { prefix: 'faults', refreshInterval: 600, acquireInterval: 100, strategy: lakefsStrategy };
     const a = new MostlyCorrectOwner({ ...options, store: storeA, logger: logA });
     const b = new MostlyCorrectOwner({ ...options, store: storeB });
 
@@ -46,6 +47,26 @@ describe.skipIf(redisServerBinary() === undefined)('RedisStore faults on a real 
     const entry = await storeB.get(OWNERSHIP_PARTITION, new TextEncoder().encode('faults/restart'));
     expect(decodeRecord(entry!.value, 'faults/restart').owner).toBe(taken.owner);
     await taken.release();
+    expect(watch.problems).toEqual([]);
+  });
+
+  it('fixed strategy: Redis restarted while held (down 700 ms): the holder is told through ownership.lost', async () => {
+    const watch = watchUnhandled();
+    cleanups.push(async () => watch.stop());
+    let server: ThrowawayServer = await startRedis();
+    cleanups.push(() => server.stop());
+    const store = new RedisStore({ url: server.url });
+    cleanups.push(() => store.close());
+    const owner = new MostlyCorrectOwner({ store, prefix: 'faults', refreshInterval: 600, acquireInterval: 100 });
+    const held = await owner.own('a', 'restart-fixed');
+    const told = new Promise<unknown>((resolve) => held.lost.addEventListener('abort', () => resolve(held.lost.reason)));
+    await server.stop();
+    await new Promise((r) => setTimeout(r, 700));
+    server = await startRedis({ port: server.port });
+    const reason = (await within(told, 5000, 'the holder being told')) as Error;
+    expect(reason.name).toBe('OwnershipLostError');
+    console.log(`[faults redis] fixed: holder told: ${reason.message}`);
+    await held.release();
     expect(watch.problems).toEqual([]);
   });
 
