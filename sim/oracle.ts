@@ -61,7 +61,7 @@ export class Oracle {
   readonly #acquire: number[] = [];
   readonly #handoffs: number[] = [];
   readonly #failovers: number[] = [];
-  readonly #newest = new Map<string, Belief>();
+  readonly #owners = new Set<string>();
 
   /** `own()` was called; returns a ticket for {@link Oracle.owned}. */
   ownCalled(node: number, key: string, now: number): number {
@@ -82,7 +82,7 @@ export class Oracle {
     this.#acquire.push(now - p.start);
     const b: Belief = { key: p.key, owner, node: p.node, start: now, end: undefined, endReason: undefined };
     this.beliefs.push(b);
-    this.#newest.set(p.key, b);
+    this.#owners.add(owner);
     const active = this.#active.get(p.key) ?? [];
     active.push(b);
     this.#active.set(p.key, active);
@@ -110,9 +110,9 @@ export class Oracle {
     this.#end(b, now, 'told');
   }
 
-  /** The most recent belief to begin on `key`. */
-  newest(key: string): Belief | undefined {
-    return this.#newest.get(key);
+  /** Whether the owner id's `own()` has resolved (its belief began) in this run. */
+  believed(owner: string): boolean {
+    return this.#owners.has(owner);
   }
 
   /** Node `node` crashed: its beliefs end, its pending `own()` calls vanish. */

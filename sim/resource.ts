@@ -3,10 +3,11 @@
  * writes to it when its ownership begins (registering its fencing token) and
  * again when its work is done. With tokens, the resource rejects a write whose
  * token is below the highest it has seen for that key (fencing). A *stale
- * effect* is an accepted write by a holder that is no longer the newest owner
- * of the key (a newer owner's belief began before the write): the damage
- * double ownership does. With fencing, a newer owner registers its token the
- * moment it believes, so stale effects are rejected.
+ * effect* is an accepted write by a holder that is no longer the owner: the
+ * store's record (at that instant) names another owner, who already believes
+ * it owns the key. That is the damage double ownership does. With fencing, the
+ * newer owner registers its (higher) token the moment it believes, so the old
+ * holder's writes are rejected.
  */
 import type { Belief, Oracle } from './oracle.js';
 
@@ -36,7 +37,13 @@ export class ProtectedResource {
     return true;
   }
 
-  constructor(readonly oracle: Oracle) {}
+  /**
+   * @param currentOwner the owner id in the store's record for a workload key right now
+   */
+  constructor(
+    readonly oracle: Oracle,
+    readonly currentOwner: (key: string) => string | undefined = () => undefined,
+  ) {}
 
   /** A write by the holder of `belief`; returns whether the resource accepted it. */
   write(belief: Belief, token: bigint | undefined): boolean {
@@ -49,8 +56,8 @@ export class ProtectedResource {
       }
       this.#maxToken.set(belief.key, token);
     }
-    const newest = this.oracle.newest(belief.key);
-    if (newest !== undefined && newest !== belief && newest.start > belief.start) this.counters.stale++;
+    const owner = this.currentOwner(belief.key);
+    if (owner !== undefined && owner !== belief.owner && this.oracle.believed(owner)) this.counters.stale++;
     return true;
   }
 }

@@ -5,7 +5,7 @@
  * oracle judged. Nothing here reads real time or global randomness; every
  * random choice comes from a stream named after its consumer.
  */
-import { MostlyCorrectOwner, STRATEGIES, decodeRecord, expiresMs, type Logger } from '../src/index.js';
+import { MostlyCorrectOwner, OWNERSHIP_PARTITION, STRATEGIES, decodeRecord, expiresMs, type Logger } from '../src/index.js';
 import { sample } from './dist.js';
 import { Engine, EventKind } from './engine.js';
 import { planCrashes, scheduleCrashes } from './faults/crashes.js';
@@ -62,7 +62,11 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
   const f = scenario.faults;
   const store = new SimStore(engine, f.store);
   const oracle = new Oracle();
-  const resource = new ProtectedResource(oracle);
+  const recordKey = (key: string): Uint8Array => new TextEncoder().encode(`sim/${key}`);
+  const resource = new ProtectedResource(oracle, (key) => {
+    const entry = store.kv.get(OWNERSHIP_PARTITION, recordKey(key));
+    return entry === undefined ? undefined : decodeRecord(entry.value, key).owner;
+  });
   const ops = newOperationStats();
   const w = scenario.workload;
   const work = w.work === undefined ? undefined : { work: w.work, growthPerVersion: w.workGrowth, maxAttempts: w.maxAttempts };

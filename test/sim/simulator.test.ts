@@ -112,3 +112,26 @@ describe('determinism', () => {
     expect(firstLines(b)).toEqual(firstLines(a));
   });
 });
+
+describe('strategies beyond lakeFS in the simulator (same seeds)', () => {
+  const skewed = (strategy: Scenario['owner']['strategy']): Scenario => {
+    const s = library('clock-skew');
+    const node = (o: number) => ({ offset: o, driftPpm: 0, jumps: [], pauses: [], crashes: [] });
+    return { ...s, nodes: [node(0), node(30)], owner: { ...s.owner, strategy } };
+  };
+
+  it('30 ms of clock offset: lakefs writes stale effects; fixed tells the holder and fencing rejects them; observed never double-owns', async () => {
+    const [lakefs, fixed, observed] = await Promise.all(['lakefs', 'fixed', 'observed'].map((st) => runScenario(skewed(st as 'lakefs'), { seeds: 30 })));
+    expect(lakefs!.violations).toBeGreaterThan(0);
+    expect(lakefs!.resource.staleEffects).toBeGreaterThan(0);
+    expect(lakefs!.told).toBe(0);
+    expect(fixed!.violations).toBeGreaterThan(0); // same wall-clock rule as lakeFS
+    expect(fixed!.told).toBeGreaterThan(0);
+    expect(fixed!.resource.staleEffects).toBe(0);
+    expect(fixed!.resource.rejected).toBeGreaterThan(0);
+    expect(fixed!.overlapMs!.max).toBeLessThan(lakefs!.overlapMs!.max);
+    expect(observed!.violations).toBe(0);
+    expect(fixed!.handoffMs!.p99).toBeLessThan(lakefs!.handoffMs!.p99);
+    expect(observed!.handoffMs!.p99).toBeLessThan(lakefs!.handoffMs!.p99);
+  }, 60_000);
+});
