@@ -5,7 +5,7 @@
  * oracle judged. Nothing here reads real time or global randomness; every
  * random choice comes from a stream named after its consumer.
  */
-import { MostlyCorrectOwner, type Logger } from '../src/index.js';
+import { MostlyCorrectOwner, type Logger, type Store, type Strategy } from '../src/index.js';
 import { sample } from './dist.js';
 import { Engine, EventKind } from './engine.js';
 import { planCrashes, scheduleCrashes } from './faults/crashes.js';
@@ -32,6 +32,16 @@ export interface TraceEntry {
 export interface RunOptions {
   /** Record a timeline (slower). The trace hash is the same either way. */
   trace?: boolean;
+  /**
+   * Decision policy for every node instead of the scenario's `owner.strategy`
+   * (for tests that mutate a strategy; a scenario file cannot name it).
+   */
+  strategy?: Strategy;
+  /**
+   * Wraps the store each node incarnation sees (for tests that inject a
+   * mutation at the store boundary). Called once per incarnation.
+   */
+  wrapStore?: (store: Store, node: number) => Store;
 }
 
 /** The outcome of one seed. */
@@ -74,13 +84,14 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     const logger = trace ? traceLogger((text) => note(node, text)) : undefined;
     const start = (): void => {
       const owner = new MostlyCorrectOwner({
-        store: client,
+        store: options.wrapStore ? options.wrapStore(client, node) : client,
         prefix: 'sim',
         acquireInterval: scenario.owner.acquireIntervalMs,
         refreshInterval: scenario.owner.refreshIntervalMs,
         clock,
         random,
         ...(logger ? { logger } : {}),
+        ...(options.strategy ? { strategy: options.strategy } : {}),
       });
       void workloadLoop({ engine, node, owner, clock, rng, oracle, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, note });
     };
