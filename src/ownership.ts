@@ -41,6 +41,13 @@ export class Ownership implements AsyncDisposable {
   readonly #stop = new AbortController();
   readonly #refreshDone: Promise<void>;
   readonly #detachOwnSignal: () => void;
+  /**
+   * The refresh loop's last SetIf as the store sees it. Stopping the loop only
+   * abandons the abortable wrapper; the request itself may still land, so
+   * whoever must not race it (release, when the strategy stops refreshing
+   * first) waits for this to settle.
+   */
+  #refreshWrite: Promise<void> = Promise.resolve();
 
   /** @internal Created by `MostlyCorrectOwner.own()`. */
   constructor(ctx: OwnerContext, init: OwnershipInit) {
@@ -91,6 +98,7 @@ export class Ownership implements AsyncDisposable {
     this.#stop.abort(RELEASED);
     this.#detachOwnSignal();
     await this.#refreshDone;
+    await this.#refreshWrite.catch(() => {}); // its outcome was already handled (or abandoned) by the loop
   }
 
   async #releaseIf(): Promise<void> {
@@ -182,7 +190,9 @@ export class Ownership implements AsyncDisposable {
     const expires = clock.now() + refreshIntervalMs;
     record.expires = timestampFromMs(expires);
     try {
-      await abortable(store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, encodeRecord(record), entry.predicate), stop);
+      const write = store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, encodeRecord(record), entry.predicate);
+      this.#refreshWrite = write;
+      await abortable(write, stop);
     } catch (err) {
       if (stop.aborted) return false;
       logger.warn({ ...fields, err }, 'Failed to set ownership message to refresh (keep going, may lose)');
