@@ -80,14 +80,18 @@ export class Engine {
     return this.nodes.length - 1;
   }
 
-  /** Schedules `fn` at true time `time` (not before now). */
-  at(time: number, fn: () => void, opts: { gate?: number; flush?: boolean; kind?: number } = {}): SimEvent {
+  /**
+   * Schedules `fn` at true time `time` (not before now). An event gated on a
+   * node belongs to the node's current incarnation unless `incarnation` says
+   * which (a store reply belongs to the incarnation that sent the request).
+   */
+  at(time: number, fn: () => void, opts: { gate?: number; incarnation?: number; flush?: boolean; kind?: number } = {}): SimEvent {
     const gate = opts.gate ?? -1;
     const ev: SimEvent = {
       time: Math.max(time, this.now),
       seq: this.#seq++,
       gate,
-      incarnation: gate >= 0 ? this.nodes[gate]!.incarnation : 0,
+      incarnation: gate >= 0 ? (opts.incarnation ?? this.nodes[gate]!.incarnation) : 0,
       flush: opts.flush ?? false,
       kind: opts.kind ?? 0,
       fn,

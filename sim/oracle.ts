@@ -43,6 +43,8 @@ export interface OracleResult {
   handoffsMs: number[];
   failoversMs: number[];
   firstViolation: ViolationInfo | undefined;
+  /** Age (ms) at the end of the run of each `own()` call still pending then (not counted in acquire latency). */
+  pendingOwnAgesMs: number[];
 }
 
 interface PendingOwn {
@@ -130,7 +132,8 @@ export class Oracle {
   /** Closes the beliefs still open at the end of the run and computes the results. */
   finish(now: number): OracleResult {
     for (const active of [...this.#active.values()]) for (const b of [...active]) this.#end(b, now, 'run-end');
-    return judge(this.beliefs, this.#acquire, this.#handoffs, this.#failovers);
+    const pendingOwnAgesMs = [...this.#pending.values()].map((p) => now - p.start);
+    return { ...judge(this.beliefs, this.#acquire, this.#handoffs, this.#failovers), pendingOwnAgesMs };
   }
 
   #waiting(key: string): boolean {
@@ -153,7 +156,7 @@ export function judge(
   acquireLatenciesMs: number[] = [],
   handoffsMs: number[] = [],
   failoversMs: number[] = [],
-): OracleResult {
+): Omit<OracleResult, 'pendingOwnAgesMs'> {
   const byKey = new Map<string, Belief[]>();
   let heldMs = 0;
   for (const b of beliefs) {

@@ -5,7 +5,7 @@
  * oracle judged. Nothing here reads real time or global randomness; every
  * random choice comes from a stream named after its consumer.
  */
-import { MostlyCorrectOwner, OWNERSHIP_PARTITION, STRATEGIES, decodeRecord, expiresMs, type Logger } from '../src/index.js';
+import { MostlyCorrectOwner, OWNERSHIP_PARTITION, STRATEGIES, decodeRecord, expiresMs, type Logger, type Store, type Strategy } from '../src/index.js';
 import { sample } from './dist.js';
 import { Engine, EventKind } from './engine.js';
 import { planCrashes, scheduleCrashes } from './faults/crashes.js';
@@ -37,6 +37,16 @@ export interface TraceEntry {
 export interface RunOptions {
   /** Record a timeline (slower). The trace hash is the same either way. */
   trace?: boolean;
+  /**
+   * Decision policy for every node instead of the scenario's `owner.strategy`
+   * (for tests that mutate a strategy; a scenario file cannot name it).
+   */
+  strategy?: Strategy;
+  /**
+   * Wraps the store each node incarnation sees (for tests that inject a
+   * mutation at the store boundary). Called once per incarnation.
+   */
+  wrapStore?: (store: Store, node: number) => Store;
 }
 
 /** The outcome of one seed. */
@@ -108,13 +118,13 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
         strategy === 'none'
           ? undefined
           : new MostlyCorrectOwner({
-              store: client,
+              store: options.wrapStore ? options.wrapStore(client, node) : client,
               prefix: 'sim',
               acquireInterval: scenario.owner.acquireIntervalMs,
               refreshInterval: scenario.owner.refreshIntervalMs,
               clock,
               random,
-              strategy: STRATEGIES[strategy],
+              strategy: options.strategy ?? STRATEGIES[strategy],
               ...(logger ? { logger } : {}),
             });
       void workloadLoop({ engine, node, owner, work, ops, clock, rng, oracle, resource, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, note });

@@ -88,6 +88,9 @@ export class SimStore {
     const responseDelay = Math.max(MIN_DELAY_MS, sample(f.responseLatency, rng));
     const failBefore = rng.next() < f.errorRate;
     const loseReply = rng.next() < f.lostReplyRate;
+    // the reply goes to the incarnation that sent the request: if the node crashed (and maybe
+    // restarted) while the request travelled, the reply is dropped, never handed to a new incarnation
+    const incarnation = engine.nodes[node]!.incarnation;
     return new Promise<T>((resolve, reject) => {
       engine.at(
         engine.now + requestDelay,
@@ -115,7 +118,7 @@ export class SimStore {
           }
           engine.mix(engine.now, OUTCOME_CODE[outcome] | (OP_CODE[op] << 4) | ((node + 1) << 8));
           this.observer?.({ node, op, outcome, value: read });
-          engine.at(engine.now + responseDelay, reply, { gate: node, flush: true, kind: EventKind.storeReply });
+          engine.at(engine.now + responseDelay, reply, { gate: node, incarnation, flush: true, kind: EventKind.storeReply });
         },
         { kind: EventKind.storeArrive },
       );

@@ -31,7 +31,7 @@ export interface Strategy {
   acquireRetryDelayMs(input: AcquireRetryInput): number;
   /** Whether aborting the `signal` given to `own()` also stops refreshing after ownership was obtained. */
   readonly ownSignalStopsRefresh: boolean;
-  /** Whether `release()` stops the refresh loop (and waits for an in-flight tick) before it writes. */
+  /** Whether `release()` stops the refresh loop (and waits for an in-flight tick, its store write included) before it writes. */
   readonly stopRefreshBeforeRelease: boolean;
   /**
    * How a waiter decides a record it read has expired: `wall-clock` compares
