@@ -2,7 +2,7 @@
  * Scenario files: schema, defaults, loading. A scenario is YAML or JSON with
  * the fields below; every omitted field takes the default documented in
  * docs/scenarios.md (no faults). Durations are numbers (ms) or strings with a
- * unit: ns, us, ms, s, m. Distributions are `{dist: constant, value}`,
+ * unit: ns, us, ms, s, m, h. Distributions are `{dist: constant, value}`,
  * `{dist: uniform, min, max}`, `{dist: exponential, mean}`,
  * `{dist: lognormal, median, p99}`, or a bare value meaning constant.
  *
@@ -27,13 +27,13 @@ export class ScenarioError extends Error {
   }
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000 };
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parses a duration (number = ms, or "<number><unit>") to ms; undefined when malformed. */
 export function parseDuration(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
-  const m = /^\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*(ns|us|µs|ms|s|m)?\s*$/i.exec(value);
+  const m = /^\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*(ns|us|µs|ms|s|m|h)?\s*$/i.exec(value);
   if (!m) return undefined;
   const unit = (m[2] ?? 'ms').toLowerCase();
   return Number(m[1]) * UNITS[unit === 'µs' ? 'us' : unit]!;

@@ -176,3 +176,23 @@ describe('mco replay', () => {
     expect(r.firstViolation).toBeNull();
   });
 });
+
+describe('mco tune', () => {
+  it('prints derived bound, the sweep, the recommendation and the reproducing sweep command', async () => {
+    const io = capture();
+    const code = await main(['tune', '--max-offset', '5ms', '--max-pause', '10ms', '--store-latency-p99', '1ms', '--nodes', '2', '--seeds', '3', '--workers', '1', '--html', out('tune.html')]);
+    expect(code).toBe(0);
+    expect(io.out()).toMatch(/derived \(sim\/bound\.ts, docs\/bound\.md\): refreshInterval ≥ \d+ ms is provably safe/);
+    expect(io.out()).toMatch(/recommendation: strategy fixed, acquireInterval \d+ ms, refreshInterval \d+ ms/);
+    expect(io.out()).toMatch(/reproduce: npx mco sweep \S+tune-evidence\.yaml --set owner\.strategy=fixed --set owner\.acquireInterval=\d+ms --vary owner\.refreshInterval=(\d+ms,){4}\d+ms --seeds 3 --seed-start 1/);
+    expect(readFileSync(out('tune.html'), 'utf8')).toContain('<svg');
+  });
+
+  it('refuses an impossible failover target in one line, exit 2', async () => {
+    const io = capture();
+    expect(await main(['tune', '--max-offset', '20ms', '--max-pause', '150ms', '--store-latency-p99', '5ms', '--max-failover', '300ms'])).toBe(2);
+    expect(io.err()).toMatch(/^mco tune: refused: --max-failover 300ms is below what this environment allows: .*\n$/);
+    expect(await main(['tune', '--max-offset', '20ms', '--max-pause', '150ms', '--store-latency-p99', '5ms', '--target', 'violations<1'])).toBe(2);
+    expect(io.err()).toMatch(/--target: expected violation-rate<=X or per-acquisition<=X/);
+  });
+});

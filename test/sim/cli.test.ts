@@ -48,7 +48,7 @@ describe('mco run', () => {
     [['run', '--seeds', '0', 'scenarios/healthy.yaml'], /^mco: --seeds: expected a whole number ≥ 1, got 0\n$/],
     [['run', 'scenarios/healthy.yaml', '--bogus'], /^mco: Unknown argument: bogus\n$/],
     [['frobnicate'], /^mco: Unknown argument: frobnicate\n$/],
-    [[], /^mco: expected a command: run, merge, sweep, replay, check, compare or list\n$/],
+    [[], /^mco: expected a command: run, merge, sweep, replay, check, compare, tune or list\n$/],
   ])('bad input %j: one line, exit 2', async (args, line) => {
     const io = capture();
     const code = await main(args.map((a) => (a.startsWith('scenarios/') ? join(ROOT, a) : a)));
