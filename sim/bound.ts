@@ -24,7 +24,7 @@ import { MIN_DELAY_MS } from './sim-store.js';
  */
 export const FLOAT_SLACK_MS = 0.001;
 
-/** What one node's clock and scheduler can do over a run, as the bound needs it. */
+/** What one node's clock and scheduler can do over a run, as the bounds need it (exported for tests of {@link clockGap}). */
 interface NodeEnvelope {
   offsetMin: number;
   offsetMax: number;
@@ -220,8 +220,10 @@ export function progressAnalysis(scenario: Scenario): ProgressAnalysis {
   const bound = (holderChain: number, lastClockRead: number): number => {
     const base = wake(holderChain, lastClockRead) + 2 * roundTrip + backJumps;
     // the holder's release chain, the waiter's chain and the winning acquirer's reply can each be stalled
+    // stallWithin is a step function of the window with at most (number of pauses) steps: this converges
+    const steps = nodes.reduce((sum, n) => sum + (n.pauses?.length ?? 0), 0) + 1;
     let total = base;
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i <= steps; i++) {
       const stalls = 3 * Math.max(0, ...nodes.map((n) => stallWithin(n, total)));
       const next = base + stalls;
       if (next === total) break;
@@ -257,7 +259,7 @@ export function waitBoundMs(scenario: Scenario): number {
   const rateMin = Math.min(0, ...nodes.map((n) => n.rateErrMin));
   const rateMax = Math.max(0, ...nodes.map((n) => n.rateErrMax));
   const holdTrue = trueTime(holdMax, rateMin) + lateness;
-  const hold = holdTrue + Math.max(0, ...nodes.map((n) => stallWithin(n, holdTrue * 2)));
+  const hold = Math.max(holdTrue, ...nodes.map((n) => withStall(holdTrue, n)));
   const bound = hold + scenario.nodes.length * (hold + h);
   const thinkMin = lowerBound(scenario.workload.think) / (1 + rateMax);
   return thinkMin > bound ? bound : Infinity;
@@ -413,6 +415,4 @@ function wholeRunSpread(nodes: readonly NodeEnvelope[], durationMs: number): num
   return best;
 }
 
-/** @internal For tests: the per-node envelope the bounds work with. */
-export const internals = { nodeEnvelopes, stallWithin, withStall, errHigh, errLow };
 export type { NodeEnvelope };

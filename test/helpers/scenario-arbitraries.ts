@@ -143,7 +143,7 @@ export function farOutside(): fc.Arbitrary<RawScenario> {
     .record({
       ri: fc.integer({ min: 20, max: 80 }),
       nodes: fc.integer({ min: 3, max: 5 }),
-      leases: fc.integer({ min: 30, max: 45 }),
+      leases: fc.integer({ min: 60, max: 90 }), // at 30 leases the weakest corner (3 nodes, think 3·RI) violated in only 93% of seeds
       cause: fc.constantFrom('offset', 'pause'),
     })
     .chain(({ ri, nodes, leases, cause }) => {
