@@ -20,6 +20,7 @@ import {
   OWNERSHIP_PARTITION,
   decodeRecord,
   expiresMs,
+  lakefsStrategy,
   quantizeMs,
   type Ownership,
   type Predicate,
@@ -99,6 +100,8 @@ function newIncarnation(real: Real, i: number, offset: number, incarnation: numb
     refreshInterval: RI,
     clock,
     random: seededRandom(1000 * incarnation + i + 1),
+    // the model is lakeFS's: refresh stops on another owner, release before stop
+    strategy: lakefsStrategy,
   });
   return node;
 }
