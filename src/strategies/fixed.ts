@@ -40,4 +40,6 @@ export const fixedStrategy: Strategy = Object.freeze({
   signalsLoss: true,
   fencing: true,
   refreshFromAcquireSend: true,
+  coalesce: true,
+  pushHandoff: true,
 });

@@ -29,4 +29,6 @@ export const observedStrategy: Strategy = Object.freeze({
   signalsLoss: true,
   fencing: true,
   refreshFromAcquireSend: true,
+  coalesce: true,
+  pushHandoff: true,
 });
