@@ -50,6 +50,8 @@ export interface RunResult extends OracleResult {
   staleEffects: number;
   storeReads: number;
   storeWrites: number;
+  /** Release notifications published, delivered to a watcher, and lost (strategies with push handoff only). */
+  notifications: { sent: number; delivered: number; lost: number };
   traceHash: string;
   trace: TraceEntry[] | undefined;
 }
@@ -88,7 +90,8 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     const jumps = [...spec.jumps, ...f.clock.jumps.filter((j) => j.node === i)];
     const clock = new NodeClock(engine, node, { offsetMs, driftPpm, jumps }, timerLateness(f.timerLateness, stream(seed, `node:${i}:timers`)));
     clocks.push(clock);
-    const client = store.client(node, stream(seed, `node:${i}:store`));
+    // notifications draw from their own stream: lakefs (which never notifies) keeps its traces
+    const client = store.client(node, stream(seed, `node:${i}:store`), stream(seed, `node:${i}:notify`));
     const random = stream(seed, `node:${i}:owner`);
     const rng = stream(seed, `node:${i}:workload`);
     const logger = trace ? traceLogger((text, extra) => note(node, text, extra)) : undefined;
@@ -137,6 +140,7 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     staleEffects: resource.counters.stale,
     storeReads: store.counters.reads,
     storeWrites: store.counters.writes,
+    notifications: { ...store.notifications },
     traceHash: engine.traceHash,
     trace,
   };
