@@ -256,81 +256,81 @@ export class MostlyCorrectOwner {
         })
       : undefined;
     try {
-    for (let attempt = 1; ; attempt++) {
-      let entry;
-      const sentAtMono = clock.monotonicNow();
-      notified = false;
-      try {
-        entry = await abortable(store.get(OWNERSHIP_PARTITION, keyBytes), signal);
-      } catch (err) {
-        throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, ownerId ?? '(local queue)', 'get', attempt, { cause: err });
-      }
-      const read: MostlyCorrectOwnership | undefined =
-        entry === undefined ? undefined : decodeRecord(entry.value, prefixedKey, ownerId ?? '(local queue)');
-      const nowMs = quantizeMs(clock.now());
-      let readExpiresMs = read === undefined ? undefined : expiresMs(read);
-      let state: 'not owned' | 'expired' | 'owned';
-      let retryNowMs = nowMs;
-      if (!observed) {
-        // Go: checkOwnership — absent: not owned; `expires.Before(now)`: expired; else owned.
-        state = read === undefined ? 'not owned' : readExpiresMs! < nowMs ? 'expired' : 'owned';
-      } else if (read === undefined || entry === undefined) {
-        state = 'not owned';
-      } else if (readExpiresMs === 0) {
-        state = 'expired'; // released: expires at the epoch
-      } else {
-        const monoNow = clock.monotonicNow();
-        if (seen === undefined || !bytesEqual(seen.value, entry.value)) seen = { value: entry.value, sinceMono: monoNow };
-        const leaseMs = read.leaseMs > 0 ? read.leaseMs : refreshIntervalMs;
-        const endMono = seen.sinceMono + leaseMs;
-        state = monoNow >= endMono ? 'expired' : 'owned';
-        // the retry delay is computed on the monotonic clock for this strategy
-        retryNowMs = monoNow;
-        readExpiresMs = endMono;
-      }
-      let candidateExpiresMs: number | undefined;
-      let outcome: 'held' | 'lost-race' = 'held';
-      if (state !== 'owned') {
-        const candidateOwner = claim.pick();
-        const candidate = newRecord(candidateOwner, nowMs + refreshIntervalMs, `${candidateOwner}@${isoFromMs(nowMs)}`);
-        const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
-        if (token !== undefined) {
-          candidate.token = token;
-          candidate.leaseMs = Math.round(refreshIntervalMs);
-        }
-        candidateExpiresMs = expiresMs(candidate);
-        logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
+      for (let attempt = 1; ; attempt++) {
+        let entry;
+        const sentAtMono = clock.monotonicNow();
+        notified = false;
         try {
-          await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, encodeRecord(candidate), entry?.predicate ?? null), signal);
-          logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-          return { sentAtMono, token };
+          entry = await abortable(store.get(OWNERSHIP_PARTITION, keyBytes), signal);
         } catch (err) {
-          if (signal?.aborted) throw signal.reason;
-          if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, candidateOwner, 'setIf', attempt, { cause: err });
+          throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, ownerId ?? '(local queue)', 'get', attempt, { cause: err });
         }
-        claim.unpick();
-        outcome = 'lost-race';
-        seen = undefined;
+        const read: MostlyCorrectOwnership | undefined =
+          entry === undefined ? undefined : decodeRecord(entry.value, prefixedKey, ownerId ?? '(local queue)');
+        const nowMs = quantizeMs(clock.now());
+        let readExpiresMs = read === undefined ? undefined : expiresMs(read);
+        let state: 'not owned' | 'expired' | 'owned';
+        let retryNowMs = nowMs;
+        if (!observed) {
+          // Go: checkOwnership — absent: not owned; `expires.Before(now)`: expired; else owned.
+          state = read === undefined ? 'not owned' : readExpiresMs! < nowMs ? 'expired' : 'owned';
+        } else if (read === undefined || entry === undefined) {
+          state = 'not owned';
+        } else if (readExpiresMs === 0) {
+          state = 'expired'; // released: expires at the epoch
+        } else {
+          const monoNow = clock.monotonicNow();
+          if (seen === undefined || !bytesEqual(seen.value, entry.value)) seen = { value: entry.value, sinceMono: monoNow };
+          const leaseMs = read.leaseMs > 0 ? read.leaseMs : refreshIntervalMs;
+          const endMono = seen.sinceMono + leaseMs;
+          state = monoNow >= endMono ? 'expired' : 'owned';
+          // the retry delay is computed on the monotonic clock for this strategy
+          retryNowMs = monoNow;
+          readExpiresMs = endMono;
+        }
+        let candidateExpiresMs: number | undefined;
+        let outcome: 'held' | 'lost-race' = 'held';
+        if (state !== 'owned') {
+          const candidateOwner = claim.pick();
+          const candidate = newRecord(candidateOwner, nowMs + refreshIntervalMs, `${candidateOwner}@${isoFromMs(nowMs)}`);
+          const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
+          if (token !== undefined) {
+            candidate.token = token;
+            candidate.leaseMs = Math.round(refreshIntervalMs);
+          }
+          candidateExpiresMs = expiresMs(candidate);
+          logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
+          try {
+            await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, encodeRecord(candidate), entry?.predicate ?? null), signal);
+            logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
+            return { sentAtMono, token };
+          } catch (err) {
+            if (signal?.aborted) throw signal.reason;
+            if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, candidateOwner, 'setIf', attempt, { cause: err });
+          }
+          claim.unpick();
+          outcome = 'lost-race';
+          seen = undefined;
+        }
+        const sleepMs = strategy.acquireRetryDelayMs({
+          outcome,
+          nowMs: retryNowMs,
+          readExpiresMs,
+          candidateExpiresMs,
+          attempt,
+          acquireIntervalMs,
+          refreshIntervalMs,
+          random,
+        });
+        logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
+        if (!push) {
+          await clock.sleep(sleepMs, signal);
+          continue;
+        }
+        if (notified) continue; // released while this attempt was in flight: retry at once
+        if (await this.#sleepUnlessNotified(sleepMs, signal, (ac) => (wake = ac))) logger.trace(fields, 'Release notified; try again now');
+        wake = undefined;
       }
-      const sleepMs = strategy.acquireRetryDelayMs({
-        outcome,
-        nowMs: retryNowMs,
-        readExpiresMs,
-        candidateExpiresMs,
-        attempt,
-        acquireIntervalMs,
-        refreshIntervalMs,
-        random,
-      });
-      logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
-      if (!push) {
-        await clock.sleep(sleepMs, signal);
-        continue;
-      }
-      if (notified) continue; // released while this attempt was in flight: retry at once
-      if (await this.#sleepUnlessNotified(sleepMs, signal, (ac) => (wake = ac))) logger.trace(fields, 'Release notified; try again now');
-      wake = undefined;
-    }
     } finally {
       unwatch?.();
     }
