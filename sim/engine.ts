@@ -192,4 +192,6 @@ export const EventKind = Object.freeze({
   crash: 5,
   restart: 6,
   control: 7,
+  /** A release notification reaching a node (strategies with push handoff only). */
+  notify: 8,
 });

@@ -62,6 +62,8 @@ export interface RunResult extends OracleResult {
   storeWrites: number;
   /** The benefit model's measurements (all zero without `workload.work`). */
   ops: OperationStats;
+  /** Release notifications published, delivered to a watcher, and lost (strategies with push handoff only). */
+  notifications: { sent: number; delivered: number; lost: number };
   traceHash: string;
   trace: TraceEntry[] | undefined;
 }
@@ -107,7 +109,8 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     const jumps = [...spec.jumps, ...f.clock.jumps.filter((j) => j.node === i)];
     const clock = new NodeClock(engine, node, { offsetMs, driftPpm, jumps }, timerLateness(f.timerLateness, stream(seed, `node:${i}:timers`)));
     clocks.push(clock);
-    const client = store.client(node, stream(seed, `node:${i}:store`));
+    // notifications draw from their own stream: lakefs (which never notifies) keeps its traces
+    const client = store.client(node, stream(seed, `node:${i}:store`), stream(seed, `node:${i}:notify`));
     const random = stream(seed, `node:${i}:owner`);
     const rng = stream(seed, `node:${i}:workload`);
     const logger = trace ? traceLogger((text, extra) => note(node, text, extra)) : undefined;
@@ -162,6 +165,7 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     ops,
     storeReads: store.counters.reads,
     storeWrites: store.counters.writes,
+    notifications: { ...store.notifications },
     traceHash: engine.traceHash,
     trace,
   };

@@ -13,6 +13,15 @@
  * so a client that re-reads at once still sees time pass.
  * Limits: no reordering beyond what the drawn delays produce, no partitions
  * that heal (a partition is a run of errors), one store replica.
+ *
+ * Release notifications (`notify`/`watch`, used by strategies with
+ * `pushHandoff`) are messages: the publisher's request travels to the store
+ * (request delay), and from there one message per current watcher travels
+ * to the watcher's node (response delay), each lost at the lost-reply rate.
+ * Delivery is gated like any message: held while the watcher's node is
+ * paused, dropped when its incarnation crashed. Every draw comes from the
+ * publisher's own `notify` stream, so strategies that never notify (lakefs)
+ * see exactly the same store traffic and traces as before.
  */
 import { MemoryKV, PredicateFailedError, type Predicate, type Store } from '../src/index.js';
 import { sample, type Distribution } from './dist.js';
@@ -55,17 +64,36 @@ export class SimStore {
   observer: StoreObserver | undefined;
   readonly #engine: Engine;
   readonly #faults: StoreFaults;
+  /** Watchers by key, in subscription order (deterministic delivery order). */
+  readonly #watchers = new Map<string, { node: number; incarnation: number; listener: () => void }[]>();
+  /** Notifications sent and messages delivered (for tests and the trace). */
+  readonly notifications = { sent: 0, delivered: 0, lost: 0 };
 
   constructor(engine: Engine, faults: StoreFaults) {
     this.#engine = engine;
     this.#faults = faults;
   }
 
-  /** The store as node `node` sees it; `rng` is that node's store-fault stream. */
-  client(node: number, rng: Prng): Store {
+  /**
+   * The store as node `node` sees it; `rng` is that node's store-fault
+   * stream, `notifyRng` (optional: without it the client has no
+   * notifications) the stream its release notifications draw from.
+   */
+  client(node: number, rng: Prng, notifyRng?: Prng): Store {
     const kv = this.kv;
     const send = <T>(op: Op, apply: () => Applied<T>): Promise<T> => this.#send(node, rng, op, apply);
+    const notifications =
+      notifyRng === undefined
+        ? {}
+        : {
+            notify: (p: string, k: Uint8Array): Promise<void> => {
+              this.#notify(node, notifyRng, watchKey(p, k));
+              return Promise.resolve();
+            },
+            watch: (p: string, k: Uint8Array, listener: () => void): (() => void) => this.#watch(node, watchKey(p, k), listener),
+          };
     return {
+      ...notifications,
       get: (p: string, k: Uint8Array) =>
         send('get', () => {
           const entry = kv.get(p, k);
@@ -78,6 +106,54 @@ export class SimStore {
         ),
       delete: (p: string, k: Uint8Array) => send('delete', () => (kv.delete(p, k), { ok: true, value: undefined })),
     };
+  }
+
+  #watch(node: number, key: string, listener: () => void): () => void {
+    let list = this.#watchers.get(key);
+    if (list === undefined) this.#watchers.set(key, (list = []));
+    const entry = { node, incarnation: this.#engine.nodes[node]!.incarnation, listener };
+    list.push(entry);
+    return () => {
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0 && this.#watchers.get(key) === list) this.#watchers.delete(key);
+    };
+  }
+
+  #notify(node: number, rng: Prng, key: string): void {
+    const engine = this.#engine;
+    const f = this.#faults;
+    this.notifications.sent++;
+    const requestDelay = Math.max(MIN_DELAY_MS, sample(f.requestLatency, rng));
+    engine.at(
+      engine.now + requestDelay,
+      () => {
+        // the watchers at the store when the message arrives, in subscription order;
+        // those of crashed incarnations are forgotten (nobody unsubscribes for them)
+        const list = this.#watchers.get(key) ?? [];
+        const stale = list.filter((w) => engine.nodes[w.node]!.incarnation !== w.incarnation);
+        for (const w of stale) list.splice(list.indexOf(w), 1);
+        if (list.length === 0) this.#watchers.delete(key);
+        for (const w of [...list]) {
+          // two draws per delivery, whatever happens, so one loss does not shift the next
+          const delay = Math.max(MIN_DELAY_MS, sample(f.responseLatency, rng));
+          const lost = rng.next() < f.lostReplyRate;
+          if (lost) {
+            this.notifications.lost++;
+            continue;
+          }
+          engine.at(
+            engine.now + delay,
+            () => {
+              this.notifications.delivered++;
+              w.listener();
+            },
+            { gate: w.node, flush: true, kind: EventKind.notify },
+          );
+        }
+      },
+      { kind: EventKind.storeArrive },
+    );
   }
 
   #send<T>(node: number, rng: Prng, op: Op, apply: () => Applied<T>): Promise<T> {
@@ -127,6 +203,7 @@ export class SimStore {
 }
 
 type Op = 'get' | 'set' | 'setIf' | 'delete';
+const watchKey = (partition: string, key: Uint8Array): string => `${partition}\0${Buffer.from(key).toString('hex')}`;
 type Outcome = 'ok' | 'predicate-failed' | 'error-before-apply' | 'lost-reply';
 type Applied<T> = { ok: true; value: T; read?: Uint8Array | undefined } | { ok: false; error: Error };
 const OP_CODE: Record<Op, number> = { get: 0, set: 1, setIf: 2, delete: 3 };

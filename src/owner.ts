@@ -15,6 +15,7 @@ import { systemClock, type Clock } from './clock.js';
 import { OwnError, isPredicateFailed } from './errors.js';
 import { bytesEqual } from './store/store.js';
 import { silentLogger, type Logger } from './logger.js';
+import { KeyQueue, type Acquired, type Claim } from './key-queue.js';
 import { Ownership } from './ownership.js';
 import { systemRandom, randomSlug, type RandomSource } from './random.js';
 import {
@@ -110,10 +111,15 @@ export interface OwnerContext {
 
 const textEncoder = new TextEncoder();
 
+/** Aborts a waiter's sleep when a release notification arrives. */
+const NOTIFIED = Object.freeze({ name: 'Notified', message: 'release notification' });
+
 /** Hands out mostly-correct ownership of keys; see the module comment. */
 export class MostlyCorrectOwner {
   readonly #ctx: OwnerContext;
   readonly #prefix: string;
+  /** Local waiters per prefixed key (strategies with `coalesce`). */
+  readonly #queues = new Map<string, KeyQueue>();
 
   constructor(options: MostlyCorrectOwnerOptions) {
     if (options === null || typeof options !== 'object') {
@@ -168,8 +174,35 @@ export class MostlyCorrectOwner {
     const ownerId = `${owner}#${randomSlug(this.#ctx.random)}`;
     const prefixedKey = `${this.#prefix}/${key}`;
     const keyBytes = textEncoder.encode(prefixedKey);
-    const acquired = await this.#acquire(ownerId, prefixedKey, keyBytes, signal);
+    if (this.#ctx.strategy.coalesce) return this.#queueFor(key, prefixedKey, keyBytes).enqueue(ownerId, signal);
+    const acquired = await this.#acquire({ pick: () => ownerId, unpick: () => {} }, ownerId, prefixedKey, keyBytes, signal);
     return new Ownership(this.#ctx, { owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired });
+  }
+
+  /**
+   * How many `own()` calls on this instance wait for `key` (strategies with
+   * `coalesce`; always 0 otherwise, where each call waits on its own).
+   */
+  waiting(key: string): number {
+    return this.#queues.get(`${this.#prefix}/${key}`)?.waiting ?? 0;
+  }
+
+  #queueFor(key: string, prefixedKey: string, keyBytes: Uint8Array): KeyQueue {
+    let queue = this.#queues.get(prefixedKey);
+    if (queue !== undefined) return queue;
+    const ctx = this.#ctx;
+    const created: KeyQueue = new KeyQueue({
+      acquire: (claim, signal) => this.#acquire(claim, undefined, prefixedKey, keyBytes, signal),
+      ownership: (ownerId, signal, acquired, hooks) =>
+        new Ownership(ctx, { owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired, hooks }),
+      failure: (err, ownerId) => (err instanceof OwnError ? new OwnError(prefixedKey, ownerId, err.operation, err.attempt, { cause: err.cause }) : err),
+      idle: () => {
+        if (this.#queues.get(prefixedKey) === created) this.#queues.delete(prefixedKey);
+      },
+    });
+    queue = created;
+    this.#queues.set(prefixedKey, queue);
+    return queue;
   }
 
   /**
@@ -190,87 +223,139 @@ export class MostlyCorrectOwner {
     }
   }
 
+  /**
+   * The acquire loop: until a SetIf succeeds for the owner id `claim` picks.
+   * `ownerId` is the owner whose `own()` runs it alone, or `undefined` for a
+   * queue's poller (errors and logs then name the queue's head).
+   */
   async #acquire(
-    ownerId: string,
+    claim: Claim,
+    ownerId: string | undefined,
     prefixedKey: string,
     keyBytes: Uint8Array,
     signal: AbortSignal | undefined,
-  ): Promise<{ sentAtMono: number; token: bigint | undefined }> {
+  ): Promise<Acquired> {
     const { store, clock, logger, strategy, random, acquireIntervalMs, refreshIntervalMs } = this.#ctx;
     const observed = strategy.expiry === 'observed';
     // observed expiry: the record last read and when (monotonic) it was first seen unchanged
     let seen: { value: Uint8Array; sinceMono: number } | undefined;
     const fields = {
-      owner: ownerId,
+      owner: ownerId ?? '(local queue)',
       prefixed_key: prefixedKey,
       acquire_interval: acquireIntervalMs,
       refresh_interval: refreshIntervalMs,
     };
-    for (let attempt = 1; ; attempt++) {
-      let entry;
-      const sentAtMono = clock.monotonicNow();
-      try {
-        entry = await abortable(store.get(OWNERSHIP_PARTITION, keyBytes), signal);
-      } catch (err) {
-        throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, ownerId, 'get', attempt, { cause: err });
-      }
-      const read: MostlyCorrectOwnership | undefined =
-        entry === undefined ? undefined : decodeRecord(entry.value, prefixedKey, ownerId);
-      const nowMs = quantizeMs(clock.now());
-      let readExpiresMs = read === undefined ? undefined : expiresMs(read);
-      let state: 'not owned' | 'expired' | 'owned';
-      let retryNowMs = nowMs;
-      if (!observed) {
-        // Go: checkOwnership — absent: not owned; `expires.Before(now)`: expired; else owned.
-        state = read === undefined ? 'not owned' : readExpiresMs! < nowMs ? 'expired' : 'owned';
-      } else if (read === undefined || entry === undefined) {
-        state = 'not owned';
-      } else if (readExpiresMs === 0) {
-        state = 'expired'; // released: expires at the epoch
-      } else {
-        const monoNow = clock.monotonicNow();
-        if (seen === undefined || !bytesEqual(seen.value, entry.value)) seen = { value: entry.value, sinceMono: monoNow };
-        const leaseMs = read.leaseMs > 0 ? read.leaseMs : refreshIntervalMs;
-        const endMono = seen.sinceMono + leaseMs;
-        state = monoNow >= endMono ? 'expired' : 'owned';
-        // the retry delay is computed on the monotonic clock for this strategy
-        retryNowMs = monoNow;
-        readExpiresMs = endMono;
-      }
-      let candidateExpiresMs: number | undefined;
-      let outcome: 'held' | 'lost-race' = 'held';
-      if (state !== 'owned') {
-        const candidate = newRecord(ownerId, nowMs + refreshIntervalMs, `${ownerId}@${isoFromMs(nowMs)}`);
-        const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
-        if (token !== undefined) {
-          candidate.token = token;
-          candidate.leaseMs = Math.round(refreshIntervalMs);
-        }
-        candidateExpiresMs = expiresMs(candidate);
-        logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
+    // push handoff: a release notification cuts the current sleep short
+    const push = strategy.pushHandoff && store.watch !== undefined && store.notify !== undefined;
+    let notified = false;
+    let wake: AbortController | undefined;
+    const unwatch = push
+      ? store.watch!(OWNERSHIP_PARTITION, keyBytes, () => {
+          notified = true;
+          wake?.abort(NOTIFIED);
+        })
+      : undefined;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let entry;
+        const sentAtMono = clock.monotonicNow();
+        notified = false;
         try {
-          await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, encodeRecord(candidate), entry?.predicate ?? null), signal);
-          logger.trace(fields, 'Got ownership');
-          return { sentAtMono, token };
+          entry = await abortable(store.get(OWNERSHIP_PARTITION, keyBytes), signal);
         } catch (err) {
-          if (signal?.aborted) throw signal.reason;
-          if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, ownerId, 'setIf', attempt, { cause: err });
+          throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, ownerId ?? '(local queue)', 'get', attempt, { cause: err });
         }
-        outcome = 'lost-race';
-        seen = undefined;
+        const read: MostlyCorrectOwnership | undefined =
+          entry === undefined ? undefined : decodeRecord(entry.value, prefixedKey, ownerId ?? '(local queue)');
+        const nowMs = quantizeMs(clock.now());
+        let readExpiresMs = read === undefined ? undefined : expiresMs(read);
+        let state: 'not owned' | 'expired' | 'owned';
+        let retryNowMs = nowMs;
+        if (!observed) {
+          // Go: checkOwnership — absent: not owned; `expires.Before(now)`: expired; else owned.
+          state = read === undefined ? 'not owned' : readExpiresMs! < nowMs ? 'expired' : 'owned';
+        } else if (read === undefined || entry === undefined) {
+          state = 'not owned';
+        } else if (readExpiresMs === 0) {
+          state = 'expired'; // released: expires at the epoch
+        } else {
+          const monoNow = clock.monotonicNow();
+          if (seen === undefined || !bytesEqual(seen.value, entry.value)) seen = { value: entry.value, sinceMono: monoNow };
+          const leaseMs = read.leaseMs > 0 ? read.leaseMs : refreshIntervalMs;
+          const endMono = seen.sinceMono + leaseMs;
+          state = monoNow >= endMono ? 'expired' : 'owned';
+          // the retry delay is computed on the monotonic clock for this strategy
+          retryNowMs = monoNow;
+          readExpiresMs = endMono;
+        }
+        let candidateExpiresMs: number | undefined;
+        let outcome: 'held' | 'lost-race' = 'held';
+        if (state !== 'owned') {
+          const candidateOwner = claim.pick();
+          const candidate = newRecord(candidateOwner, nowMs + refreshIntervalMs, `${candidateOwner}@${isoFromMs(nowMs)}`);
+          const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
+          if (token !== undefined) {
+            candidate.token = token;
+            candidate.leaseMs = Math.round(refreshIntervalMs);
+          }
+          candidateExpiresMs = expiresMs(candidate);
+          logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
+          try {
+            await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, encodeRecord(candidate), entry?.predicate ?? null), signal);
+            logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
+            return { sentAtMono, token };
+          } catch (err) {
+            if (signal?.aborted) throw signal.reason;
+            if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, candidateOwner, 'setIf', attempt, { cause: err });
+          }
+          claim.unpick();
+          outcome = 'lost-race';
+          seen = undefined;
+        }
+        const sleepMs = strategy.acquireRetryDelayMs({
+          outcome,
+          nowMs: retryNowMs,
+          readExpiresMs,
+          candidateExpiresMs,
+          attempt,
+          acquireIntervalMs,
+          refreshIntervalMs,
+          random,
+        });
+        logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
+        if (!push) {
+          await clock.sleep(sleepMs, signal);
+          continue;
+        }
+        if (notified) continue; // released while this attempt was in flight: retry at once
+        if (await this.#sleepUnlessNotified(sleepMs, signal, (ac) => (wake = ac))) logger.trace(fields, 'Release notified; try again now');
+        wake = undefined;
       }
-      const sleepMs = strategy.acquireRetryDelayMs({
-        outcome,
-        nowMs: retryNowMs,
-        readExpiresMs,
-        candidateExpiresMs,
-        attempt,
-        acquireIntervalMs,
-        refreshIntervalMs,
-        random,
-      });
-      logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
-      await clock.sleep(sleepMs, signal);
+    } finally {
+      unwatch?.();
+    }
+  }
+
+  /**
+   * Sleeps `ms`, or less when a notification aborts the controller handed to
+   * `expose` (then resolves `true`); rejects only when `signal` aborts. Leaves
+   * no timer and no listener behind.
+   */
+  async #sleepUnlessNotified(ms: number, signal: AbortSignal | undefined, expose: (ac: AbortController) => void): Promise<boolean> {
+    signal?.throwIfAborted();
+    const ac = new AbortController();
+    expose(ac);
+    const onAbort = (): void => ac.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.#ctx.clock.sleep(ms, ac.signal);
+      return false;
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (ac.signal.reason !== NOTIFIED) throw err;
+      return true;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 }

@@ -3,9 +3,20 @@
  * the injected monotonic clock) and `release()`.
  */
 import { abortable } from './abort.js';
+import type { Predicate } from './store/store.js';
 import { CorruptRecordError, isPredicateFailed, OwnershipLostError, type LossReason } from './errors.js';
+import type { HandoffHooks } from './key-queue.js';
 import type { OwnerContext } from './owner.js';
-import { OWNERSHIP_PARTITION, decodeRecord, encodeRecord, timestampFromMs, type MostlyCorrectOwnership } from './record.js';
+import {
+  OWNERSHIP_PARTITION,
+  decodeRecord,
+  encodeRecord,
+  isoFromMs,
+  newRecord,
+  quantizeMs,
+  timestampFromMs,
+  type MostlyCorrectOwnership,
+} from './record.js';
 
 /**
  * Abort reason used to stop the refresh loop on release. A plain constant:
@@ -24,6 +35,8 @@ export interface OwnershipInit {
   readonly sentAtMono: number;
   /** The fencing token written, for strategies with fencing. */
   readonly token: bigint | undefined;
+  /** The local queue of the key (strategies with `coalesce`): release hands over to its next waiter. */
+  readonly hooks?: HandoffHooks | undefined;
 }
 
 /**
@@ -52,6 +65,7 @@ export class Ownership implements AsyncDisposable {
   readonly #refreshDone: Promise<void>;
   readonly #detachOwnSignal: () => void;
   readonly #lost = new AbortController();
+  readonly #hooks: HandoffHooks | undefined;
   /** The refresh loop's store operation in flight, if any (release waits for it under strategies that serialize). */
   #inflight: Promise<unknown> | undefined;
   /** Monotonic time the read of the last successful write (acquire or refresh) was sent. */
@@ -66,6 +80,7 @@ export class Ownership implements AsyncDisposable {
     this.#keyBytes = init.keyBytes;
     this.token = init.token;
     this.#lastSentMono = init.sentAtMono;
+    this.#hooks = init.hooks;
     this.#detachOwnSignal = linkSignal(ctx.strategy.ownSignalStopsRefresh ? init.signal : undefined, this.#stop);
     const start = ctx.strategy.refreshFromAcquireSend ? init.sentAtMono : ctx.clock.monotonicNow();
     this.#refreshDone = this.#refreshLoop(start).catch((err: unknown) => {
@@ -122,19 +137,34 @@ export class Ownership implements AsyncDisposable {
    * expires by itself. Safe to call more than once (each call re-checks).
    * Under the `lakefs` strategy the refresh loop is stopped after the
    * release attempt, as in Go.
+   *
+   * Under strategies with `coalesce`, when another `own()` on the same
+   * `MostlyCorrectOwner` waits for the key, the record is rewritten to name
+   * that waiter instead (one SetIf, token + 1) and its `own()` resolves
+   * before this returns. Under strategies with `pushHandoff`, a release to
+   * the store is followed by a notification to waiters in other processes.
    */
   async release(): Promise<void> {
     const { logger, strategy } = this.#ctx;
     if (strategy.stopRefreshBeforeRelease) await this.#stopRefresh();
+    let outcome: ReleaseOutcome = 'done';
     try {
-      await this.#releaseIf();
+      outcome = await this.#releaseIf();
     } catch (err) {
       logger.warn({ err, owner: this.owner, key: this.key }, 'Failed to delete ownership');
     } finally {
       this.#stop.abort(RELEASED);
       this.#detachOwnSignal();
+      if (outcome !== 'handed-off') this.#hooks?.released(this);
     }
-    logger.trace({ owner: this.owner, key: this.key }, 'Deleted ownership');
+    if (outcome === 'expired' && strategy.pushHandoff && this.#ctx.store.notify !== undefined) {
+      try {
+        await this.#ctx.store.notify(OWNERSHIP_PARTITION, this.#keyBytes);
+      } catch (err) {
+        logger.warn({ err, owner: this.owner, key: this.key }, 'Failed to notify waiters of the release (they poll)');
+      }
+    }
+    logger.trace({ owner: this.owner, key: this.key }, outcome === 'handed-off' ? 'Handed ownership to the next local waiter' : 'Deleted ownership');
   }
 
   /** `await using o = await owners.own(…)` releases at the end of the block. */
@@ -161,18 +191,20 @@ export class Ownership implements AsyncDisposable {
     return abortable(op, this.#stop.signal);
   }
 
-  async #releaseIf(): Promise<void> {
+  async #releaseIf(): Promise<ReleaseOutcome> {
     // Serialized strategies retry when the record is still ours after a lost race
     // (a write of ours landed late); lakeFS gives up at once.
     const attempts = this.#ctx.strategy.stopRefreshBeforeRelease ? 3 : 1;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.#releaseOnce();
-      if (outcome !== 'raced-self' || attempt >= attempts) return;
+      if (outcome !== 'raced-self') return outcome;
+      if (attempt >= attempts) return 'done';
     }
   }
 
-  async #releaseOnce(): Promise<'done' | 'raced-self'> {
-    const { store, logger } = this.#ctx;
+  async #releaseOnce(): Promise<ReleaseOutcome | 'raced-self'> {
+    const { store, logger, clock } = this.#ctx;
+    const sentAtMono = clock.monotonicNow();
     const entry = await store.get(OWNERSHIP_PARTITION, this.#keyBytes);
     if (entry === undefined) {
       throw new Error(`get ownership message ${this.prefixedKey} to release it from ${this.owner}: not found`);
@@ -183,6 +215,8 @@ export class Ownership implements AsyncDisposable {
       logger.info(fields, 'Lost ownership race before trying to release');
       return 'done';
     }
+    const next = this.#hooks?.takeNext(this);
+    if (next !== undefined) return this.#handOff(next, record, entry.predicate, sentAtMono);
     // Expiry at the beginning of time: definitely expired. (Go resets the
     // Timestamp in place, so the field stays present with zero seconds/nanos.)
     record.expires = timestampFromMs(0);
@@ -193,7 +227,28 @@ export class Ownership implements AsyncDisposable {
       logger.info(fields, 'Lost ownership race while trying to release');
       return 'raced-self';
     }
-    return 'done';
+    return 'expired';
+  }
+
+  /** One SetIf from our record to `next`'s: a change of owner, so the token increments. */
+  async #handOff(next: string, ours: MostlyCorrectOwnership, predicate: Predicate, sentAtMono: number): Promise<ReleaseOutcome | 'raced-self'> {
+    const { store, logger, clock, refreshIntervalMs } = this.#ctx;
+    const hooks = this.#hooks!;
+    const nowMs = quantizeMs(clock.now());
+    const candidate = newRecord(next, nowMs + refreshIntervalMs, `${next}@${isoFromMs(nowMs)}`);
+    const token = (ours.token ?? 0n) + 1n;
+    candidate.token = token;
+    candidate.leaseMs = Math.round(refreshIntervalMs);
+    try {
+      await store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, encodeRecord(candidate), predicate);
+    } catch (err) {
+      hooks.putBack();
+      if (!isPredicateFailed(err)) throw err;
+      logger.info({ prefixed_key: this.prefixedKey, owner: this.owner, new_owner: next }, 'Lost ownership race while handing over');
+      return 'raced-self';
+    }
+    hooks.handedOff(this, { sentAtMono, token });
+    return 'handed-off';
   }
 
   /**
@@ -294,6 +349,9 @@ export class Ownership implements AsyncDisposable {
     return 'ok';
   }
 }
+
+/** How a release ended: handed to a local waiter, written as expired, or nothing to write (not ours, given up). */
+type ReleaseOutcome = 'handed-off' | 'expired' | 'done';
 
 /** Aborts `target` when `source` aborts; returns a function that unlinks them. */
 function linkSignal(source: AbortSignal | undefined, target: AbortController): () => void {

@@ -9,6 +9,7 @@ export {
   LAKEFS_KV_PARTITIONS,
   advisoryLockId,
   quoteIdentifier,
+  releaseChannel,
 } from './store/postgres.js';
 export type { PostgresPool, PostgresStoreOptions } from './store/postgres.js';
 export { StoreError } from './errors.js';

@@ -264,3 +264,101 @@ describe('withOwnership', () => {
     expect(expiresMs((await record(mem))!)).toBe(0);
   });
 });
+
+describe('one poller per key per process (coalesce)', () => {
+  it('lakefs: each local own() reads the store on its own; fixed/observed: 10 local waiters read as often as 1', async () => {
+    const readsWhileWaiting = async (strategy: Strategy, n: number): Promise<number> => {
+      const mem = new MemoryStore();
+      const remote = await make(strategy, mem).own('remote', 'k');
+      const store = new HookedStore(mem);
+      const owners = make(strategy, store);
+      const acs = Array.from({ length: n }, () => new AbortController());
+      // stagger the calls so lakefs's waiters do not read in lockstep
+      const waiting = [];
+      for (const [i, ac] of acs.entries()) {
+        waiting.push(owners.own(`w${i}`, 'k', { signal: ac.signal }).catch(() => undefined));
+        await clock.tickAsync(1);
+      }
+      await clock.tickAsync(3 * REFRESH);
+      for (const ac of acs) ac.abort();
+      await Promise.all(waiting);
+      await remote.release();
+      return store.count('get');
+    };
+    for (const strategy of [lakefsStrategy, fixedStrategy, observedStrategy]) {
+      const one = await readsWhileWaiting(strategy, 1);
+      const ten = await readsWhileWaiting(strategy, 10);
+      if (strategy === lakefsStrategy) expect(ten, strategy.name).toBeGreaterThanOrEqual(9 * one);
+      else expect(ten, strategy.name).toBeLessThanOrEqual(one * 1.1);
+    }
+  });
+
+  it('lakefs: a local release leaves the next local own() to find it by itself; fixed: handed over at once, token + 1', async () => {
+    for (const strategy of [lakefsStrategy, fixedStrategy]) {
+      const mem = new MemoryStore();
+      const owners = make(strategy, mem);
+      const holder = await owners.own('h', 'k');
+      const waiting = owners.own('w', 'k');
+      await clock.tickAsync(REFRESH / 4);
+      await holder.release();
+      const { atMs, value } = await settleWithin(waiting, 2 * REFRESH);
+      if (strategy === lakefsStrategy) expect(atMs).toBeGreaterThan(REFRESH / 2);
+      else {
+        expect(atMs).toBeLessThanOrEqual(1); // settleWithin's granularity: no poll interval passed
+        expect(value!.token).toBe(holder.token! + 1n);
+      }
+      await value?.release();
+    }
+  });
+});
+
+describe('push handoff across processes', () => {
+  // a long poll interval, so only a notification can explain a fast handoff
+  const SLOW_POLL = { acquireInterval: 5_000, refreshInterval: 60_000 };
+
+  it('lakefs: a waiter in another process owns only at the expiry it read; fixed/observed: at once on the release notification', async () => {
+    for (const strategy of [lakefsStrategy, fixedStrategy, observedStrategy]) {
+      const mem = new MemoryStore();
+      const holder = await make(strategy, mem, SLOW_POLL).own('h', 'k');
+      const waiting = make(strategy, mem, SLOW_POLL).own('w', 'k');
+      await clock.tickAsync(6_000); // the waiter is asleep in its poll interval
+      await holder.release();
+      const { atMs, value } = await settleWithin(waiting, 70_000);
+      if (strategy === lakefsStrategy) expect(atMs, strategy.name).toBeGreaterThan(50_000);
+      else expect(atMs, strategy.name).toBeLessThanOrEqual(1); // settleWithin's granularity
+      await value?.release();
+      expect(mem.watchedKeys).toBe(0);
+    }
+  });
+
+  it('fixed: a lost notification costs at most one poll interval; a store without notify/watch only polls', async () => {
+    const mem = new MemoryStore();
+    // a store that has the capability but drops every notification
+    const lossy = { get: mem.get.bind(mem), set: mem.set.bind(mem), setIf: mem.setIf.bind(mem), delete: mem.delete.bind(mem), notify: () => Promise.resolve(), watch: mem.watch.bind(mem) };
+    for (const store of [lossy, new HookedStore(mem)]) {
+      const holder = await make(fixedStrategy, store, SLOW_POLL).own('h', 'k');
+      const waiting = make(fixedStrategy, store, SLOW_POLL).own('w', 'k');
+      await clock.tickAsync(6_000);
+      await holder.release();
+      const { atMs, value } = await settleWithin(waiting, 70_000);
+      expect(atMs).toBeGreaterThan(1);
+      expect(atMs).toBeLessThanOrEqual(5_000);
+      await value!.release();
+      expect(clock.countTimers()).toBe(0);
+    }
+  });
+
+  it('fixed: an aborted waiter stops watching and leaves no timer', async () => {
+    const mem = new MemoryStore();
+    const holder = await make(fixedStrategy, mem, SLOW_POLL).own('h', 'k');
+    const ac = new AbortController();
+    const waiting = make(fixedStrategy, mem, SLOW_POLL).own('w', 'k', { signal: ac.signal });
+    await clock.tickAsync(100);
+    expect(mem.watchedKeys).toBe(1);
+    ac.abort(new Error('gave up'));
+    await expect(waiting).rejects.toThrow('gave up');
+    expect(mem.watchedKeys).toBe(0);
+    await holder.release();
+    expect(clock.countTimers()).toBe(0);
+  });
+});

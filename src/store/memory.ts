@@ -5,7 +5,7 @@
  * an exact instant (the simulator's store does).
  */
 import { PredicateFailedError } from '../errors.js';
-import { bytesEqual, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry } from './store.js';
+import { bytesEqual, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type Unsubscribe } from './store.js';
 
 /** Synchronous key-value map with lakeFS predicate semantics. Values are copied in and out. */
 export class MemoryKV {
@@ -41,9 +41,13 @@ export class MemoryKV {
   }
 }
 
-/** An in-memory {@link Store}. */
+/**
+ * An in-memory {@link Store}, with release notifications delivered in-process
+ * (on a microtask after `notify`, never re-entrantly).
+ */
 export class MemoryStore implements Store {
   readonly kv = new MemoryKV();
+  readonly #watchers = new Map<string, Set<() => void>>();
 
   get(partition: string, key: Uint8Array): Promise<StoreEntry | undefined> {
     return Promise.resolve(this.kv.get(partition, key));
@@ -64,9 +68,38 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
 
+  notify(partition: string, key: Uint8Array): Promise<void> {
+    const listeners = this.#watchers.get(mapKey(partition, key));
+    if (listeners !== undefined) {
+      const snapshot = [...listeners];
+      void Promise.resolve().then(() => {
+        for (const listener of snapshot) if (listeners.has(listener)) listener();
+      });
+    }
+    return Promise.resolve();
+  }
+
+  watch(partition: string, key: Uint8Array, listener: () => void): Unsubscribe {
+    const k = mapKey(partition, key);
+    let listeners = this.#watchers.get(k);
+    if (listeners === undefined) this.#watchers.set(k, (listeners = new Set()));
+    // a wrapper per call, so the same function watched twice is two subscriptions
+    const entry = (): void => listener();
+    listeners.add(entry);
+    return () => {
+      listeners.delete(entry);
+      if (listeners.size === 0 && this.#watchers.get(k) === listeners) this.#watchers.delete(k);
+    };
+  }
+
   /** Number of stored keys, across partitions. */
   get size(): number {
     return this.kv.size;
+  }
+
+  /** Number of keys with at least one watcher (for leak checks). */
+  get watchedKeys(): number {
+    return this.#watchers.size;
   }
 }
 

@@ -8,16 +8,29 @@
  * a human-readable view `kv_v`. A missing table is created in exactly that
  * shape (under lakeFS's advisory lock), so a lakeFS server started later on
  * the same database accepts it; an existing table is used as it is.
+ *
+ * Release notifications (`notify`/`watch`): `NOTIFY` through
+ * `pg_notify(channel, payload)`, where the channel is
+ * {@link releaseChannel}`(table, partition)` (`mco_released_` and a hash:
+ * always a valid identifier, whatever the table and partition) and the
+ * payload the key's bytes in hex. Watchers `LISTEN` on one connection taken
+ * from the pool on the first `watch` and kept out of it (a listening
+ * connection must stay open) until `close()`. When that connection dies, the
+ * store opens another and listens again; notifications sent in between are
+ * lost, and the waiters poll.
  */
 import pg from 'pg';
-import type { Pool, PoolConfig } from 'pg';
+import type { Notification, Pool, PoolClient, PoolConfig } from 'pg';
 import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
-import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry } from './store.js';
+import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type Unsubscribe } from './store.js';
 
-/** The part of a `pg` Pool the store uses. */
-export type PostgresPool = Pick<Pool, 'query'>;
+/**
+ * The part of a `pg` Pool the store uses. `connect` is needed only for
+ * release notifications (`watch`); without it watchers poll.
+ */
+export type PostgresPool = Pick<Pool, 'query'> & Partial<Pick<Pool, 'connect'>>;
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -78,6 +91,13 @@ export class PostgresStore implements Store {
   #ready: Promise<void> | undefined;
   #lastPoolError: string | undefined;
   #closed = false;
+  readonly #logger: Logger;
+  /** Watchers by `<channel>\n<key hex>`. */
+  readonly #watchers = new Map<string, Set<() => void>>();
+  /** How many watched keys each channel has (LISTEN on the first, UNLISTEN after the last). */
+  readonly #channels = new Map<string, number>();
+  /** The listening connection, while some key is watched. */
+  #listener: Promise<Listening | undefined> | undefined;
 
   constructor(options: PostgresStoreOptions = {}) {
     const { pool, connectionString, poolConfig, table = 'kv', createTable = true } = options;
@@ -87,6 +107,7 @@ export class PostgresStore implements Store {
     this.table = table;
     this.#quoted = quoteIdentifier(table);
     this.#createTable = createTable;
+    this.#logger = options.logger ?? silentLogger;
     if (pool !== undefined) {
       if (pool === null || typeof pool.query !== 'function') throw new TypeError('PostgresStore: options.pool must be a pg Pool');
       this.#pool = pool;
@@ -147,6 +168,128 @@ export class PostgresStore implements Store {
     await this.#query('delete', this.#sql.delete, [Buffer.from(partition), asBuffer(key)]);
   }
 
+  /** `SELECT pg_notify(<channel>, <key hex>)`: delivered to listeners when it commits (at once: autocommit). */
+  async notify(partition: string, key: Uint8Array): Promise<void> {
+    await this.#run('notify', () => this.#pool.query('SELECT pg_notify($1, $2)', [releaseChannel(this.table, partition), toHex(key)]));
+  }
+
+  /**
+   * Listens (on the store's listening connection, taken from the pool on
+   * first use) for the key's release notifications. Never throws: a failed
+   * LISTEN is logged at WARN and the watcher polls.
+   */
+  watch(partition: string, key: Uint8Array, listener: () => void): Unsubscribe {
+    if (this.#closed || typeof this.#pool.connect !== 'function') return () => {};
+    const channel = releaseChannel(this.table, partition);
+    const id = `${channel}\n${toHex(key)}`;
+    let listeners = this.#watchers.get(id);
+    if (listeners === undefined) {
+      this.#watchers.set(id, (listeners = new Set()));
+      const count = this.#channels.get(channel) ?? 0;
+      this.#channels.set(channel, count + 1);
+      if (count === 0) this.#listenerQuery(`LISTEN ${quoteIdentifier(channel)}`);
+    }
+    const entry = (): void => listener();
+    listeners.add(entry);
+    return () => {
+      if (!listeners.delete(entry) || listeners.size > 0 || this.#watchers.get(id) !== listeners) return;
+      this.#watchers.delete(id);
+      const left = (this.#channels.get(channel) ?? 1) - 1;
+      if (left > 0) {
+        this.#channels.set(channel, left);
+      } else {
+        this.#channels.delete(channel);
+        if (this.#channels.size > 0) this.#listenerQuery(`UNLISTEN ${quoteIdentifier(channel)}`);
+        else this.#retireListener();
+      }
+    };
+  }
+
+  /**
+   * Nothing is watched any more: the listening connection goes back to the
+   * pool (after `UNLISTEN *`, so no notification reaches its next user), so
+   * a store on a given pool holds no connection while nobody waits.
+   */
+  #retireListener(): void {
+    const listener = this.#listener;
+    this.#listener = undefined;
+    void listener?.then(async (listening) => {
+      if (listening === undefined) return;
+      listening.detach();
+      try {
+        await listening.client.query('UNLISTEN *');
+        listening.client.release();
+      } catch (err) {
+        listening.client.release(err instanceof Error ? err : true);
+      }
+    });
+  }
+
+  /** Number of keys with at least one watcher (for leak checks). */
+  get watchedKeys(): number {
+    return this.#watchers.size;
+  }
+
+  /** Runs a LISTEN/UNLISTEN on the listening connection (opened when needed); failures are logged. */
+  #listenerQuery(text: string): void {
+    this.#listener ??= this.#openListener();
+    const listener = this.#listener;
+    void listener.then(async (listening) => {
+      if (listening === undefined || this.#listener !== listener) return; // a new connection listens on every channel anyway
+      try {
+        await listening.client.query(text);
+      } catch (err) {
+        this.#logger.warn({ store: this.address, err: scrubSecrets(messageOf(err), this.#secrets) }, `PostgreSQL ${text.split(' ')[0]} failed; waiters poll`);
+      }
+    });
+  }
+
+  /** Takes a connection out of the pool for LISTEN, listening on every watched channel; `undefined` when it cannot. */
+  async #openListener(): Promise<Listening | undefined> {
+    let client: PoolClient;
+    try {
+      await this.ready();
+      client = await this.#pool.connect!();
+    } catch (err) {
+      this.#listener = undefined; // the next watch tries again
+      this.#logger.warn({ store: this.address, err: scrubSecrets(messageOf(err), this.#secrets) }, 'PostgreSQL connection for release notifications failed; waiters poll');
+      return undefined;
+    }
+    if (this.#closed) {
+      client.release(true);
+      return undefined;
+    }
+    const self = this.#listener;
+    const onNotification = (msg: Notification): void => {
+      const listeners = this.#watchers.get(`${msg.channel}\n${msg.payload ?? ''}`);
+      if (listeners !== undefined) for (const l of [...listeners]) l();
+    };
+    const onError = (err: Error): void => {
+      client.off('notification', onNotification);
+      client.off('error', onError);
+      client.on('error', () => {}); // it may report again while being discarded
+      client.release(true);
+      if (this.#listener !== self) return;
+      this.#logger.warn({ store: this.address, err: scrubSecrets(messageOf(err), this.#secrets) }, 'PostgreSQL listening connection lost; opening another (waiters poll meanwhile)');
+      this.#listener = undefined;
+      if (!this.#closed && this.#channels.size > 0) this.#listener = this.#openListener();
+    };
+    client.on('notification', onNotification);
+    client.on('error', onError);
+    try {
+      for (const channel of this.#channels.keys()) await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+    } catch (err) {
+      this.#logger.warn({ store: this.address, err: scrubSecrets(messageOf(err), this.#secrets) }, 'PostgreSQL LISTEN failed; waiters poll');
+    }
+    return {
+      client,
+      detach: () => {
+        client.off('notification', onNotification);
+        client.off('error', onError);
+      },
+    };
+  }
+
   /**
    * Creates the table if it is missing (when `createTable`). Runs by itself
    * before the first operation; call it to fail early. A failure is not
@@ -161,11 +304,22 @@ export class PostgresStore implements Store {
     return this.#ready;
   }
 
-  /** Ends the pool the store created; a pool passed in as `options.pool` is left open. Safe to call twice. */
+  /**
+   * Returns the listening connection (closed, not reused) and ends the pool
+   * the store created; a pool passed in as `options.pool` is left open.
+   * Safe to call twice.
+   */
   async close(): Promise<void> {
-    if (this.#owned === undefined || this.#closed) return;
+    if (this.#closed) return;
     this.#closed = true;
-    await this.#owned.end();
+    const listener = this.#listener;
+    this.#listener = undefined;
+    this.#watchers.clear();
+    this.#channels.clear();
+    const listening = await listener;
+    listening?.detach();
+    listening?.client.release(true);
+    await this.#owned?.end();
   }
 
   async #setup(): Promise<void> {
@@ -222,6 +376,23 @@ export class PostgresStore implements Store {
   }
 }
 
+/**
+ * The NOTIFY channel of release notifications for `partition` of `table`:
+ * `mco_released_` and the FNV-1a (32 bit) hash of `<table>\0<partition>` in
+ * hex. Always a valid identifier well below PostgreSQL's 63 bytes, whatever
+ * characters the names hold; a hash collision costs only a spurious wake-up
+ * (the payload names the key as well).
+ */
+export function releaseChannel(table: string, partition: string): string {
+  return `mco_released_${advisoryLockId(`${table}\0${partition}`).toString(16).padStart(8, '0')}`;
+}
+
+/** The listening connection and how to take the store's handlers off it. */
+interface Listening {
+  readonly client: PoolClient;
+  detach(): void;
+}
+
 /** `name` as one SQL identifier: in double quotes, inner quotes doubled. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -238,6 +409,10 @@ export function advisoryLockId(name: string): number {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash >>> 0;
+}
+
+function toHex(bytes: Uint8Array): string {
+  return asBuffer(bytes).toString('hex');
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

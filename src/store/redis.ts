@@ -7,12 +7,21 @@
  *
  * Every command touches exactly one key, so a Cluster client works as well as
  * a single-node one.
+ *
+ * Release notifications (`notify`/`watch`): `PUBLISH` on the channel
+ * `mco:released:[keyPrefix:]<partition>:<key>` (the record's Redis key behind
+ * a fixed prefix); watchers `SUBSCRIBE` on a connection of their own (a
+ * subscribed connection can run no other command), created lazily by
+ * duplicating the client when a first key is watched and closed when no key
+ * is watched any more (or by `close()`), also when the main client was given. ioredis re-subscribes after a reconnect;
+ * notifications published while the subscriber is down are lost, and the
+ * waiters poll.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
-import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry } from './store.js';
+import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type Unsubscribe } from './store.js';
 
 /**
  * The part of an ioredis client the store uses: a `Redis` or a `Cluster`
@@ -103,6 +112,25 @@ return 1
 export const SET_IF_SCRIPT_SHA1 = 'f8f33b8eb41f03d22bfad72aee2f622a3b060f5f';
 
 const COLON = Buffer.from(':');
+/** Prefix of a release-notification channel; the rest is the record's Redis key. */
+export const RELEASE_CHANNEL_PREFIX = 'mco:released:';
+const CHANNEL_PREFIX = Buffer.from(RELEASE_CHANNEL_PREFIX);
+
+/** What the store uses of the subscriber connection (a duplicate of the client). */
+interface Subscriber {
+  subscribe(channel: Buffer): Promise<unknown>;
+  unsubscribe(channel: Buffer): Promise<unknown>;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+  readonly status: string;
+}
+
+/** The optional pub/sub side of a client: `publish`, and `duplicate` for the subscriber. */
+interface PubSubClient {
+  publish?: (channel: Buffer, message: string) => Promise<number>;
+  duplicate?: () => Subscriber;
+}
 
 /** A {@link Store} on Redis; see the module comment for the layout. */
 export class RedisStore implements Store {
@@ -114,11 +142,17 @@ export class RedisStore implements Store {
   readonly #secrets: (string | undefined)[];
   #lastConnectionError: string | undefined;
   #closed = false;
+  readonly #logger: Logger;
+  /** The subscriber connection, once a `watch` needed it. */
+  #subscriber: Subscriber | undefined;
+  /** Watchers by channel (latin1 of the channel bytes). */
+  readonly #watchers = new Map<string, Set<() => void>>();
 
   constructor(options: RedisStoreOptions = {}) {
     const { client, url, redisOptions, keyPrefix = '' } = options;
     if (typeof keyPrefix !== 'string') throw new TypeError(`RedisStore: keyPrefix must be a string, got ${typeof keyPrefix}`);
     this.#prefix = keyPrefix === '' ? Buffer.alloc(0) : Buffer.concat([Buffer.from(keyPrefix), COLON]);
+    this.#logger = options.logger ?? silentLogger;
     if (client !== undefined) {
       if (client === null || typeof client.evalsha !== 'function' || typeof client.getBuffer !== 'function') {
         throw new TypeError('RedisStore: options.client must be an ioredis Redis or Cluster client');
@@ -180,23 +214,95 @@ export class RedisStore implements Store {
   }
 
   /**
+   * `PUBLISH mco:released:<redis key> released`. A client without `publish`
+   * (a test double) makes this a no-op: its watchers poll.
+   */
+  async notify(partition: string, key: Uint8Array): Promise<void> {
+    const publish = (this.#client as PubSubClient).publish;
+    if (typeof publish !== 'function') return;
+    await this.#run('notify', () => publish.call(this.#client, this.#channel(partition, key), 'released'));
+  }
+
+  /**
+   * Subscribes (on the store's subscriber connection, created on first use)
+   * to the key's release channel. Never throws: a failed SUBSCRIBE is logged
+   * at WARN and the watcher polls.
+   */
+  watch(partition: string, key: Uint8Array, listener: () => void): Unsubscribe {
+    const subscriber = this.#closed ? undefined : this.#ensureSubscriber();
+    if (subscriber === undefined) return () => {};
+    const channel = this.#channel(partition, key);
+    const id = channel.toString('latin1');
+    let listeners = this.#watchers.get(id);
+    if (listeners === undefined) {
+      this.#watchers.set(id, (listeners = new Set()));
+      subscriber.subscribe(channel).catch((err: unknown) => {
+        this.#logger.warn({ store: this.address, err: scrubSecrets(messageOf(err), this.#secrets) }, 'Redis SUBSCRIBE for release notifications failed; waiters poll');
+      });
+    }
+    const entry = (): void => listener();
+    listeners.add(entry);
+    return () => {
+      if (!listeners.delete(entry) || listeners.size > 0 || this.#watchers.get(id) !== listeners) return;
+      this.#watchers.delete(id);
+      if (this.#subscriber !== subscriber) return;
+      if (this.#watchers.size > 0) {
+        subscriber.unsubscribe(channel).catch(() => {});
+      } else {
+        // nothing watched: close the subscriber, so a store on a given client
+        // holds no extra connection (nor keeps the process alive) while nobody waits
+        this.#subscriber = undefined;
+        void quitOrDrop(subscriber);
+      }
+    };
+  }
+
+  /** Number of channels with at least one watcher (for leak checks). */
+  get watchedChannels(): number {
+    return this.#watchers.size;
+  }
+
+  #ensureSubscriber(): Subscriber | undefined {
+    if (this.#subscriber !== undefined) return this.#subscriber;
+    const duplicate = (this.#client as PubSubClient).duplicate;
+    if (typeof duplicate !== 'function') return undefined;
+    const subscriber = duplicate.call(this.#client);
+    let reported = false;
+    subscriber.on('error', (err: unknown) => {
+      if (reported) return;
+      reported = true;
+      this.#logger.warn({ store: this.address, err: scrubSecrets(messageOf(err), this.#secrets) }, 'Redis subscriber connection error; it reconnects (waiters poll meanwhile)');
+    });
+    subscriber.on('ready', () => {
+      reported = false;
+    });
+    subscriber.on('messageBuffer', (channel: Buffer) => {
+      const listeners = this.#watchers.get(channel.toString('latin1'));
+      if (listeners !== undefined) for (const listener of [...listeners]) listener();
+    });
+    this.#subscriber = subscriber;
+    return subscriber;
+  }
+
+  /**
    * Closes the client the store created (gracefully: pending replies are
    * awaited). A client passed in as `options.client` is left open: it is the
    * caller's. Safe to call twice.
    */
   async close(): Promise<void> {
-    const owned = this.#owned;
-    if (owned === undefined || this.#closed) return;
+    if (this.#closed) return;
     this.#closed = true;
-    if (owned.status === 'ready') {
-      try {
-        await owned.quit();
-        return;
-      } catch {
-        // fall through: drop the connection
-      }
-    }
-    owned.disconnect();
+    const subscriber = this.#subscriber;
+    this.#subscriber = undefined;
+    this.#watchers.clear();
+    // the subscriber is always the store's own, even when the client was given
+    if (subscriber !== undefined) await quitOrDrop(subscriber);
+    if (this.#owned !== undefined) await quitOrDrop(this.#owned);
+  }
+
+  /** `mco:released:[keyPrefix:]partition:key`, as bytes. */
+  #channel(partition: string, key: Uint8Array): Buffer {
+    return Buffer.concat([CHANNEL_PREFIX, this.#key(partition, key)]);
   }
 
   /** `[keyPrefix:]partition:key`, as bytes. */
@@ -214,6 +320,19 @@ export class RedisStore implements Store {
       throw new StoreError('redis', operation, this.address, scrubSecrets(detail, this.#secrets), { cause: err });
     }
   }
+}
+
+/** Closes gracefully when connected, else drops the connection. */
+async function quitOrDrop(connection: { status: string; quit(): Promise<unknown>; disconnect(): void }): Promise<void> {
+  if (connection.status === 'ready') {
+    try {
+      await connection.quit();
+      return;
+    } catch {
+      // fall through: drop the connection
+    }
+  }
+  connection.disconnect();
 }
 
 /** A Buffer over the same bytes (no copy). */

@@ -12,6 +12,15 @@
  *   error).
  *
  * Keys and values are bytes; partitions are strings.
+ *
+ * Optional capability, release notifications (`notify` + `watch`, both or
+ * neither): a releasing holder calls `notify`, and every `watch` listener on
+ * that key, in any process sharing the store, is called soon after, so a
+ * waiter retries at once instead of at its next poll. Best effort: a
+ * notification may be late, duplicated or lost (a subscription that is not
+ * yet established, a dropped connection), so waiters keep polling as the
+ * fallback. A notification carries no data: the listener re-reads the
+ * record. Stores without the capability work unchanged (waiters only poll).
  */
 
 declare const predicateBrand: unique symbol;
@@ -44,7 +53,25 @@ export interface Store {
   setIf(partition: string, key: Uint8Array, value: Uint8Array, predicate: Predicate | null): Promise<void>;
   /** Removes the key; removing a missing key succeeds. */
   delete(partition: string, key: Uint8Array): Promise<void>;
+  /**
+   * Optional (with `watch`): tells every watcher of `(partition, key)` that
+   * the key was released. Resolves once the notification was handed to the
+   * store; may reject on a store failure (callers log it and carry on).
+   */
+  notify?(partition: string, key: Uint8Array): Promise<void>;
+  /**
+   * Optional (with `notify`): calls `listener` (no arguments, synchronously
+   * from the store's event delivery; it must not throw) for each `notify` on
+   * `(partition, key)` from now on, best effort (see the module comment).
+   * Returns a function that stops the calls; calling it twice is harmless.
+   * Never throws: a subscription the store cannot establish is logged by the
+   * store, and the watcher falls back to polling.
+   */
+  watch?(partition: string, key: Uint8Array, listener: () => void): Unsubscribe;
 }
+
+/** Ends a {@link Store.watch} subscription. Idempotent. */
+export type Unsubscribe = () => void;
 
 /** Wraps value bytes as a predicate; for stores whose predicate is the value. */
 export function valuePredicate(value: Uint8Array): Predicate {

@@ -16,7 +16,10 @@
  *     `acquireInterval` cap, so a skewed remote clock cannot stall a waiter.
  * Also: the refresh cadence counts from when the acquiring read was sent, and
  * records carry a fencing token. The signal given to `own()` bounds the wait
- * only; it does not stop refreshing once owned.
+ * only; it does not stop refreshing once owned. The `own()` calls of one
+ * process for one key share one poller and are handed the key FIFO on local
+ * release (the seed's two TODOs), and a release notifies waiters in other
+ * processes on stores that support it (push handoff; polling stays the fallback).
  */
 import { randomFloat } from '../random.js';
 import { jitteredInterval } from './lakefs.js';
@@ -40,4 +43,6 @@ export const fixedStrategy: Strategy = Object.freeze({
   signalsLoss: true,
   fencing: true,
   refreshFromAcquireSend: true,
+  coalesce: true,
+  pushHandoff: true,
 });

@@ -51,4 +51,6 @@ export const lakefsStrategy: Strategy = Object.freeze({
   signalsLoss: false,
   fencing: false,
   refreshFromAcquireSend: false,
+  coalesce: false,
+  pushHandoff: false,
 });

@@ -11,7 +11,7 @@
  * every lease/2 keeps a margin of lease/2 minus its own delays, so drift
  * below ~10⁵ ppm is harmless at any practical lease (see docs).
  * Otherwise as `fixed` (polling waiters, lost signal, serialized release,
- * fencing tokens).
+ * fencing tokens, one poller per key per process, push handoff).
  */
 import { fixedStrategy } from './fixed.js';
 import type { Strategy } from './strategy.js';

@@ -52,4 +52,17 @@ export interface Strategy {
    * `own()` resolved (lakeFS: a slow acquisition eats into the first lease).
    */
   readonly refreshFromAcquireSend: boolean;
+  /**
+   * Whether the `own()` calls for one key on one `MostlyCorrectOwner` share a
+   * single store poller and queue up FIFO, a local release handing the key
+   * straight to the next local waiter with one SetIf (lakeFS: every `own()`
+   * polls on its own). Needs `stopRefreshBeforeRelease` and `fencing`.
+   */
+  readonly coalesce: boolean;
+  /**
+   * Whether release publishes a notification and waiters retry as soon as one
+   * arrives, on stores that offer `notify`/`watch` (polling stays as the
+   * fallback). lakeFS: waiters only poll.
+   */
+  readonly pushHandoff: boolean;
 }

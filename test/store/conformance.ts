@@ -134,3 +134,81 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
     );
   });
 }
+
+/** Resolves when `check()` holds, retrying `act()` every 20 ms; rejects after `limitMs` (real time: a server round trip). */
+async function eventually(act: () => Promise<void>, check: () => boolean, limitMs = 3000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not within ${limitMs} ms`);
+    await act();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * The optional release-notification capability (`notify` + `watch`), for
+ * stores that have it. Delivery is best effort and a subscription may take a
+ * round trip to be established, so the first notification is repeated until
+ * it arrives; after that, ordering on one store connection lets a test prove
+ * that a notification did *not* arrive: it would have come before a later one.
+ */
+export function notificationConformance(name: string, open: () => Promise<OpenedStore>, options: { crossInstance: boolean }): void {
+  describe(`Store release notifications: ${name}`, () => {
+    const withStore = (fn: (store: Required<Pick<Store, 'notify' | 'watch'>> & Store, partition: string) => Promise<void>) => async () => {
+      const { store, close } = await open();
+      try {
+        expect(typeof store.notify).toBe('function');
+        expect(typeof store.watch).toBe('function');
+        await fn(store as Required<Pick<Store, 'notify' | 'watch'>> & Store, freshPartition());
+      } finally {
+        await close?.();
+      }
+    };
+
+    it(
+      'a watcher hears notify on its key, not on other keys or partitions, and nothing after unsubscribing',
+      withStore(async (s, p) => {
+        const heard: string[] = [];
+        const stopA = s.watch(p, b('a'), () => heard.push('a'));
+        const stopA2 = s.watch(p, b('a'), () => heard.push('a2'));
+        const stopB = s.watch(p, new Uint8Array([0x00, 0xff, 0x3a]), () => heard.push('b'));
+        await eventually(() => s.notify(p, b('a')), () => heard.includes('a'));
+        await eventually(() => s.notify(p, new Uint8Array([0x00, 0xff, 0x3a])), () => heard.includes('b'));
+        expect(heard).toContain('a2');
+        heard.length = 0;
+        await s.notify(`${p}-other`, b('a'));
+        await s.notify(p, b('c'));
+        stopA2();
+        stopA2(); // idempotent
+        await s.notify(p, b('a'));
+        await eventually(() => s.notify(p, new Uint8Array([0x00, 0xff, 0x3a])), () => heard.includes('b'));
+        // 'a' (to the remaining watcher) came before 'b'; nothing for the other partition, key c, or a2
+        expect(heard.slice(0, heard.indexOf('b'))).toEqual(['a']);
+        stopA();
+        heard.length = 0;
+        await s.notify(p, b('a'));
+        await eventually(() => s.notify(p, new Uint8Array([0x00, 0xff, 0x3a])), () => heard.includes('b'));
+        expect(heard.filter((h) => h !== 'b')).toEqual([]);
+        stopB();
+      }),
+    );
+
+    it.skipIf(!options.crossInstance)(
+      'notifications cross store instances (separate connections), as between processes',
+      async () => {
+        const a = await open();
+        const c = await open();
+        try {
+          const p = freshPartition();
+          let heard = 0;
+          const stop = c.store.watch!(p, b('k'), () => heard++);
+          await eventually(() => a.store.notify!(p, b('k')), () => heard > 0);
+          stop();
+        } finally {
+          await a.close?.();
+          await c.close?.();
+        }
+      },
+    );
+  });
+}

@@ -1,4 +1,6 @@
 import { MemoryStore } from '../../src/index.js';
-import { storeConformance } from './conformance.js';
+import { notificationConformance, storeConformance } from './conformance.js';
 
 storeConformance('MemoryStore', () => Promise.resolve({ store: new MemoryStore() }));
+// one MemoryStore is one process's store: separate instances share nothing
+notificationConformance('MemoryStore', () => Promise.resolve({ store: new MemoryStore() }), { crossInstance: false });

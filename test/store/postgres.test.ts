@@ -7,8 +7,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
-import { PostgresStore, StoreError, advisoryLockId, quoteIdentifier } from '../../src/postgres.js';
-import { storeConformance } from './conformance.js';
+import { PostgresStore, StoreError, advisoryLockId, quoteIdentifier, releaseChannel } from '../../src/postgres.js';
+import { notificationConformance, storeConformance } from './conformance.js';
+import { ownerFeatures } from './owner-features.js';
 
 const url = inject('databaseUrl');
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -19,6 +20,12 @@ describe('PostgresStore helpers', () => {
     expect(advisoryLockId('')).toBe(0x811c9dc5);
     expect(advisoryLockId('a')).toBe(0xe40c292c);
     expect(advisoryLockId('foobar')).toBe(0xbf9cf968);
+  });
+  it('releaseChannel is a safe identifier whatever the names: mco_released_ and 8 hex digits', () => {
+    expect(releaseChannel('kv', 'mc-ownership')).toMatch(/^mco_released_[0-9a-f]{8}$/);
+    expect(releaseChannel('a"b; drop table x', 'p\0\u00ff'.repeat(50))).toMatch(/^mco_released_[0-9a-f]{8}$/);
+    expect(releaseChannel('kv', 'a')).not.toBe(releaseChannel('kv', 'b'));
+    expect(releaseChannel('kv', 'a')).not.toBe(releaseChannel('kv2', 'a'));
   });
   it('quoteIdentifier doubles inner quotes', () => {
     expect(quoteIdentifier('kv')).toBe('"kv"');
@@ -41,6 +48,62 @@ describe.skipIf(url === null)('PostgresStore on a real PostgreSQL', () => {
     return Promise.resolve({ store, close: () => store.close() });
   });
   storeConformance('PostgresStore (given pool)', () => Promise.resolve({ store: new PostgresStore({ pool }) }));
+  const ownStore = () => {
+    const store = new PostgresStore({ connectionString: url! });
+    return Promise.resolve({ store, close: () => store.close() });
+  };
+  notificationConformance('PostgresStore (own pool)', ownStore, { crossInstance: true });
+  notificationConformance('PostgresStore (given pool)', () => Promise.resolve({ store: new PostgresStore({ pool }) }), { crossInstance: true });
+  ownerFeatures('PostgresStore', ownStore);
+
+  it('NOTIFY on releaseChannel(table, partition) with the key in hex; LISTEN survives a terminated listening connection', async () => {
+    const store = new PostgresStore({ pool });
+    const spy = await pool.connect();
+    const payloads: string[] = [];
+    spy.on('notification', (m) => payloads.push(`${m.channel} ${m.payload}`));
+    await spy.query(`LISTEN ${quoteIdentifier(releaseChannel('kv', 'part'))}`);
+    await store.notify('part', new Uint8Array([0x6b, 0x00, 0xff]));
+    for (let i = 0; i < 100 && payloads.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(payloads).toEqual([`${releaseChannel('kv', 'part')} 6b00ff`]);
+    spy.release(true);
+
+    let heard = 0;
+    const stop = store.watch('part', b('k'), () => heard++);
+    const listening = async () =>
+      (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database()`)).rows.map((r) => r.pid);
+    const notifyUntilHeard = async () => {
+      for (let i = 0; i < 200 && heard === 0; i++) {
+        await store.notify('part', b('k'));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await notifyUntilHeard();
+    expect(heard).toBeGreaterThan(0);
+    const before = await listening();
+    expect(before.length).toBeGreaterThan(0);
+    for (const pid of before) await pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    heard = 0;
+    await notifyUntilHeard();
+    expect(heard).toBeGreaterThan(0); // a new listening connection took over
+    expect(await listening()).not.toEqual(before);
+    stop();
+  });
+
+  it('a store on a given pool holds no connection while nothing is watched (the pool can end without close())', async () => {
+    const given = new pg.Pool({ connectionString: url!, max: 3 });
+    given.on('error', () => {});
+    const store = new PostgresStore({ pool: given });
+    const owners = new MostlyCorrectOwner({ store, prefix: 'idle', acquireInterval: 20, refreshInterval: 2000 });
+    const held = await owners.own('h', `k-${process.pid}`);
+    const waiting = new MostlyCorrectOwner({ store, prefix: 'idle', acquireInterval: 5000, refreshInterval: 2000 }).own('w', `k-${process.pid}`);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(given.totalCount - given.idleCount).toBe(1); // the listening connection
+    await held.release();
+    await (await waiting).release();
+    for (let i = 0; i < 100 && given.totalCount !== given.idleCount; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(given.totalCount - given.idleCount).toBe(0);
+    await given.end();
+  });
 
   it("creates lakeFS's table: bytea columns, primary key, 100 hash partitions, the _v view", async () => {
     const table = `mco_layout_${process.pid}`;

@@ -7,7 +7,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
 import { RedisStore, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1 } from '../../src/redis.js';
-import { storeConformance } from './conformance.js';
+import { notificationConformance, storeConformance } from './conformance.js';
+import { ownerFeatures } from './owner-features.js';
 
 const url = inject('redisUrl');
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -26,6 +27,46 @@ describe.skipIf(url === null)('RedisStore on a real redis-server', () => {
     return Promise.resolve({ store, close: () => store.close() });
   });
   storeConformance('RedisStore on redis-server (given client)', () => Promise.resolve({ store: new RedisStore({ client: shared }) }));
+  const ownStore = () => {
+    const store = new RedisStore({ url: url! });
+    return Promise.resolve({ store, close: () => store.close() });
+  };
+  notificationConformance('RedisStore on redis-server (own client)', ownStore, { crossInstance: true });
+  notificationConformance(
+    'RedisStore on redis-server (given client: the subscriber is a duplicate the store closes)',
+    () => {
+      const store = new RedisStore({ client: shared });
+      return Promise.resolve({ store, close: () => store.close() });
+    },
+    { crossInstance: true },
+  );
+  ownerFeatures('RedisStore on redis-server', ownStore);
+
+  it('publishes on mco:released:[keyPrefix:]partition:key; the subscriber closes when nothing is watched and on close(), a given client never', async () => {
+    const store = new RedisStore({ client: shared, keyPrefix: 'pfx' });
+    const spy = new Redis(url!);
+    const messages: string[] = [];
+    spy.on('messageBuffer', (channel: Buffer) => messages.push(channel.toString('latin1')));
+    await spy.subscribe(Buffer.from('mco:released:pfx:part:k\x00'));
+    await store.notify('part', new Uint8Array([0x6b, 0x00]));
+    for (let i = 0; i < 100 && messages.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(messages).toEqual(['mco:released:pfx:part:k\x00']);
+    await spy.quit();
+    const before = Number((await shared.pubsub('NUMSUB', 'mco:released:pfx:part:x'))[1]);
+    const stop = store.watch('part', b('x'), () => {});
+    for (let i = 0; i < 100 && Number((await shared.pubsub('NUMSUB', 'mco:released:pfx:part:x'))[1]) === before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(Number((await shared.pubsub('NUMSUB', 'mco:released:pfx:part:x'))[1])).toBe(before + 1);
+    stop(); // nothing watched: the subscriber connection closes
+    for (let i = 0; i < 100 && Number((await shared.pubsub('NUMSUB', 'mco:released:pfx:part:x'))[1]) !== before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(Number((await shared.pubsub('NUMSUB', 'mco:released:pfx:part:x'))[1])).toBe(before);
+    const stop2 = store.watch('part', b('x'), () => {});
+    await store.close();
+    stop2();
+    for (let i = 0; i < 100 && Number((await shared.pubsub('NUMSUB', 'mco:released:pfx:part:x'))[1]) !== before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(Number((await shared.pubsub('NUMSUB', 'mco:released:pfx:part:x'))[1])).toBe(before);
+    expect(await shared.ping()).toBe('PONG');
+    expect(store.watchedChannels).toBe(0);
+  });
 
   it('stores raw bytes at [keyPrefix:]partition:key, as lakeFS', async () => {
     const store = new RedisStore({ client: shared, keyPrefix: 'mco-layout' });

@@ -1,0 +1,237 @@
+/**
+ * One poller per key per process, FIFO (the two TODOs of lakeFS's
+ * `mc_owner.go`), for strategies with `coalesce`.
+ *
+ * All `own()` calls for one key on one `MostlyCorrectOwner` wait in one FIFO
+ * queue. While no local instance holds the key, a single poller runs the
+ * shared acquire loop on behalf of the queue's head (the record it writes
+ * names the head's owner id), so the store sees one waiter per process
+ * however many local callers wait. While a local instance holds the key
+ * nobody polls: its `release()` hands the key to the next local waiter with
+ * one SetIf from the holder's record to the waiter's (a change of owner, so
+ * the fencing token increments), without any store wait. When the holder
+ * loses the key (`ownership.lost`) or its release does not hand off (store
+ * failure, lost race), the queue polls again.
+ *
+ * Waiters leave the queue when their signal aborts, without disturbing the
+ * others. A waiter whose record was being written when it aborted (the SetIf
+ * was already sent) rejects at once; the record it was given is then released
+ * on its behalf, which hands the key on to the next waiter.
+ */
+import type { Ownership } from './ownership.js';
+
+/** What the shared acquire loop needs from a queue. */
+export interface Claim {
+  /** The owner id to write in the next candidate record (the queue's head, now in flight). */
+  pick(): string;
+  /** The SetIf for the picked owner lost the race: it goes back to the front. */
+  unpick(): void;
+}
+
+/** How an {@link Ownership} hands over to the next local waiter on release. */
+export interface HandoffHooks {
+  /**
+   * The next local waiter (now in flight), when `from` is the queue's holder
+   * and someone waits; `undefined` otherwise.
+   */
+  takeNext(from: Ownership): string | undefined;
+  /** The handoff SetIf did not happen (lost race, store error): the waiter goes back to the front. */
+  putBack(): void;
+  /** The handoff SetIf wrote the next waiter's record. */
+  handedOff(from: Ownership, acquired: Acquired): void;
+  /** `release()` of `from` finished without handing off. */
+  released(from: Ownership): void;
+}
+
+/** What a successful acquisition (or handoff) knows. */
+export interface Acquired {
+  /** Monotonic time at which the read that led to the write was sent. */
+  readonly sentAtMono: number;
+  readonly token: bigint | undefined;
+}
+
+/** The queue's view of its owner. */
+export interface KeyQueueHost {
+  /** Runs the shared acquire loop until a SetIf for a picked owner succeeds. */
+  acquire(claim: Claim, signal: AbortSignal): Promise<Acquired>;
+  /** Builds the handle for `ownerId` (its refresh loop starts). */
+  ownership(ownerId: string, signal: AbortSignal | undefined, acquired: Acquired, hooks: HandoffHooks): Ownership;
+  /** Turns a store failure of the poller into the error `ownerId`'s `own()` rejects with. */
+  failure(err: unknown, ownerId: string): unknown;
+  /** The queue is empty and idle: forget it. */
+  idle(): void;
+}
+
+interface Waiter {
+  readonly ownerId: string;
+  readonly signal: AbortSignal | undefined;
+  state: 'queued' | 'inflight' | 'aborted' | 'done';
+  resolve(o: Ownership): void;
+  reject(err: unknown): void;
+  detach(): void;
+}
+
+/** Stops the poller when nobody waits any more. A constant, not a DOMException per abort. */
+const NOBODY_WAITS = Object.freeze({ name: 'NobodyWaits', message: 'no local waiter left' });
+
+/** The local waiters of one key; see the module comment. */
+export class KeyQueue implements HandoffHooks {
+  readonly #host: KeyQueueHost;
+  readonly #waiters: Waiter[] = [];
+  #inflight: Waiter | undefined;
+  #holder: Ownership | undefined;
+  #poller: AbortController | undefined;
+
+  constructor(host: KeyQueueHost) {
+    this.#host = host;
+  }
+
+  /** Number of local callers waiting (including one whose record is being written). */
+  get waiting(): number {
+    return this.#waiters.length + (this.#inflight?.state === 'inflight' ? 1 : 0);
+  }
+
+  /** Queues `ownerId`; resolves when it owns the key. */
+  enqueue(ownerId: string, signal: AbortSignal | undefined): Promise<Ownership> {
+    return new Promise<Ownership>((resolve, reject) => {
+      const onAbort = (): void => this.#abort(waiter);
+      const waiter: Waiter = {
+        ownerId,
+        signal,
+        state: 'queued',
+        resolve,
+        reject,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+      this.#pump();
+    });
+  }
+
+  #abort(waiter: Waiter): void {
+    if (waiter.state === 'queued') {
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+      waiter.state = 'done';
+      waiter.reject(waiter.signal?.reason);
+      this.#stopPollerIfUnwanted();
+      this.#maybeIdle();
+    } else if (waiter.state === 'inflight') {
+      // its record may be written any moment: settled later by the in-flight SetIf
+      waiter.state = 'aborted';
+      waiter.reject(waiter.signal?.reason);
+    }
+  }
+
+  /** Starts the poller when someone waits, nobody local holds the key and none runs. */
+  #pump(): void {
+    if (this.#holder !== undefined || this.#poller !== undefined || this.#inflight !== undefined || this.#waiters.length === 0) return;
+    const ac = new AbortController();
+    this.#poller = ac;
+    this.#poll(ac).catch((err: unknown) => {
+      // #poll handles its own errors; this is a bug
+      for (const w of this.#waiters.splice(0)) w.reject(err);
+    });
+  }
+
+  async #poll(ac: AbortController): Promise<void> {
+    let acquired: Acquired;
+    try {
+      acquired = await this.#host.acquire(this, ac.signal);
+    } catch (err) {
+      const inflight = this.#inflight;
+      this.#inflight = undefined;
+      this.#poller = undefined;
+      if (!ac.signal.aborted) {
+        // a store failure or a corrupt record: every waiter's own() rejects, as each would have alone
+        const failed = [...(inflight ? [inflight] : []), ...this.#waiters.splice(0)];
+        for (const w of failed) {
+          if (w.state === 'aborted') continue;
+          w.state = 'done';
+          w.detach();
+          w.reject(this.#host.failure(err, w.ownerId));
+        }
+      }
+      this.#pump();
+      this.#maybeIdle();
+      return;
+    }
+    this.#poller = undefined;
+    const waiter = this.#inflight;
+    this.#inflight = undefined;
+    if (waiter === undefined) throw new Error('INVARIANT: acquired without a picked waiter');
+    this.#grant(waiter, acquired);
+  }
+
+  #grant(waiter: Waiter, acquired: Acquired): void {
+    const ownership = this.#host.ownership(waiter.ownerId, waiter.signal, acquired, this);
+    this.#holder = ownership;
+    ownership.lost.addEventListener('abort', () => this.#holderGone(ownership), { once: true });
+    if (waiter.state === 'inflight') {
+      waiter.state = 'done';
+      waiter.detach();
+      waiter.resolve(ownership);
+    } else {
+      // aborted while its record was being written: give the key on (release never throws)
+      void ownership.release();
+    }
+  }
+
+  #holderGone(ownership: Ownership): void {
+    if (this.#holder !== ownership) return;
+    this.#holder = undefined;
+    this.#pump();
+    this.#maybeIdle();
+  }
+
+  #stopPollerIfUnwanted(): void {
+    if (this.#waiters.length === 0 && this.#inflight === undefined) this.#poller?.abort(NOBODY_WAITS);
+  }
+
+  #maybeIdle(): void {
+    if (this.#waiters.length === 0 && this.#inflight === undefined && this.#holder === undefined && this.#poller === undefined) this.#host.idle();
+  }
+
+  // Claim (the poller's acquire loop)
+
+  pick(): string {
+    const head = this.#waiters.shift();
+    if (head === undefined) throw new Error('INVARIANT: the poller picked from an empty queue');
+    head.state = 'inflight';
+    this.#inflight = head;
+    return head.ownerId;
+  }
+
+  unpick(): void {
+    this.putBack();
+  }
+
+  // HandoffHooks (the holder's release)
+
+  takeNext(from: Ownership): string | undefined {
+    if (this.#holder !== from || this.#inflight !== undefined || this.#waiters.length === 0) return undefined;
+    return this.pick();
+  }
+
+  putBack(): void {
+    const w = this.#inflight;
+    this.#inflight = undefined;
+    if (w?.state === 'inflight') {
+      w.state = 'queued';
+      this.#waiters.unshift(w);
+    }
+    this.#stopPollerIfUnwanted();
+  }
+
+  handedOff(from: Ownership, acquired: Acquired): void {
+    if (this.#holder === from) this.#holder = undefined;
+    const waiter = this.#inflight;
+    this.#inflight = undefined;
+    if (waiter === undefined) throw new Error('INVARIANT: handed off without a picked waiter');
+    this.#grant(waiter, acquired);
+  }
+
+  released(from: Ownership): void {
+    this.#holderGone(from);
+  }
+}
