@@ -7,7 +7,12 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Engine } from '../../sim/engine.js';
+import { scheduleCrashes } from '../../sim/faults/crashes.js';
+import { schedulePauses } from '../../sim/faults/pauses.js';
+import { stream } from '../../sim/prng.js';
 import { runSeed } from '../../sim/run.js';
+import { SimStore } from '../../sim/sim-store.js';
 import { runScenario } from '../../sim/runner.js';
 import { loadScenario, type Scenario } from '../../sim/scenario.js';
 
@@ -56,4 +61,56 @@ describe('simulated release notifications', () => {
     expect(fixed.acquisitions).toBeGreaterThan(100);
     expect(fixed.violations).toBe(0);
   }, 60_000);
+});
+
+describe('SimStore notifications: delays, pauses, crashes', () => {
+  const faults = (lostReplyRate = 0) => ({
+    requestLatency: { dist: 'constant', value: 1 } as const,
+    responseLatency: { dist: 'constant', value: 2 } as const,
+    errorRate: 0,
+    lostReplyRate,
+  });
+  const key = new Uint8Array([1, 2]);
+
+  it('reach a watcher a request + response delay later; held while its node is paused; dropped after it crashed', async () => {
+    const engine = new Engine({ maxEvents: 10_000 });
+    const store = new SimStore(engine, faults());
+    const a = engine.addNode();
+    const b = engine.addNode();
+    const publisher = store.client(a, stream(1, 'a:store'), stream(1, 'a:notify'));
+    const watcher = store.client(b, stream(1, 'b:store'), stream(1, 'b:notify'));
+    const heard: number[] = [];
+    watcher.watch!('p', key, () => heard.push(engine.now));
+    watcher.watch!('p', new Uint8Array([9]), () => heard.push(-1)); // another key: never called
+    engine.at(10, () => void publisher.notify!('p', key));
+    // b paused from 20 to 50: a notification sent at 20 arrives at the store at 21, would reach b at 23
+    schedulePauses(engine, b, [{ at: 20, for: 30 }]);
+    engine.at(20, () => void publisher.notify!('p', key));
+    // b crashes at 60: one sent at 59 is in flight to b (due at 62) and is dropped
+    engine.at(59, () => void publisher.notify!('p', key));
+    scheduleCrashes(engine, b, [{ at: 60, restartAfter: 1000 }], () => {}, () => {});
+    await engine.run(200);
+    expect(heard).toEqual([13, 50]);
+    expect(store.notifications).toEqual({ sent: 3, delivered: 2, lost: 0 });
+  });
+
+  it('lost at the lost-reply rate, polling being the fallback', async () => {
+    const engine = new Engine({ maxEvents: 10_000 });
+    const store = new SimStore(engine, faults(1));
+    const a = engine.addNode();
+    const publisher = store.client(a, stream(1, 'a:store'), stream(1, 'a:notify'));
+    let heard = 0;
+    publisher.watch!('p', key, () => heard++);
+    engine.at(1, () => void publisher.notify!('p', key));
+    await engine.run(100);
+    expect(heard).toBe(0);
+    expect(store.notifications).toEqual({ sent: 1, delivered: 0, lost: 1 });
+  });
+
+  it('a client made without a notify stream has no notifications (the capability is optional)', () => {
+    const engine = new Engine({ maxEvents: 10 });
+    const client = new SimStore(engine, faults()).client(engine.addNode(), stream(1, 'x'));
+    expect('notify' in client).toBe(false);
+    expect('watch' in client).toBe(false);
+  });
 });
