@@ -7,7 +7,8 @@
  */
 import { MostlyCorrectOwner, STRATEGIES, decodeRecord, expiresMs, type Logger } from '../src/index.js';
 import { sample } from './dist.js';
-import { Engine, EventKind } from './engine.js';
+import { EventKind } from './engine.js';
+import { createEngine, DEFAULT_ENGINE, type EngineKind } from './engines.js';
 import { planCrashes, scheduleCrashes } from './faults/crashes.js';
 import { planPauses, schedulePauses } from './faults/pauses.js';
 import { timerLateness } from './faults/timer-lateness.js';
@@ -37,6 +38,8 @@ export interface TraceEntry {
 export interface RunOptions {
   /** Record a timeline (slower). The trace hash is the same either way. */
   trace?: boolean;
+  /** The engine: `fast` (default) or `reference`. Both give the same result and trace hash. */
+  engine?: EngineKind;
 }
 
 /** The outcome of one seed. */
@@ -58,7 +61,7 @@ export interface RunResult extends OracleResult {
 
 /** Runs `scenario` once with `seed`. */
 export async function runSeed(scenario: Scenario, seed: number, options: RunOptions = {}): Promise<RunResult> {
-  const engine = new Engine({ maxEvents: scenario.maxEvents });
+  const engine = createEngine(options.engine ?? DEFAULT_ENGINE, { maxEvents: scenario.maxEvents });
   const f = scenario.faults;
   const store = new SimStore(engine, f.store);
   const oracle = new Oracle();
