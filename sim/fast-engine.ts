@@ -35,7 +35,14 @@
  * - The first flush of each `run()` is always such a turn (the caller may have
  *   started `run()` outside a microtask, or queued work before the wrappers
  *   existed), and so is a flush that needs more than
- *   {@link MAX_QUIESCENCE_ROUNDS} hops (a tick ping-pong).
+ *   {@link MAX_QUIESCENCE_ROUNDS} hops (a tick ping-pong), and one flush in
+ *   {@link FLUSHES_PER_TURN} (so the thread's event loop is not starved).
+ *
+ * Why not `v8.promiseHooks` (count promise jobs, probe at the queue's tail):
+ * a prototype of that was exact too, but installed hooks take every promise
+ * operation of the thread off V8's fast paths, and an `await` registered
+ * before the hooks were installed resumes without a hook, unseen. Counting
+ * ticks needs neither.
  *
  * Limits, outside the simulation model as for the reference engine (whose turn
  * does not wait for them either): real timers, real I/O, and callbacks queued
@@ -52,6 +59,13 @@ import { Engine, type EngineOptions } from './engine.js';
 
 /** Hops one flush may take before the engine falls back to a `setImmediate` turn. */
 export const MAX_QUIESCENCE_ROUNDS = 10_000;
+
+/**
+ * Every this many flushes the engine takes a `setImmediate` turn anyway, so a
+ * long run does not starve the thread's event loop (signals, worker messages,
+ * progress timers). A turn is always exact; it only costs time.
+ */
+export const FLUSHES_PER_TURN = 1024;
 
 /** `process.nextTick` callbacks queued, and run, since the wrappers were installed. */
 let ticksQueued = 0;
@@ -109,7 +123,7 @@ export interface FlushStats {
   flushes: number;
   /** Quiescence checks (ticks T) over all flushes. */
   checks: number;
-  /** Flushes settled with a `setImmediate` turn (the first of each run, immediates pending, too many hops). */
+  /** Flushes settled with a `setImmediate` turn (the first of each run, one in {@link FLUSHES_PER_TURN}, immediates pending, too many hops). */
   turns: number;
 }
 
@@ -129,6 +143,7 @@ export class FastEngine extends Engine {
       let inMicrotask = false;
       let ranAtArm = 0;
       let rounds = 0;
+      let sinceTurn = 0;
       // Runs events until one whose continuations must settle first.
       const drive = (): void => {
         try {
@@ -137,7 +152,7 @@ export class FastEngine extends Engine {
             if (ev.flush) {
               stats.flushes++;
               rounds = 0;
-              if (inMicrotask) arm();
+              if (inMicrotask && ++sinceTurn < FLUSHES_PER_TURN) arm();
               else turn();
               return;
             }
@@ -162,6 +177,7 @@ export class FastEngine extends Engine {
       };
       const turn = (): void => {
         stats.turns++;
+        sinceTurn = 0;
         realSetImmediate(afterTurn);
       };
       const afterTurn = (): void => {
