@@ -551,6 +551,9 @@ export async function main(args: readonly string[]): Promise<number> {
 /** yargs' message, plus the closest valid verb or flag where there is one. */
 function suggest(msg: string, args: readonly string[]): string {
   const first = msg.split('\n')[0]!;
+  // a flag with fixed choices (--engine): yargs spreads it over several lines
+  const choice = /Argument: ([\w-]+), Given: ("[^"]*"), Choices: (.+)/.exec(msg);
+  if (choice) return `--${choice[1]}: expected one of ${choice[3]!.trim()}, got ${choice[2]}`;
   const unknown = /^Unknown arguments?: (.+)$/.exec(first);
   if (!unknown) return first;
   const word = unknown[1]!.split(',')[0]!.trim();
