@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import yargs, { type Argv } from 'yargs';
 import { SimulationLimitError } from './engine.js';
+import { DEFAULT_ENGINE, ENGINE_KINDS, type EngineKind } from './engines.js';
 import { ExitCode } from './exit-codes.js';
 import { checkExpectations, describeExpectation } from './expect.js';
 import { applySets, closest, OverrideError, parseVary } from './overrides.js';
@@ -93,11 +94,11 @@ function writeOut(file: string, text: string): void {
 
 const jsonText = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;
 
-async function runOne(s: Scenario, seeds: number, seedStart: number, workers: number, signal: AbortSignal, keepPerSeed = false): Promise<Report> {
+async function runOne(s: Scenario, seeds: number, seedStart: number, workers: number, engine: EngineKind, signal: AbortSignal, keepPerSeed = false): Promise<Report> {
   const progress = progressReporter(`mco: ${s.name}`);
   process.stderr.write(`mco: ${s.name}: seeds ${seedStart}..${seedStart + seeds - 1} on ${workers} worker${workers === 1 ? '' : 's'}\n`);
   try {
-    return await runScenario(s, { seeds, seedStart, workers, signal, keepPerSeed, onProgress: (p) => progress.update(p) });
+    return await runScenario(s, { seeds, seedStart, workers, engine, signal, keepPerSeed, onProgress: (p) => progress.update(p) });
   } finally {
     progress.done();
   }
@@ -107,6 +108,7 @@ interface CommonRun {
   seeds?: number;
   seedStart: number;
   workers: number;
+  engine: EngineKind;
   set: string[];
 }
 
@@ -121,7 +123,7 @@ async function cmdRun(a: CommonRun & { scenario: string[]; json?: string; md?: s
       let seeds = a.seeds ?? s.seeds;
       let seedStart = a.seedStart;
       if (shard) ({ start: seedStart, count: seeds } = shardSeeds(seedStart, seeds, shard));
-      const report = await runOne(s, seeds, seedStart, a.workers, signal, shard !== undefined);
+      const report = await runOne(s, seeds, seedStart, a.workers, a.engine, signal, shard !== undefined);
       if (shard) report.shard = shard;
       reports.push(report);
     }
@@ -196,6 +198,7 @@ async function cmdSweep(a: CommonRun & { scenario: string; vary: string[]; csv?:
       seeds,
       seedStart: a.seedStart,
       workers: a.workers,
+      engine: a.engine,
       signal,
       onCell: (i, c) => process.stderr.write(`mco: cell ${i + 1}/${cells.length} ${c.labels.join(' ')}: ${(c.report.violationRate.value * 100).toFixed(1)}% runs with violation\n`),
     });
@@ -235,9 +238,9 @@ function timeFlag(name: string, v: string | undefined): number | undefined {
   return ms;
 }
 
-async function cmdReplay(a: { scenario: string; seed: number; from?: string; to?: string; json: boolean; html?: string; set: string[] }): Promise<number> {
+async function cmdReplay(a: { scenario: string; seed: number; from?: string; to?: string; json: boolean; html?: string; set: string[]; engine: EngineKind }): Promise<number> {
   const scenario = loadAll([a.scenario], a.set)[0]!.scenario;
-  const r = await replay(scenario, a.seed, { fromMs: timeFlag('from', a.from), toMs: timeFlag('to', a.to) });
+  const r = await replay(scenario, a.seed, { fromMs: timeFlag('from', a.from), toMs: timeFlag('to', a.to), engine: a.engine });
   process.stdout.write(a.json ? jsonText(replayJson(r)) : `${replayText(r)}\n`);
   if (a.html !== undefined) {
     const beliefs = r.result.trace!.filter((e) => e.message === 'OWNS' || e.message === 'RELEASES' || e.text === 'CRASHED');
@@ -290,7 +293,7 @@ async function cmdCheck(a: CommonRun & { scenario: string[]; baseline: string; u
       const file = isDir ? join(a.baseline, `${s.name}.json`) : a.baseline;
       if (a.update) {
         const seeds = a.seeds ?? s.seeds;
-        const report = await runOne(s, seeds, a.seedStart, a.workers, signal);
+        const report = await runOne(s, seeds, a.seedStart, a.workers, a.engine, signal);
         if (report.partial) throw new UsageError('interrupted: baseline not written');
         writeOut(file, jsonText(report));
         continue;
@@ -299,7 +302,7 @@ async function cmdCheck(a: CommonRun & { scenario: string[]; baseline: string; u
       const [baseline] = readReports([file]);
       if (baseline!.scenario !== s.name) assertComparable(baseline!, { ...baseline!, scenario: s.name }, file);
       const seeds = a.seeds ?? baseline!.runs;
-      const current = await runOne(s, seeds, a.seedStart, a.workers, signal);
+      const current = await runOne(s, seeds, a.seedStart, a.workers, a.engine, signal);
       const warning = assertComparable(baseline!, current, file);
       if (warning !== undefined) process.stderr.write(`mco: warning: ${warning}\n`);
       const result = checkAgainstBaseline(baseline!, current, 2 * scenarios.length);
@@ -339,7 +342,7 @@ async function cmdCompare(a: CommonRun & { scenario: string[]; strategies: strin
       for (const st of strategies) {
         if (signal.aborted) break;
         const s = loadScenario(file, { edit: (raw) => applySets(raw, [...a.set, `owner.strategy=${st}`]) });
-        const report = await runOne(s, a.seeds ?? s.seeds, a.seedStart, a.workers, signal);
+        const report = await runOne(s, a.seeds ?? s.seeds, a.seedStart, a.workers, a.engine, signal);
         items.push({ label: [s.name, st], report });
       }
     }
@@ -475,13 +478,21 @@ function cmdList(a: { dir: string }): number {
 }
 
 const VERBS = ['run', 'merge', 'sweep', 'replay', 'check', 'compare', 'tune', 'list'];
-const OPTIONS = ['max-offset', 'max-pause', 'store-latency-p99', 'nodes', 'strategy', 'target', 'max-failover', 'scenario', 'strategies', 'seeds', 'seed-start', 'workers', 'set', 'json', 'md', 'html', 'shard', 'vary', 'csv', 'seed', 'from', 'to', 'baseline', 'update', 'help'];
+const OPTIONS = ['max-offset', 'max-pause', 'store-latency-p99', 'nodes', 'strategy', 'target', 'max-failover', 'scenario', 'strategies', 'seeds', 'seed-start', 'workers', 'engine', 'set', 'json', 'md', 'html', 'shard', 'vary', 'csv', 'seed', 'from', 'to', 'baseline', 'update', 'help'];
+
+/** `--engine`: both engines give the same results; `reference` is the simple one to cross-check with. */
+const engineOption = {
+  choices: ENGINE_KINDS,
+  default: DEFAULT_ENGINE,
+  describe: 'simulation engine: fast (quiescence detection) or reference (one setImmediate turn per event); same results',
+} as const;
 
 function runOptions<T>(y: Argv<T>) {
   return y
     .option('seeds', { type: 'number', describe: "seed count (default: the scenario's `seeds`)" })
     .option('seed-start', { type: 'number', default: 1, describe: 'first seed' })
     .option('workers', { type: 'number', default: defaultWorkers(), describe: 'worker threads (the report is the same for any count)' })
+    .option('engine', engineOption)
     .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a scenario field: --set owner.refreshInterval=80ms (repeatable)' })
     .check((a) => {
       if (a.seeds !== undefined && (!Number.isInteger(a.seeds) || a.seeds < 1)) throw new UsageError(`--seeds: expected a whole number ≥ 1, got ${String(a.seeds)}`);
@@ -512,7 +523,7 @@ export async function main(args: readonly string[]): Promise<number> {
             .example('$0 run scenarios --set owner.refreshInterval=80ms', 'the whole library with a longer lease')
         ),
       async (a) => {
-        code = await cmdRun({ scenario: a.scenario, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, set: a.set, json: a.json, md: a.md, html: a.html, shard: a.shard });
+        code = await cmdRun({ scenario: a.scenario, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, engine: a.engine, set: a.set, json: a.json, md: a.md, html: a.html, shard: a.shard });
       },
     )
     .command(
@@ -549,7 +560,7 @@ export async function main(args: readonly string[]): Promise<number> {
             )
         ),
       async (a) => {
-        code = await cmdSweep({ scenario: a.scenario, vary: a.vary, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, set: a.set, csv: a.csv, json: a.json, md: a.md, html: a.html });
+        code = await cmdSweep({ scenario: a.scenario, vary: a.vary, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, engine: a.engine, set: a.set, csv: a.csv, json: a.json, md: a.md, html: a.html });
       },
     )
     .command(
@@ -565,6 +576,7 @@ export async function main(args: readonly string[]): Promise<number> {
             .option('json', { type: 'boolean', default: false, describe: 'print the timeline as JSON' })
             .option('html', { type: 'string', describe: 'write an HTML timeline of beliefs per node, overlaps shaded' })
             .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a scenario field (repeatable)' })
+            .option('engine', engineOption)
             .check((a) => {
               if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new UsageError(`--seed: expected a whole number ≥ 0, got ${String(a.seed)}`);
               return true;
@@ -572,7 +584,7 @@ export async function main(args: readonly string[]): Promise<number> {
             .example('$0 replay scenarios/gc-pause.yaml --seed 3 --from 1s --to 1.5s', 'a window of one run')
         ),
       async (a) => {
-        code = await cmdReplay({ scenario: a.scenario, seed: a.seed, from: a.from, to: a.to, json: a.json, html: a.html, set: a.set });
+        code = await cmdReplay({ scenario: a.scenario, seed: a.seed, from: a.from, to: a.to, json: a.json, html: a.html, set: a.set, engine: a.engine });
       },
     )
     .command(
@@ -589,7 +601,7 @@ export async function main(args: readonly string[]): Promise<number> {
             .example('$0 check scenarios --baseline reports --update', 'rewrite every baseline')
         ),
       async (a) => {
-        code = await cmdCheck({ scenario: a.scenario, baseline: a.baseline, update: a.update, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, set: a.set, md: a.md });
+        code = await cmdCheck({ scenario: a.scenario, baseline: a.baseline, update: a.update, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, engine: a.engine, set: a.set, md: a.md });
       },
     )
     .command(
@@ -604,7 +616,7 @@ export async function main(args: readonly string[]): Promise<number> {
           .option('html', { type: 'string', describe: 'write an HTML report (heatmap scenario × strategy, table)' })
           .example('$0 compare scenarios/clock-skew.yaml scenarios/gc-pause.yaml --strategies lakefs,fixed,observed --seeds 100', 'the headline table'),
       async (a) => {
-        code = await cmdCompare({ scenario: a.scenario, strategies: a.strategies, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, set: a.set, json: a.json, md: a.md, html: a.html });
+        code = await cmdCompare({ scenario: a.scenario, strategies: a.strategies, seeds: a.seeds, seedStart: a['seed-start'], workers: a.workers, engine: a.engine, set: a.set, json: a.json, md: a.md, html: a.html });
       },
     )
     .command(
@@ -682,6 +694,9 @@ export async function main(args: readonly string[]): Promise<number> {
 /** yargs' message, plus the closest valid verb or flag where there is one. */
 function suggest(msg: string, args: readonly string[]): string {
   const first = msg.split('\n')[0]!;
+  // a flag with fixed choices (--engine): yargs spreads it over several lines
+  const choice = /Argument: ([\w-]+), Given: ("[^"]*"), Choices: (.+)/.exec(msg);
+  if (choice) return `--${choice[1]}: expected one of ${choice[3]!.trim()}, got ${choice[2]}`;
   const unknown = /^Unknown arguments?: (.+)$/.exec(first);
   if (!unknown) return first;
   const word = unknown[1]!.split(',')[0]!.trim();

@@ -122,10 +122,26 @@ export class Engine {
 
   /** Runs events until true time `until` (inclusive) or until none are left. */
   async run(until: number): Promise<void> {
+    for (let ev = this.deliverNext(until); ev !== undefined; ev = this.deliverNext(until)) {
+      ev.fn();
+      if (ev.flush) await flushTurn();
+    }
+    this.now = Math.max(this.now, until);
+  }
+
+  /**
+   * Takes the next event due at or before `until` off the queue, applying the
+   * node gates (dropping a dead incarnation's events, holding a paused node's),
+   * and delivers it: advances `now`, counts it against the budget, mixes it
+   * into the trace hash. The caller runs `fn` and, for a `flush` event, lets
+   * every continuation settle before asking for the next one. Returns
+   * `undefined` when no event is due by `until`.
+   */
+  protected deliverNext(until: number): SimEvent | undefined {
     const heap = this.#heap;
     while (heap.length > 0) {
       const ev = heap[0]!;
-      if (ev.time > until) break;
+      if (ev.time > until) return undefined;
       this.#pop();
       if (ev.cancelled) continue;
       if (ev.gate >= 0) {
@@ -142,10 +158,9 @@ export class Engine {
       this.now = ev.time;
       if (++this.delivered > this.#maxEvents) throw new SimulationLimitError(this.#maxEvents, this.now);
       this.mix(ev.time, (ev.kind << 8) ^ (ev.gate + 1));
-      ev.fn();
-      if (ev.flush) await flushTurn();
+      return ev;
     }
-    this.now = Math.max(this.now, until);
+    return undefined;
   }
 
   #less(a: SimEvent, b: SimEvent): boolean {

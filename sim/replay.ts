@@ -5,6 +5,7 @@
  */
 import { SIM_EPOCH_MS } from './node-clock.js';
 import type { ViolationInfo } from './oracle.js';
+import type { EngineKind } from './engines.js';
 import { runSeed, type RunResult, type TraceEntry } from './run.js';
 import type { Scenario } from './scenario.js';
 
@@ -13,6 +14,8 @@ export interface ReplayOptions {
   fromMs?: number;
   /** Show lines up to this true time (ms). */
   toMs?: number;
+  /** The simulation engine (default `fast`); the timeline is the same with either. */
+  engine?: EngineKind;
 }
 
 /** Why the first violation happened, as trace lines. */
@@ -42,7 +45,7 @@ export interface Replay {
 
 /** Runs `scenario` with `seed`, recording the timeline. */
 export async function replay(scenario: Scenario, seed: number, options: ReplayOptions = {}): Promise<Replay> {
-  const result = await runSeed(scenario, seed, { trace: true });
+  const result = await runSeed(scenario, seed, { trace: true, ...(options.engine === undefined ? {} : { engine: options.engine }) });
   const trace = result.trace!;
   const from = options.fromMs ?? -Infinity;
   const to = options.toMs ?? Infinity;

@@ -7,7 +7,8 @@
  */
 import { MostlyCorrectOwner, OWNERSHIP_PARTITION, STRATEGIES, decodeRecord, expiresMs, type Logger, type Store, type Strategy } from '../src/index.js';
 import { sample } from './dist.js';
-import { Engine, EventKind } from './engine.js';
+import { EventKind } from './engine.js';
+import { createEngine, DEFAULT_ENGINE, type EngineKind } from './engines.js';
 import { planCrashes, scheduleCrashes } from './faults/crashes.js';
 import { planPauses, schedulePauses } from './faults/pauses.js';
 import { timerLateness } from './faults/timer-lateness.js';
@@ -47,6 +48,8 @@ export interface RunOptions {
    * mutation at the store boundary). Called once per incarnation.
    */
   wrapStore?: (store: Store, node: number) => Store;
+  /** The engine: `fast` (default) or `reference`. Both give the same result and trace hash. */
+  engine?: EngineKind;
 }
 
 /** The outcome of one seed. */
@@ -70,7 +73,7 @@ export interface RunResult extends OracleResult {
 
 /** Runs `scenario` once with `seed`. */
 export async function runSeed(scenario: Scenario, seed: number, options: RunOptions = {}): Promise<RunResult> {
-  const engine = new Engine({ maxEvents: scenario.maxEvents });
+  const engine = createEngine(options.engine ?? DEFAULT_ENGINE, { maxEvents: scenario.maxEvents });
   const f = scenario.faults;
   const store = new SimStore(engine, f.store);
   const oracle = new Oracle();

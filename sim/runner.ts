@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SimulationLimitError } from './engine.js';
+import type { EngineKind } from './engines.js';
 import { ReportBuilder, reportHeader, seedRecord, type Report, type SeedRecord } from './report/report.js';
 import { runSeed } from './run.js';
 import type { Scenario } from './scenario.js';
@@ -36,6 +37,8 @@ export interface RunScenarioOptions {
   onRecord?: (r: SeedRecord) => void;
   /** Wall-clock source for `wallMs` only (never affects results). */
   wallNow?: () => number;
+  /** The simulation engine (default `fast`); the report is the same with either. */
+  engine?: EngineKind;
 }
 
 /** Default worker count: the machine's cores. */
@@ -63,9 +66,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   const t0 = wallNow();
   const workers = Math.max(1, Math.min(options.workers ?? 1, total));
   if (workers === 1) {
-    for (let seed = start; seed < start + total && !options.signal?.aborted; seed++) accept(seedRecord(await runSeed(scenario, seed)));
+    for (let seed = start; seed < start + total && !options.signal?.aborted; seed++) accept(seedRecord(await runSeed(scenario, seed, engineOption(options.engine))));
   } else {
-    await runOnWorkers(scenario, start, total, workers, accept, options.signal);
+    await runOnWorkers(scenario, start, total, workers, accept, options.signal, options.engine);
   }
   const report = builder.build(wallNow() - t0);
   if (done < total) report.partial = true;
@@ -81,6 +84,7 @@ async function runOnWorkers(
   k: number,
   accept: (r: SeedRecord) => void,
   signal: AbortSignal | undefined,
+  engine: EngineKind | undefined,
 ): Promise<void> {
   const pool = Array.from({ length: k }, () => newWorker());
   const finished = new Map<number, SeedRecord>();
@@ -96,7 +100,7 @@ async function runOnWorkers(
           return;
         }
         inFlight++;
-        w.postMessage({ scenario, seed: nextToSend++ } satisfies WorkerRequest);
+        w.postMessage({ scenario, seed: nextToSend++, ...engineOption(engine) } satisfies WorkerRequest);
       };
       for (const w of pool) {
         w.on('message', (reply: WorkerReply) => {
@@ -131,6 +135,11 @@ function newWorker(): Worker {
   if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here));
   const entry = new URL('./worker.ts', here).href;
   return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+}
+
+/** `{ engine }` when one was named (so that `runSeed` applies its own default otherwise). */
+function engineOption(engine: EngineKind | undefined): { engine?: EngineKind } {
+  return engine === undefined ? {} : { engine };
 }
 
 function rebuildLimitError(message: string): SimulationLimitError {

@@ -4,6 +4,7 @@
  * not depend on which worker ran which seed.
  */
 import { parentPort } from 'node:worker_threads';
+import type { EngineKind } from './engines.js';
 import { seedRecord } from './report/report.js';
 import { runSeed } from './run.js';
 import type { Scenario } from './scenario.js';
@@ -11,12 +12,14 @@ import type { Scenario } from './scenario.js';
 export interface WorkerRequest {
   scenario: Scenario;
   seed: number;
+  /** The engine to run it on; default: `runSeed`'s. */
+  engine?: EngineKind;
 }
 
 export type WorkerReply = { ok: true; seed: number; record: ReturnType<typeof seedRecord> } | { ok: false; seed: number; error: { name: string; message: string } };
 
 parentPort!.on('message', (req: WorkerRequest) => {
-  runSeed(req.scenario, req.seed).then(
+  runSeed(req.scenario, req.seed, req.engine === undefined ? {} : { engine: req.engine }).then(
     (r) => parentPort!.postMessage({ ok: true, seed: req.seed, record: seedRecord(r) } satisfies WorkerReply),
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));

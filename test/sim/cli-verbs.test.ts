@@ -27,6 +27,20 @@ describe('--workers, --shard and merge', () => {
     expect(noWall(readJson(out('w2.json')))).toEqual(noWall(readJson(out('w1.json'))));
   }, 60_000);
 
+  it('--engine: reference (on 2 workers) and fast give identical JSON and replay; an unknown engine exits 2', async () => {
+    const io = capture();
+    expect(await main(['run', lib('crash-failover'), '--seeds', '4', '--workers', '2', '--engine', 'reference', '--json', out('ref.json')])).toBe(0);
+    expect(await main(['run', lib('crash-failover'), '--seeds', '4', '--workers', '1', '--engine', 'fast', '--json', out('fast.json')])).toBe(0);
+    expect(noWall(readJson(out('fast.json')))).toEqual(noWall(readJson(out('ref.json'))));
+    const before = io.out().length;
+    expect(await main(['replay', lib('gc-pause'), '--seed', '6', '--to', '1s', '--engine', 'reference'])).toBe(0);
+    const reference = io.out().slice(before);
+    expect(await main(['replay', lib('gc-pause'), '--seed', '6', '--to', '1s'])).toBe(0);
+    expect(io.out().slice(before + reference.length)).toBe(reference);
+    expect(await main(['run', lib('healthy'), '--engine', 'slow'])).toBe(2);
+    expect(io.err()).toContain('mco: --engine: expected one of "reference", "fast", got "slow"\n');
+  }, 60_000);
+
   it('two shards merged equal the unsharded run', async () => {
     capture();
     const args = ['run', lib('flaky-store'), '--seeds', '7', '--seed-start', '5', '--workers', '1'];

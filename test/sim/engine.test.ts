@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, SimulationLimitError } from '../../sim/engine.js';
+import { createEngine, ENGINE_KINDS } from '../../sim/engines.js';
+import { FastEngine } from '../../sim/fast-engine.js';
 import { NodeClock } from '../../sim/node-clock.js';
 
 /** An event at `t` that resolves the returned promise (like a store reply). */
@@ -7,9 +9,18 @@ function replyAt(engine: Engine, t: number, node = -1): Promise<void> {
   return new Promise<void>((resolve) => engine.at(t, resolve, { gate: node, flush: true }));
 }
 
-describe('engine: exact promise flushing', () => {
+describe.each(ENGINE_KINDS)('engine %s: exact promise flushing', (kind) => {
+  // The fast engine settles the first flush of each run with a setImmediate turn (as the reference
+  // engine settles every flush); an empty flush event at time 0 makes the flushes under test take
+  // its fast path.
+  const newEngine = (maxEvents: number): Engine => {
+    const engine = createEngine(kind, { maxEvents });
+    engine.at(0, () => {}, { flush: true });
+    return engine;
+  };
+
   it('settles deeply nested awaits released by an event before the next event runs', async () => {
-    const engine = new Engine({ maxEvents: 1000 });
+    const engine = newEngine(1000);
     const log: string[] = [];
     async function nest(depth: number): Promise<number> {
       if (depth === 0) {
@@ -27,7 +38,7 @@ describe('engine: exact promise flushing', () => {
   });
 
   it('settles a Promise.race against a timeout, and what follows it, before the next event', async () => {
-    const engine = new Engine({ maxEvents: 1000 });
+    const engine = newEngine(1000);
     engine.addNode();
     const clock = new NodeClock(engine, 0, { offsetMs: 0, driftPpm: 0, jumps: [] }, () => 0);
     const log: string[] = [];
@@ -46,7 +57,7 @@ describe('engine: exact promise flushing', () => {
   });
 
   it('runs process.nextTick callbacks (and the promises they resolve) before the next event', async () => {
-    const engine = new Engine({ maxEvents: 1000 });
+    const engine = newEngine(1000);
     const log: string[] = [];
     void replyAt(engine, 1).then(() => {
       process.nextTick(() => {
@@ -59,8 +70,38 @@ describe('engine: exact promise flushing', () => {
     expect(log).toEqual(['tick', 'tick in tick', 'next event']);
   });
 
+  it('settles ticks and microtasks that queue each other, and queueMicrotask chains, before the next event', async () => {
+    const engine = newEngine(1000);
+    const log: string[] = [];
+    const pingPong = (n: number): void => {
+      if (n === 0) return void log.push('ping-pong done');
+      if (n % 2 === 0) process.nextTick(() => pingPong(n - 1));
+      else if (n % 3 === 0) queueMicrotask(() => pingPong(n - 1));
+      else void Promise.resolve().then(() => pingPong(n - 1));
+    };
+    void replyAt(engine, 1).then(() => pingPong(100));
+    engine.at(1, () => log.push('next event'));
+    void replyAt(engine, 2).then(() => process.nextTick(() => log.push('late tick')));
+    engine.at(2, () => log.push('last event'));
+    await engine.run(10);
+    expect(log).toEqual(['ping-pong done', 'next event', 'late tick', 'last event']);
+  });
+
+  it('settles a promise chain started by a tick that the event itself queued, before the next event', async () => {
+    const engine = newEngine(1000);
+    const log: string[] = [];
+    const chain = async (): Promise<void> => {
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      log.push('chain done');
+    };
+    engine.at(1, () => process.nextTick(() => void chain()), { flush: true });
+    engine.at(1, () => log.push('next event'));
+    await engine.run(10);
+    expect(log).toEqual(['chain done', 'next event']);
+  });
+
   it('orders events by time, then by scheduling order', async () => {
-    const engine = new Engine({ maxEvents: 1000 });
+    const engine = newEngine(1000);
     const log: number[] = [];
     engine.at(5, () => log.push(3));
     engine.at(1, () => log.push(1));
@@ -72,14 +113,14 @@ describe('engine: exact promise flushing', () => {
   });
 
   it('fails loudly when a run exceeds maxEvents instead of hanging', async () => {
-    const engine = new Engine({ maxEvents: 500 });
+    const engine = newEngine(500);
     const spin = (): void => void engine.at(engine.now, spin);
     engine.at(0, spin);
     await expect(engine.run(10)).rejects.toBeInstanceOf(SimulationLimitError);
   });
 
   it('holds a paused node’s events until it resumes, in their original order, and drops a crashed incarnation’s', async () => {
-    const engine = new Engine({ maxEvents: 1000 });
+    const engine = newEngine(1000);
     const n = engine.addNode();
     const log: string[] = [];
     engine.at(1, () => (engine.nodes[n]!.pausedUntil = 10));
@@ -97,7 +138,7 @@ describe('engine: exact promise flushing', () => {
 
   it('hashes the delivered event sequence: same schedule, same hash; different schedule, different hash', async () => {
     const run = async (t: number): Promise<string> => {
-      const e = new Engine({ maxEvents: 100 });
+      const e = newEngine(100);
       e.at(1, () => {});
       e.at(t, () => {});
       await e.run(10);
@@ -108,9 +149,9 @@ describe('engine: exact promise flushing', () => {
   });
 });
 
-describe('node clock', () => {
+describe.each(ENGINE_KINDS)('node clock (engine %s)', (kind) => {
   it('applies offset and drift to the wall clock, drift to timers, and jumps to the wall clock only', async () => {
-    const engine = new Engine({ maxEvents: 1000 });
+    const engine = createEngine(kind, { maxEvents: 1000 });
     engine.addNode();
     const clock = new NodeClock(engine, 0, { offsetMs: 7, driftPpm: 1000, jumps: [{ at: 500, by: -30 }] }, () => 0);
     const wall0 = clock.now();
@@ -128,7 +169,7 @@ describe('node clock', () => {
   });
 
   it('fires timers late by the drawn lateness, and a cancelled sleep rejects and leaves no event', async () => {
-    const engine = new Engine({ maxEvents: 1000 });
+    const engine = createEngine(kind, { maxEvents: 1000 });
     engine.addNode();
     const clock = new NodeClock(engine, 0, { offsetMs: 0, driftPpm: 0, jumps: [] }, () => 3);
     let firedAt = -1;
@@ -140,5 +181,46 @@ describe('node clock', () => {
     await engine.run(100);
     expect(firedAt).toBe(13);
     expect(engine.delivered).toBe(2); // the abort event and the 10 ms timer; the cancelled one never ran
+  });
+});
+
+describe('fast engine', () => {
+  it('relies on Node running a tick queued inside a microtask only once the microtask queue is empty', async () => {
+    const log: string[] = [];
+    await new Promise<void>((done) => {
+      void Promise.resolve().then(() => {
+        process.nextTick(() => {
+          log.push('tick');
+          done();
+        });
+        let chain = Promise.resolve();
+        for (let i = 0; i < 100; i++) chain = chain.then(() => void log.push(`job ${i}`));
+        queueMicrotask(() => void Promise.resolve().then(() => log.push('nested job')));
+      });
+    });
+    expect(log.at(-1)).toBe('tick');
+    expect(log).toHaveLength(102);
+  });
+
+  it('waits for a setImmediate queued by a continuation before the next event (a turn, as the reference engine)', async () => {
+    const engine = new FastEngine({ maxEvents: 1000 });
+    const log: string[] = [];
+    void replyAt(engine, 1).then(() => setImmediate(() => log.push('immediate')));
+    engine.at(1, () => log.push('next event'));
+    await engine.run(10);
+    expect(log).toEqual(['immediate', 'next event']);
+  });
+
+  it('settles flushes without event-loop turns when only promises are involved', async () => {
+    const engine = new FastEngine({ maxEvents: 10_000 });
+    let resolved = 0;
+    for (let t = 1; t <= 1000; t++) void replyAt(engine, t).then(async () => {
+      await Promise.resolve();
+      resolved++;
+    });
+    await engine.run(2000);
+    expect(resolved).toBe(1000);
+    expect(engine.flushStats.flushes).toBe(1000);
+    expect(engine.flushStats.turns).toBe(1); // the first flush of a run is always a turn
   });
 });
