@@ -101,14 +101,22 @@ export function safetyMargin(scenario: Scenario): number {
   return safetyAnalysis(scenario).marginMs;
 }
 
+/** The lease and the largest store delays and timer lateness (unbounded ones noted in `unbounded`). */
+function delayMaxima(scenario: Scenario, unbounded: string[]): { ri: number; dq: number; dp: number; lateness: number } {
+  const f = scenario.faults;
+  return {
+    ri: scenario.owner.refreshIntervalMs,
+    dq: bounded(f.store.requestLatency, 'faults.store.requestLatency', unbounded, MIN_DELAY_MS),
+    dp: bounded(f.store.responseLatency, 'faults.store.responseLatency', unbounded, MIN_DELAY_MS),
+    lateness: bounded(f.timerLateness, 'faults.timerLateness', unbounded),
+  };
+}
+
 /** {@link safetyMargin} with every term of the derivation. */
 export function safetyAnalysis(scenario: Scenario): SafetyAnalysis {
   const unbounded: string[] = [];
   const f = scenario.faults;
-  const ri = scenario.owner.refreshIntervalMs;
-  const dq = bounded(f.store.requestLatency, 'faults.store.requestLatency', unbounded, MIN_DELAY_MS);
-  const dp = bounded(f.store.responseLatency, 'faults.store.responseLatency', unbounded, MIN_DELAY_MS);
-  const lateness = bounded(f.timerLateness, 'faults.timerLateness', unbounded);
+  const { ri, dq, dp, lateness } = delayMaxima(scenario, unbounded);
   const holdMax = upperBound(scenario.workload.hold);
   const storeFaults = f.store.errorRate > 0 || f.store.lostReplyRate > 0;
   if (storeFaults && holdMax === Infinity) unbounded.push('workload.hold has no maximum and store faults can stop refreshing');
@@ -197,10 +205,7 @@ export function failoverBoundMs(scenario: Scenario): number {
 export function progressAnalysis(scenario: Scenario): ProgressAnalysis {
   const unbounded: string[] = [];
   const f = scenario.faults;
-  const ri = scenario.owner.refreshIntervalMs;
-  const dq = bounded(f.store.requestLatency, 'faults.store.requestLatency', unbounded, MIN_DELAY_MS);
-  const dp = bounded(f.store.responseLatency, 'faults.store.responseLatency', unbounded, MIN_DELAY_MS);
-  const lateness = bounded(f.timerLateness, 'faults.timerLateness', unbounded);
+  const { ri, dq, dp, lateness } = delayMaxima(scenario, unbounded);
   if (f.store.errorRate > 0 || f.store.lostReplyRate > 0) unbounded.push('store faults: an acquirer may fail after its write landed');
   const margin = safetyMargin(scenario);
   if (!(margin > 0)) unbounded.push(`safety margin ${margin} ms is not positive`);

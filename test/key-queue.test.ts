@@ -10,22 +10,16 @@ import {
   MemoryStore,
   MostlyCorrectOwner,
   OWNERSHIP_PARTITION,
-  decodeRecord,
   encodeRecord,
   fixedStrategy,
   newRecord,
   observedStrategy,
-  type MostlyCorrectOwnerOptions,
   type Ownership,
-  type Strategy,
 } from '../src/index.js';
 import { installFakeTime, type InstalledClock } from './helpers/fake-time.js';
+import { ACQUIRE, KEY, REFRESH, T0, makeOwner, storedRecord } from './helpers/owner-fixture.js';
 import { HookedStore } from './helpers/store-wrappers.js';
 
-const ACQUIRE = 10;
-const REFRESH = 400;
-const T0 = 1_700_000_000_000;
-const KEY = new TextEncoder().encode('p/k');
 
 let clock: InstalledClock;
 beforeEach(() => {
@@ -35,13 +29,6 @@ afterEach(() => {
   clock.uninstall();
 });
 
-const make = (store: MostlyCorrectOwnerOptions['store'], strategy: Strategy = fixedStrategy, extra: Partial<MostlyCorrectOwnerOptions> = {}) =>
-  new MostlyCorrectOwner({ store, prefix: 'p', acquireInterval: ACQUIRE, refreshInterval: REFRESH, strategy, ...extra });
-
-async function stored(mem: MemoryStore) {
-  const e = await mem.get(OWNERSHIP_PARTITION, KEY);
-  return e && decodeRecord(e.value, 'p/k');
-}
 
 /** Lets promise callbacks run without advancing fake time. */
 async function flush(): Promise<void> {
@@ -62,7 +49,7 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
   describe(`${strategy.name}: local waiters of one key`, () => {
     it('are handed the key in FIFO order on release, with no store wait, the token +1 each time', async () => {
       const mem = new MemoryStore();
-      const owners = make(mem, strategy);
+      const owners = makeOwner(strategy, mem);
       const holder = await owners.own('h', 'k');
       const waiters = [1, 2, 3, 4, 5].map((i) => track(owners.own(`w${i}`, 'k')));
       await clock.tickAsync(5 * ACQUIRE);
@@ -76,13 +63,13 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
         expect(Date.now()).toBe(before); // no fake time passed: no sleep, no poll
         expect(w.value!.owner).toMatch(new RegExp(`^w${i + 1}#`));
         expect(w.value!.token).toBe(current.token! + 1n);
-        expect((await stored(mem))?.owner).toBe(w.value!.owner);
+        expect((await storedRecord(mem))?.owner).toBe(w.value!.owner);
         expect(waiters.slice(i + 1).every((x) => !x.settled)).toBe(true);
         current = w.value!;
       }
       expect(owners.waiting('k')).toBe(0);
       await current.release();
-      expect((await stored(mem))?.expires).toBeDefined();
+      expect((await storedRecord(mem))?.expires).toBeDefined();
       expect(clock.countTimers()).toBe(0);
       expect(mem.watchedKeys).toBe(0);
     });
@@ -90,9 +77,9 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
     it('one poller: while another process holds the key, 20 local waiters read the store as often as 1', async () => {
       const readsWith = async (n: number): Promise<number> => {
         const mem = new MemoryStore();
-        const remote = await make(mem, strategy).own('remote', 'k');
+        const remote = await makeOwner(strategy, mem).own('remote', 'k');
         const store = new HookedStore(mem);
-        const owners = make(store, strategy);
+        const owners = makeOwner(strategy, store);
         const acs = Array.from({ length: n }, () => new AbortController());
         const waiting = acs.map((ac, i) => owners.own(`w${i}`, 'k', { signal: ac.signal }).catch(() => undefined));
         await clock.tickAsync(20 * ACQUIRE);
@@ -110,7 +97,7 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
 
     it('an aborted waiter leaves the queue; the others keep their order', async () => {
       const mem = new MemoryStore();
-      const owners = make(mem, strategy);
+      const owners = makeOwner(strategy, mem);
       const holder = await owners.own('h', 'k');
       const acB = new AbortController();
       const a = track(owners.own('a', 'k'));
@@ -132,7 +119,7 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
       const mem = new MemoryStore();
       let slow = false;
       const store = new HookedStore(mem, (op) => (slow && op === 'setIf' ? new Promise<void>((r) => setTimeout(r, 5)) : undefined));
-      const owners = make(store, strategy);
+      const owners = makeOwner(strategy, store);
       const holder = await owners.own('h', 'k');
       const acA = new AbortController();
       const a = track(owners.own('a', 'k', { signal: acA.signal }));
@@ -147,14 +134,14 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
       await released;
       expect(c.value!.owner).toMatch(/^c#/);
       expect(c.value!.token).toBe(holder.token! + 2n); // h → a (aborted, passed on) → c
-      expect((await stored(mem))?.owner).toBe(c.value!.owner);
+      expect((await storedRecord(mem))?.owner).toBe(c.value!.owner);
       slow = false;
       await c.value!.release();
     });
 
     it('when the local holder loses the key, the queue polls again and gets it from the new owner', async () => {
       const mem = new MemoryStore();
-      const owners = make(mem, strategy);
+      const owners = makeOwner(strategy, mem);
       const holder = await owners.own('h', 'k');
       const w = track(owners.own('w', 'k'));
       // another process takes the key (a record that expires, released after 2 s)
@@ -168,7 +155,7 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
       expect(w.value!.owner).toMatch(/^w#/);
       expect(w.value!.token).toBe(10n);
       await holder.release(); // not ours any more: must not disturb w
-      expect((await stored(mem))?.owner).toBe(w.value!.owner);
+      expect((await storedRecord(mem))?.owner).toBe(w.value!.owner);
       await w.value!.release();
       expect(clock.countTimers()).toBe(0);
     });
@@ -179,7 +166,7 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
       const store = new HookedStore(mem, (op) => {
         if (failWrites && op === 'setIf') throw new Error('store down');
       });
-      const owners = make(store, strategy);
+      const owners = makeOwner(strategy, store);
       const holder = await owners.own('h', 'k');
       const w = track(owners.own('w', 'k'));
       failWrites = true;
@@ -194,12 +181,12 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
 
     it('a store failure while polling rejects every local waiter with its own OwnError; the next own() polls again', async () => {
       const mem = new MemoryStore();
-      const remote = await make(mem, strategy).own('remote', 'k');
+      const remote = await makeOwner(strategy, mem).own('remote', 'k');
       let down = false;
       const store = new HookedStore(mem, (op) => {
         if (down && op === 'get') throw new Error('store down');
       });
-      const owners = make(store, strategy);
+      const owners = makeOwner(strategy, store);
       const waiters = [1, 2, 3].map((i) => track(owners.own(`w${i}`, 'k')));
       await clock.tickAsync(2 * ACQUIRE);
       down = true;
@@ -220,7 +207,7 @@ describe('local handoff cost', () => {
   it('is one read and one SetIf, with no timer in between (fake time does not move)', async () => {
     const mem = new MemoryStore();
     const store = new HookedStore(mem);
-    const owners = make(store);
+    const owners = makeOwner(fixedStrategy, store);
     const holder = await owners.own('h', 'k');
     const next = track(owners.own('w', 'k'));
     await flush();

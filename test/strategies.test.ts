@@ -6,7 +6,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   MemoryStore,
-  MostlyCorrectOwner,
   OWNERSHIP_PARTITION,
   OwnershipLostError,
   decodeRecord,
@@ -16,17 +15,13 @@ import {
   lakefsStrategy,
   newRecord,
   observedStrategy,
-  type MostlyCorrectOwnerOptions,
   type Ownership,
   type Strategy,
 } from '../src/index.js';
 import { installFakeTime, seededRandom, skewedClock, type InstalledClock } from './helpers/fake-time.js';
+import { ACQUIRE, KEY, REFRESH, T0, makeOwner, storedRecord } from './helpers/owner-fixture.js';
 import { HookedStore } from './helpers/store-wrappers.js';
 
-const ACQUIRE = 10;
-const REFRESH = 400;
-const T0 = 1_700_000_000_000;
-const KEY = new TextEncoder().encode('p/k');
 
 let clock: InstalledClock;
 beforeEach(() => {
@@ -36,13 +31,6 @@ afterEach(() => {
   clock.uninstall();
 });
 
-const make = (strategy: Strategy, store: MostlyCorrectOwnerOptions['store'], extra: Partial<MostlyCorrectOwnerOptions> = {}) =>
-  new MostlyCorrectOwner({ store, prefix: 'p', acquireInterval: ACQUIRE, refreshInterval: REFRESH, strategy, ...extra });
-
-async function record(mem: MemoryStore) {
-  const e = await mem.get(OWNERSHIP_PARTITION, KEY);
-  return e && decodeRecord(e.value, 'p/k');
-}
 
 /** Resolves when `p` settles, advancing fake time 1 ms at a time up to `limit`. */
 async function settleWithin<T>(p: Promise<T>, limitMs: number): Promise<{ value?: T; atMs: number }> {
@@ -62,8 +50,8 @@ describe('(a) waiters poll instead of sleeping until the expiry they read', () =
   ] as const) {
     it(`${strategy.name}: after a release, a waiter owns within ${fixed ? 'acquireInterval' : 'the old expiry (lakeFS)'}`, async () => {
       const mem = new MemoryStore();
-      const holder = await make(strategy, mem).own('h', 'k');
-      const waiting = make(strategy, mem).own('w', 'k');
+      const holder = await makeOwner(strategy, mem).own('h', 'k');
+      const waiting = makeOwner(strategy, mem).own('w', 'k');
       await clock.tickAsync(REFRESH / 4);
       await holder.release();
       const { atMs, value } = await settleWithin(waiting, 2 * REFRESH);
@@ -76,10 +64,10 @@ describe('(a) waiters poll instead of sleeping until the expiry they read', () =
   it('fixed: waiters on one record wake at different instants (jitter); lakefs: all at once', async () => {
     const wakeInstants = async (strategy: Strategy): Promise<number> => {
       const mem = new MemoryStore();
-      const holder = await make(lakefsStrategy, mem).own('h', 'k');
+      const holder = await makeOwner(lakefsStrategy, mem).own('h', 'k');
       const store = new HookedStore(mem);
       const ac = new AbortController();
-      const waiters = [1, 2, 3].map((i) => make(strategy, store, { random: seededRandom(i * 7919) }).own(`w${i}`, 'k', { signal: ac.signal }));
+      const waiters = [1, 2, 3].map((i) => makeOwner(strategy, store, { random: seededRandom(i * 7919) }).own(`w${i}`, 'k', { signal: ac.signal }));
       await clock.tickAsync(REFRESH);
       ac.abort();
       await Promise.allSettled(waiters);
@@ -102,10 +90,10 @@ describe('(b) a failed refresh read does not end refreshing silently', () => {
           throw new Error('timeout');
         }
       });
-      const o = await make(strategy, store).own('h', 'k');
+      const o = await makeOwner(strategy, store).own('h', 'k');
       failNextGet = true;
       await clock.tickAsync(3 * REFRESH);
-      const stillRefreshed = expiresMs((await record(mem))!) > Date.now();
+      const stillRefreshed = expiresMs((await storedRecord(mem))!) > Date.now();
       expect(stillRefreshed).toBe(strategy !== lakefsStrategy);
       expect(o.lost.aborted).toBe(false);
       await o.release();
@@ -118,7 +106,7 @@ describe('(b) a failed refresh read does not end refreshing silently', () => {
     const store = new HookedStore(mem, () => {
       if (down) throw new Error('store down');
     });
-    const o = await make(fixedStrategy, store).own('h', 'k');
+    const o = await makeOwner(fixedStrategy, store).own('h', 'k');
     down = true;
     const { atMs } = await settleWithin(new Promise((r) => o.lost.addEventListener('abort', r)), 2 * REFRESH);
     // last successful write's read was sent at t = 0: deadline = REFRESH - REFRESH/4
@@ -131,7 +119,7 @@ describe('(b) a failed refresh read does not end refreshing silently', () => {
 
   it('lakefs never tells the holder, even when its record was taken', async () => {
     const mem = new MemoryStore();
-    const o = await make(lakefsStrategy, mem).own('h', 'k');
+    const o = await makeOwner(lakefsStrategy, mem).own('h', 'k');
     await mem.set(OWNERSHIP_PARTITION, KEY, encodeRecord(newRecord('thief#x', T0 + 60_000, '')));
     await clock.tickAsync(REFRESH);
     await o.refreshStopped;
@@ -140,14 +128,14 @@ describe('(b) a failed refresh read does not end refreshing silently', () => {
 
   it('fixed: a refresh that finds another owner aborts ownership.lost with reason taken', async () => {
     const mem = new MemoryStore();
-    const o = await make(fixedStrategy, mem).own('h', 'k');
+    const o = await makeOwner(fixedStrategy, mem).own('h', 'k');
     await mem.set(OWNERSHIP_PARTITION, KEY, encodeRecord(newRecord('thief#x', T0 + 60_000, '')));
     await clock.tickAsync(REFRESH / 2);
     expect(o.lost.aborted).toBe(true);
     const reason = o.lost.reason as OwnershipLostError;
     expect([reason.name, reason.reason, reason.newOwner]).toEqual(['OwnershipLostError', 'taken', 'thief#x']);
     await o.release();
-    expect((await record(mem))?.owner).toBe('thief#x');
+    expect((await storedRecord(mem))?.owner).toBe('thief#x');
   });
 });
 
@@ -157,7 +145,7 @@ describe('(c) release is serialized with a refresh in flight', () => {
       const mem = new MemoryStore();
       // every SetIf reaches the store 5 ms after it is sent; reads are instant
       const store = new HookedStore(mem, (op) => (op === 'setIf' ? new Promise<void>((r) => setTimeout(r, 5)) : undefined));
-      const pending = make(strategy, store).own('h', 'k');
+      const pending = makeOwner(strategy, store).own('h', 'k');
       await clock.tickAsync(5);
       const o = await pending;
       // 1 ms after the first refresh tick (lakefs counts from own() resolving at 5 ms, fixed from
@@ -167,7 +155,7 @@ describe('(c) release is serialized with a refresh in flight', () => {
       const released = o.release(); // release's read comes first, its SetIf lands after the refresh's
       await clock.tickAsync(20);
       await released;
-      const expires = expiresMs((await record(mem))!);
+      const expires = expiresMs((await storedRecord(mem))!);
       if (strategy === lakefsStrategy) expect(expires).toBeGreaterThan(Date.now());
       else expect(expires).toBe(0);
     });
@@ -178,8 +166,8 @@ describe('(d) a skewed remote expiry cannot stall a waiter', () => {
   for (const strategy of [lakefsStrategy, fixedStrategy]) {
     it(`${strategy.name}: a holder 10 s ahead releases; the waiter owns ${strategy === lakefsStrategy ? 'only after ~10 s' : 'within acquireInterval'}`, async () => {
       const mem = new MemoryStore();
-      const holder = await make(strategy, mem, { clock: skewedClock(10_000) }).own('h', 'k');
-      const waiting = make(strategy, mem).own('w', 'k');
+      const holder = await makeOwner(strategy, mem, { clock: skewedClock(10_000) }).own('h', 'k');
+      const waiting = makeOwner(strategy, mem).own('w', 'k');
       await clock.tickAsync(5);
       await holder.release();
       const { atMs, value } = await settleWithin(waiting, 12_000);
@@ -194,8 +182,8 @@ describe('observed: expiry by the waiter’s own monotonic clock', () => {
   it('a waiter whose wall clock is 10 minutes ahead does not steal from a live holder (lakefs and fixed do)', async () => {
     for (const strategy of [lakefsStrategy, fixedStrategy, observedStrategy]) {
       const mem = new MemoryStore();
-      const holder = await make(strategy, mem).own('h', 'k');
-      const thief = make(strategy, mem, { clock: skewedClock(600_000) }).own('t', 'k');
+      const holder = await makeOwner(strategy, mem).own('h', 'k');
+      const thief = makeOwner(strategy, mem, { clock: skewedClock(600_000) }).own('t', 'k');
       const { value } = await settleWithin(thief, 3 * REFRESH);
       expect(value !== undefined, strategy.name).toBe(strategy !== observedStrategy);
       await value?.release();
@@ -208,12 +196,12 @@ describe('observed: expiry by the waiter’s own monotonic clock', () => {
     const mem = new MemoryStore();
     // a "crashed" holder: a record nobody refreshes, with a wall-clock expiry far in the future
     await mem.set(OWNERSHIP_PARTITION, KEY, encodeRecord(Object.assign(newRecord('dead#x', T0 + 3_600_000, ''), { token: 5n, leaseMs: REFRESH })));
-    const { atMs, value } = await settleWithin(make(observedStrategy, mem).own('w', 'k'), 3 * REFRESH);
+    const { atMs, value } = await settleWithin(makeOwner(observedStrategy, mem).own('w', 'k'), 3 * REFRESH);
     expect(atMs).toBeGreaterThanOrEqual(REFRESH);
     expect(atMs).toBeLessThanOrEqual(REFRESH + ACQUIRE + 1);
     expect(value!.token).toBe(6n);
     await value!.release();
-    const again = await settleWithin(make(observedStrategy, mem).own('w2', 'k'), REFRESH);
+    const again = await settleWithin(makeOwner(observedStrategy, mem).own('w2', 'k'), REFRESH);
     expect(again.atMs).toBeLessThanOrEqual(1);
     await again.value!.release();
   });
@@ -222,24 +210,24 @@ describe('observed: expiry by the waiter’s own monotonic clock', () => {
 describe('fencing tokens', () => {
   it('increase by one on every change of owner, survive refreshes, and are absent under lakefs', async () => {
     const mem = new MemoryStore();
-    const owners = make(fixedStrategy, mem);
+    const owners = makeOwner(fixedStrategy, mem);
     const tokens: (bigint | undefined)[] = [];
     for (let i = 0; i < 3; i++) {
       const o: Ownership = await owners.own('h', 'k');
       tokens.push(o.token);
       await clock.tickAsync(REFRESH);
-      expect((await record(mem))?.token).toBe(o.token);
+      expect((await storedRecord(mem))?.token).toBe(o.token);
       await o.release();
     }
     expect(tokens).toEqual([1n, 2n, 3n]);
-    const l = await make(lakefsStrategy, new MemoryStore()).own('h', 'k');
+    const l = await makeOwner(lakefsStrategy, new MemoryStore()).own('h', 'k');
     expect(l.token).toBeUndefined();
     await l.release();
   });
 
   it('lakefs records stay byte-compatible (no field 4 or 5 on the wire)', async () => {
     const mem = new MemoryStore();
-    const o = await make(lakefsStrategy, mem).own('h', 'k');
+    const o = await makeOwner(lakefsStrategy, mem).own('h', 'k');
     const bytes = (await mem.get(OWNERSHIP_PARTITION, KEY))!.value;
     expect(bytes.some((b, i) => (b === 0x20 || b === 0x28) && i > 0 && bytes[i - 1] === 0x00)).toBe(false);
     const rec = decodeRecord(bytes, 'p/k');
@@ -251,17 +239,17 @@ describe('fencing tokens', () => {
 describe('withOwnership', () => {
   it('owns, runs with the lost signal, and releases — also when the function throws', async () => {
     const mem = new MemoryStore();
-    const owners = make(fixedStrategy, mem);
+    const owners = makeOwner(fixedStrategy, mem);
     const seen: boolean[] = [];
     const result = await owners.withOwnership('k', async (signal, o) => {
-      seen.push(signal.aborted, (await record(mem))?.owner === o.owner);
+      seen.push(signal.aborted, (await storedRecord(mem))?.owner === o.owner);
       return 42;
     });
     expect(result).toBe(42);
     expect(seen).toEqual([false, true]);
-    expect(expiresMs((await record(mem))!)).toBe(0);
+    expect(expiresMs((await storedRecord(mem))!)).toBe(0);
     await expect(owners.withOwnership('k', () => Promise.reject(new Error('work failed')))).rejects.toThrow('work failed');
-    expect(expiresMs((await record(mem))!)).toBe(0);
+    expect(expiresMs((await storedRecord(mem))!)).toBe(0);
   });
 });
 
@@ -269,9 +257,9 @@ describe('one poller per key per process (coalesce)', () => {
   it('lakefs: each local own() reads the store on its own; fixed/observed: 10 local waiters read as often as 1', async () => {
     const readsWhileWaiting = async (strategy: Strategy, n: number): Promise<number> => {
       const mem = new MemoryStore();
-      const remote = await make(strategy, mem).own('remote', 'k');
+      const remote = await makeOwner(strategy, mem).own('remote', 'k');
       const store = new HookedStore(mem);
-      const owners = make(strategy, store);
+      const owners = makeOwner(strategy, store);
       const acs = Array.from({ length: n }, () => new AbortController());
       // stagger the calls so lakefs's waiters do not read in lockstep
       const waiting = [];
@@ -296,7 +284,7 @@ describe('one poller per key per process (coalesce)', () => {
   it('lakefs: a local release leaves the next local own() to find it by itself; fixed: handed over at once, token + 1', async () => {
     for (const strategy of [lakefsStrategy, fixedStrategy]) {
       const mem = new MemoryStore();
-      const owners = make(strategy, mem);
+      const owners = makeOwner(strategy, mem);
       const holder = await owners.own('h', 'k');
       const waiting = owners.own('w', 'k');
       await clock.tickAsync(REFRESH / 4);
@@ -319,8 +307,8 @@ describe('push handoff across processes', () => {
   it('lakefs: a waiter in another process owns only at the expiry it read; fixed/observed: at once on the release notification', async () => {
     for (const strategy of [lakefsStrategy, fixedStrategy, observedStrategy]) {
       const mem = new MemoryStore();
-      const holder = await make(strategy, mem, SLOW_POLL).own('h', 'k');
-      const waiting = make(strategy, mem, SLOW_POLL).own('w', 'k');
+      const holder = await makeOwner(strategy, mem, SLOW_POLL).own('h', 'k');
+      const waiting = makeOwner(strategy, mem, SLOW_POLL).own('w', 'k');
       await clock.tickAsync(6_000); // the waiter is asleep in its poll interval
       await holder.release();
       const { atMs, value } = await settleWithin(waiting, 70_000);
@@ -336,8 +324,8 @@ describe('push handoff across processes', () => {
     // a store that has the capability but drops every notification
     const lossy = { get: mem.get.bind(mem), set: mem.set.bind(mem), setIf: mem.setIf.bind(mem), delete: mem.delete.bind(mem), notify: () => Promise.resolve(), watch: mem.watch.bind(mem) };
     for (const store of [lossy, new HookedStore(mem)]) {
-      const holder = await make(fixedStrategy, store, SLOW_POLL).own('h', 'k');
-      const waiting = make(fixedStrategy, store, SLOW_POLL).own('w', 'k');
+      const holder = await makeOwner(fixedStrategy, store, SLOW_POLL).own('h', 'k');
+      const waiting = makeOwner(fixedStrategy, store, SLOW_POLL).own('w', 'k');
       await clock.tickAsync(6_000);
       await holder.release();
       const { atMs, value } = await settleWithin(waiting, 70_000);
@@ -350,9 +338,9 @@ describe('push handoff across processes', () => {
 
   it('fixed: an aborted waiter stops watching and leaves no timer', async () => {
     const mem = new MemoryStore();
-    const holder = await make(fixedStrategy, mem, SLOW_POLL).own('h', 'k');
+    const holder = await makeOwner(fixedStrategy, mem, SLOW_POLL).own('h', 'k');
     const ac = new AbortController();
-    const waiting = make(fixedStrategy, mem, SLOW_POLL).own('w', 'k', { signal: ac.signal });
+    const waiting = makeOwner(fixedStrategy, mem, SLOW_POLL).own('w', 'k', { signal: ac.signal });
     await clock.tickAsync(100);
     expect(mem.watchedKeys).toBe(1);
     ac.abort(new Error('gave up'));

@@ -1,0 +1,22 @@
+/**
+ * The owner set-up shared by the strategy and key-queue tests: short intervals
+ * on key `p/k`, and reading back the record stored for it.
+ */
+import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord, type MostlyCorrectOwnerOptions, type Store, type Strategy } from '../../src/index.js';
+
+export const ACQUIRE = 10;
+export const REFRESH = 400;
+export const T0 = 1_700_000_000_000;
+/** The stored key of `own(…, 'k')` with prefix `p`. */
+export const KEY = new TextEncoder().encode('p/k');
+
+/** An owner with prefix `p`, `ACQUIRE` and `REFRESH`. */
+export function makeOwner(strategy: Strategy, store: Store, extra: Partial<MostlyCorrectOwnerOptions> = {}): MostlyCorrectOwner {
+  return new MostlyCorrectOwner({ store, prefix: 'p', acquireInterval: ACQUIRE, refreshInterval: REFRESH, strategy, ...extra });
+}
+
+/** The decoded record stored for key `k`, if any. */
+export async function storedRecord(store: Store) {
+  const e = await store.get(OWNERSHIP_PARTITION, KEY);
+  return e && decodeRecord(e.value, 'p/k');
+}
