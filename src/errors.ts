@@ -101,7 +101,7 @@ export class StoreError extends Error {
   constructor(
     /** Which kind of store: `redis` or `postgres`. */
     readonly store: string,
-    /** The store operation that failed (`get`, `set`, `setIf`, `delete`, `setup`). */
+    /** The store operation that failed (`get`, `set`, `setIf`, `swap`, `delete`, `setup`). */
     readonly operation: string,
     /** The server, password redacted, e.g. `redis://:***@10.0.0.5:6379/0`. */
     readonly address: string,

@@ -5,7 +5,7 @@
  * an exact instant (the simulator's store does).
  */
 import { PredicateFailedError } from '../errors.js';
-import { bytesEqual, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type Unsubscribe } from './store.js';
+import { bytesEqual, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapResult, type Unsubscribe } from './store.js';
 
 /** Synchronous key-value map with lakeFS predicate semantics. Values are copied in and out. */
 export class MemoryKV {
@@ -29,6 +29,12 @@ export class MemoryKV {
       predicate === null ? current === undefined : current !== undefined && bytesEqual(current, predicateValue(predicate));
     if (matches) this.#data.set(k, value.slice());
     return matches;
+  }
+
+  /** {@link Store.swap}, synchronously: writes if `expected` matches, else returns what is stored. */
+  swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): SwapResult {
+    if (this.setIf(partition, key, value, expected)) return { swapped: true, predicate: valuePredicate(value.slice()) };
+    return { swapped: false, current: this.get(partition, key) };
   }
 
   delete(partition: string, key: Uint8Array): void {
@@ -61,6 +67,10 @@ export class MemoryStore implements Store {
   setIf(partition: string, key: Uint8Array, value: Uint8Array, predicate: Predicate | null): Promise<void> {
     if (this.kv.setIf(partition, key, value, predicate)) return Promise.resolve();
     return Promise.reject(new PredicateFailedError(partition, key));
+  }
+
+  swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): Promise<SwapResult> {
+    return Promise.resolve(this.kv.swap(partition, key, value, expected));
   }
 
   delete(partition: string, key: Uint8Array): Promise<void> {

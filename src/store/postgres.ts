@@ -18,13 +18,26 @@
  * connection must stay open) until `close()`. When that connection dies, the
  * store opens another and listens again; notifications sent in between are
  * lost, and the waiters poll.
+ *
+ * `swap` ({@link Store.swap}) is one SQL statement, so one round trip: the
+ * conditional write (`INSERT … ON CONFLICT DO NOTHING` for an absent key,
+ * `UPDATE … WHERE value = <expected>` otherwise) in a data-modifying CTE, and,
+ * when it wrote nothing, the current row read in the same statement. Under
+ * READ COMMITTED both parts share the statement's snapshot, while the write
+ * re-checks its condition against the newest committed row (waiting for a
+ * writer in progress). So the compare is exactly `setIf`'s, and `current` is
+ * the row as of the start of the statement: when a concurrent writer commits
+ * while the statement runs, the swap fails and `current` can still be the
+ * value before that write (then it equals `expected`, or is absent for an
+ * insert). The caller learns exactly what a failed `setIf` after a `get`
+ * would have told it: someone else wrote in between.
  */
 import pg from 'pg';
 import type { Notification, Pool, PoolClient, PoolConfig } from 'pg';
 import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
-import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type Unsubscribe } from './store.js';
+import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
  * The part of a `pg` Pool the store uses. `connect` is needed only for
@@ -87,7 +100,7 @@ export class PostgresStore implements Store {
   readonly #quoted: string;
   readonly #createTable: boolean;
   readonly #secrets: (string | undefined)[];
-  readonly #sql: { get: string; set: string; insert: string; update: string; delete: string };
+  readonly #sql: { get: string; set: string; insert: string; update: string; swapInsert: string; swapUpdate: string; delete: string };
   #ready: Promise<void> | undefined;
   #lastPoolError: string | undefined;
   #closed = false;
@@ -141,6 +154,9 @@ export class PostgresStore implements Store {
       // a concurrent writer that committed first changed `value`, so this re-checks and matches 0 rows.
       update: `UPDATE ${t} SET value = $3 WHERE partition_key = $1 AND key = $2 AND value = $4`,
       delete: `DELETE FROM ${t} WHERE partition_key = $1 AND key = $2`,
+      // swap: the write of insert / update, and the row (as of the statement's snapshot) when it wrote nothing
+      swapInsert: swapStatement(t, `INSERT INTO ${t} (partition_key, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`),
+      swapUpdate: swapStatement(t, `UPDATE ${t} SET value = $3 WHERE partition_key = $1 AND key = $2 AND value = $4 RETURNING 1`),
     };
   }
 
@@ -162,6 +178,20 @@ export class PostgresStore implements Store {
         ? await this.#query('setIf', this.#sql.insert, params)
         : await this.#query('setIf', this.#sql.update, [...params, asBuffer(predicateValue(predicate))]);
     if (result.rowCount !== 1) throw new PredicateFailedError(partition, key);
+  }
+
+  /** {@link Store.swap} in one statement; see the module comment for what `current` means under a concurrent writer. */
+  async swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): Promise<SwapResult> {
+    const params = [Buffer.from(partition), asBuffer(key), asBuffer(value)];
+    const result =
+      expected === null
+        ? await this.#query<SwapRow>('swap', this.#sql.swapInsert, params)
+        : await this.#query<SwapRow>('swap', this.#sql.swapUpdate, [...params, asBuffer(predicateValue(expected))]);
+    const row = result.rows[0];
+    if (row === undefined) throw new StoreError('postgres', 'swap', this.address, 'the statement returned no row', { cause: undefined });
+    if (row.swapped) return { swapped: true, predicate: valuePredicate(new Uint8Array(value)) };
+    if (row.current === null) return { swapped: false, current: undefined };
+    return { swapped: false, current: { value: new Uint8Array(row.current), predicate: valuePredicate(new Uint8Array(row.current)) } };
   }
 
   async delete(partition: string, key: Uint8Array): Promise<void> {
@@ -391,6 +421,24 @@ export function releaseChannel(table: string, partition: string): string {
 interface Listening {
   readonly client: PoolClient;
   detach(): void;
+}
+
+/** The one row of a swap statement. */
+interface SwapRow {
+  swapped: boolean;
+  current: Buffer | null;
+}
+
+/**
+ * One statement: `write` (returning a row when it wrote) as a CTE, then
+ * whether it wrote and, only when it did not, the current value (NULL: no
+ * row). `value` is NOT NULL in the table, so NULL means absent.
+ */
+function swapStatement(table: string, write: string): string {
+  return (
+    `WITH w AS (${write}) SELECT EXISTS (SELECT 1 FROM w) AS swapped, ` +
+    `CASE WHEN EXISTS (SELECT 1 FROM w) THEN NULL ELSE (SELECT value FROM ${table} WHERE partition_key = $1 AND key = $2) END AS current`
+  );
 }
 
 /** `name` as one SQL identifier: in double quotes, inner quotes doubled. */

@@ -21,13 +21,23 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
-import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type Unsubscribe } from './store.js';
+import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
  * The part of an ioredis client the store uses: a `Redis` or a `Cluster`
  * (or anything with these methods, e.g. a test double).
  */
-export type RedisClient = Pick<Redis, 'getBuffer' | 'set' | 'del' | 'evalsha' | 'eval'>;
+export type RedisClient = Pick<Redis, 'getBuffer' | 'set' | 'del' | 'evalsha' | 'eval'> & Partial<BufferScripts>;
+
+/**
+ * The Buffer-reply script commands `swap` needs (ioredis has them at run time
+ * on `Redis` and `Cluster`, like every `<command>Buffer`, but does not type
+ * them). Optional: a client without them gets no `swap`.
+ */
+export interface BufferScripts {
+  evalshaBuffer(sha1: string, numKeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
+  evalBuffer(script: string, numKeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
+}
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -111,6 +121,29 @@ return 1
  */
 export const SET_IF_SCRIPT_SHA1 = 'f8f33b8eb41f03d22bfad72aee2f622a3b060f5f';
 
+/**
+ * swap ({@link Store.swap}), atomically on the server: the compare of
+ * {@link SET_IF_SCRIPT}, and on a mismatch the current value in the same
+ * reply, so a failed compare costs no second round trip.
+ *
+ * KEYS[1], ARGV[1..3] as for SET_IF_SCRIPT. Returns 1 when it wrote; when it
+ * did not, a one-element array `{0}` if the key is absent, else `{0, value}`
+ * (a Lua `false` inside a table would end the array, hence two shapes).
+ */
+export const SWAP_SCRIPT = `local current = redis.call('GET', KEYS[1])
+if ARGV[2] == 'absent' then
+  if current then return {0, current} end
+elseif current ~= ARGV[3] then
+  if current then return {0, current} end
+  return {0}
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`;
+
+/** SHA1 of {@link SWAP_SCRIPT}, for EVALSHA (a test recomputes it). */
+export const SWAP_SCRIPT_SHA1 = '386cc25227284938509de46c581e250023ac3597';
+
 const COLON = Buffer.from(':');
 /** Prefix of a release-notification channel; the rest is the record's Redis key. */
 export const RELEASE_CHANNEL_PREFIX = 'mco:released:';
@@ -149,6 +182,7 @@ export class RedisStore implements Store {
   readonly #watchers = new Map<string, Set<() => void>>();
 
   constructor(options: RedisStoreOptions = {}) {
+    this.swap = undefined;
     const { client, url, redisOptions, keyPrefix = '' } = options;
     if (typeof keyPrefix !== 'string') throw new TypeError(`RedisStore: keyPrefix must be a string, got ${typeof keyPrefix}`);
     this.#prefix = keyPrefix === '' ? Buffer.alloc(0) : Buffer.concat([Buffer.from(keyPrefix), COLON]);
@@ -180,6 +214,10 @@ export class RedisStore implements Store {
       this.#secrets = [url === undefined ? undefined : urlPassword(url), redisOptions?.password];
       this.address = options.address === undefined ? describeClient(owned) : redactUrl(options.address);
     }
+    const c = this.#client;
+    if (typeof c.evalshaBuffer === 'function' && typeof c.evalBuffer === 'function') {
+      this.swap = (partition, key, value, expected) => this.#swap(partition, key, value, expected);
+    }
   }
 
   async get(partition: string, key: Uint8Array): Promise<StoreEntry | undefined> {
@@ -207,6 +245,37 @@ export class RedisStore implements Store {
       }
     });
     if (written !== 1) throw new PredicateFailedError(partition, key);
+  }
+
+  /**
+   * {@link Store.swap} in one round trip ({@link SWAP_SCRIPT}, EVALSHA with
+   * the EVAL fallback). `undefined` when the client has no `evalshaBuffer`
+   * (a test double): the owner then uses `get` + `setIf`.
+   */
+  readonly swap: Store['swap'];
+
+  async #swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): Promise<SwapResult> {
+    const args: Buffer[] =
+      expected === null ? [asBuffer(value), ABSENT] : [asBuffer(value), MATCH, asBuffer(predicateValue(expected))];
+    const redisKey = this.#key(partition, key);
+    const client = this.#client as RedisClient & BufferScripts;
+    const reply: unknown = await this.#run('swap', async () => {
+      try {
+        return await client.evalshaBuffer(SWAP_SCRIPT_SHA1, 1, redisKey, ...args);
+      } catch (err) {
+        if (!messageOf(err).startsWith('NOSCRIPT')) throw err;
+        return await client.evalBuffer(SWAP_SCRIPT, 1, redisKey, ...args);
+      }
+    });
+    if (reply === 1) return { swapped: true, predicate: valuePredicate(new Uint8Array(value)) };
+    if (Array.isArray(reply) && reply[0] === 0) {
+      const current: unknown = reply[1];
+      if (current === undefined) return { swapped: false, current: undefined };
+      if (Buffer.isBuffer(current)) {
+        return { swapped: false, current: { value: new Uint8Array(current), predicate: valuePredicate(new Uint8Array(current)) } };
+      }
+    }
+    throw new StoreError('redis', 'swap', this.address, `unexpected script reply ${describeReply(reply)}`, { cause: reply });
   }
 
   async delete(partition: string, key: Uint8Array): Promise<void> {
@@ -333,6 +402,15 @@ async function quitOrDrop(connection: { status: string; quit(): Promise<unknown>
     }
   }
   connection.disconnect();
+}
+
+const ABSENT = Buffer.from('absent');
+const MATCH = Buffer.from('match');
+
+function describeReply(reply: unknown): string {
+  if (Buffer.isBuffer(reply)) return `<${reply.length} bytes>`;
+  if (Array.isArray(reply)) return `[${reply.map(describeReply).join(', ')}]`;
+  return String(reply);
 }
 
 /** A Buffer over the same bytes (no copy). */

@@ -21,6 +21,27 @@
  * yet established, a dropped connection), so waiters keep polling as the
  * fallback. A notification carries no data: the listener re-reads the
  * record. Stores without the capability work unchanged (waiters only poll).
+ *
+ * Optional capability, `swap` (one round trip compare-and-set that answers
+ * with what it found): atomically, if the current value matches `expected`
+ * (`null`: the key is absent), write `value` and answer `{ swapped: true,
+ * predicate }` (the predicate of the value just written); otherwise write
+ * nothing and answer `{ swapped: false, current }`, what a `get` would have
+ * returned at that moment. It is exactly "`get`, and if the result matches
+ * `expected`, `setIf`", with nothing in between: one of the interleavings
+ * the `get` + `setIf` pair already allows, in one request. The owner uses it
+ * to acquire, refresh and release in one round trip when it can guess the
+ * stored value (strategies with `speculate`; see docs/strategies.md). A store
+ * without it works unchanged on `get` + `setIf`.
+ *
+ * `current` may be *older* than the write that made the swap fail when the
+ * store cannot read and compare in one atomic step (PostgreSQL under READ
+ * COMMITTED answers from the statement's snapshot: a writer that committed
+ * while the statement ran makes the swap fail, yet `current` may still be the
+ * value before that write, even one that matches `expected`). It is always a
+ * value the key held at some moment during the call, so it is a valid read;
+ * a caller that sees `current` match `expected` on a failed swap knows a
+ * concurrent writer won (as a failed `setIf` after a `get` would tell it).
  */
 
 declare const predicateBrand: unique symbol;
@@ -38,6 +59,11 @@ export interface StoreEntry {
   readonly value: Uint8Array;
   readonly predicate: Predicate;
 }
+
+/** What {@link Store.swap} did: wrote (and the new value's predicate), or found `current` and wrote nothing. */
+export type SwapResult =
+  | { readonly swapped: true; readonly predicate: Predicate }
+  | { readonly swapped: false; readonly current: StoreEntry | undefined };
 
 /** A key-value store with compare-and-set, as lakeFS's `kv.Store`. */
 export interface Store {
@@ -68,6 +94,14 @@ export interface Store {
    * store, and the watcher falls back to polling.
    */
   watch?(partition: string, key: Uint8Array, listener: () => void): Unsubscribe;
+  /**
+   * Optional: atomically writes `value` if the stored value matches
+   * `expected` (`null`: only if the key is absent), else writes nothing and
+   * answers with what a `get` would have returned (see the module comment,
+   * also for what `current` means under a concurrent writer). Rejects only on
+   * a store failure (never with {@link PredicateFailedError}).
+   */
+  swap?(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): Promise<SwapResult>;
 }
 
 /** Ends a {@link Store.watch} subscription. Idempotent. */

@@ -14,6 +14,7 @@ import type { RedisClient } from '../../src/redis.js';
 
 type Arg = Buffer | string | number;
 const toMock = (a: Arg): string | number => (Buffer.isBuffer(a) ? a.toString('latin1') : a);
+const fromMock = (r: unknown): unknown => (typeof r === 'string' ? Buffer.from(r, 'latin1') : Array.isArray(r) ? r.map(fromMock) : r);
 
 export interface Latin1Bridge {
   client: RedisClient;
@@ -44,6 +45,15 @@ export function latin1RedisMock(mock = new RedisMock()): Latin1Bridge {
     async eval(script: string, numKeys: number, ...args: Arg[]) {
       calls.push('eval');
       return mock.eval(script, numKeys, ...args.map(toMock));
+    },
+    // the Buffer-reply variants swap uses: string replies mapped back to bytes
+    async evalshaBuffer(sha: string, numKeys: number, ...args: Arg[]) {
+      calls.push('evalsha');
+      return fromMock(await mock.evalsha(sha, numKeys, ...args.map(toMock)));
+    },
+    async evalBuffer(script: string, numKeys: number, ...args: Arg[]) {
+      calls.push('eval');
+      return fromMock(await mock.eval(script, numKeys, ...args.map(toMock)));
     },
   };
   return { client: bridge as unknown as RedisClient, mock, calls };

@@ -212,3 +212,136 @@ export function notificationConformance(name: string, open: () => Promise<Opened
     );
   });
 }
+
+/**
+ * The optional `swap` capability, for stores that have it: the compare of
+ * `setIf`, and on a mismatch what a `get` would have returned. Under
+ * concurrency a loser's `current` is a value the key held during the call:
+ * the winner's, or (PostgreSQL, answering from its statement snapshot) the
+ * value before it, which then equals the loser's `expected`.
+ */
+export function swapConformance(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`Store swap: ${name}`, () => {
+    const withStore = (fn: (store: Store & Required<Pick<Store, 'swap'>>, partition: string) => Promise<void>) => async () => {
+      const { store, close } = await open();
+      try {
+        expect(typeof store.swap).toBe('function');
+        await fn(store as Store & Required<Pick<Store, 'swap'>>, freshPartition());
+      } finally {
+        await close?.();
+      }
+    };
+
+    it(
+      'expected null: inserts when absent (its predicate works for setIf); when present writes nothing and answers the value',
+      withStore(async (s, p) => {
+        const first = await s.swap(p, b('k'), b('v1'), null);
+        expect(first.swapped).toBe(true);
+        expect((await s.get(p, b('k')))?.value).toEqual(b('v1'));
+        const second = await s.swap(p, b('k'), b('v2'), null);
+        expect(second).toMatchObject({ swapped: false });
+        if (second.swapped) throw new Error('unreachable');
+        expect(second.current?.value).toEqual(b('v1'));
+        expect((await s.get(p, b('k')))?.value).toEqual(b('v1'));
+        if (!first.swapped) throw new Error('unreachable');
+        await s.setIf(p, b('k'), b('v3'), first.predicate);
+        expect((await s.get(p, b('k')))?.value).toEqual(b('v3'));
+      }),
+    );
+
+    it(
+      'a matching predicate writes and answers the new predicate; chained swaps from answers; a stale one answers the current entry',
+      withStore(async (s, p) => {
+        await s.set(p, b('k'), b('v1'));
+        let predicate = (await s.get(p, b('k')))!.predicate;
+        for (const v of ['v2', 'v3', 'v4']) {
+          const r = await s.swap(p, b('k'), b(v), predicate);
+          if (!r.swapped) throw new Error(`swap to ${v} failed, current ${String(r.current?.value)}`);
+          predicate = r.predicate;
+        }
+        expect((await s.get(p, b('k')))?.value).toEqual(b('v4'));
+        const stale = (await s.get(p, b('k')))!.predicate;
+        await s.set(p, b('k'), b('other'));
+        const r = await s.swap(p, b('k'), b('mine'), stale);
+        if (r.swapped) throw new Error('a stale predicate swapped');
+        expect(r.current?.value).toEqual(b('other'));
+        expect((await s.get(p, b('k')))?.value).toEqual(b('other'));
+        // the answered entry's predicate is as good as a get's
+        await s.setIf(p, b('k'), b('mine'), r.current!.predicate);
+        expect((await s.get(p, b('k')))?.value).toEqual(b('mine'));
+      }),
+    );
+
+    it(
+      'a predicate on a key deleted since answers current undefined and writes nothing',
+      withStore(async (s, p) => {
+        await s.set(p, b('k'), b('v'));
+        const { predicate } = (await s.get(p, b('k')))!;
+        await s.delete(p, b('k'));
+        expect(await s.swap(p, b('k'), b('w'), predicate)).toEqual({ swapped: false, current: undefined });
+        expect(await s.get(p, b('k'))).toBeUndefined();
+      }),
+    );
+
+    it(
+      'is binary-safe: 0x00, 0xff and ":" in keys, expected and current values',
+      withStore(async (s, p) => {
+        const key = new Uint8Array([0x00, 0x3a, 0xff, 0xfe]);
+        const v1 = new Uint8Array([0x00, 0xff, 0x00, 0x80, 0x3a]);
+        const v2 = new Uint8Array([0xff, 0x00]);
+        const r1 = await s.swap(p, key, v1, null);
+        expect(r1.swapped).toBe(true);
+        const r2 = await s.swap(p, key, v2, null);
+        if (r2.swapped) throw new Error('inserted over an existing key');
+        expect(r2.current?.value).toEqual(v1);
+        const r3 = await s.swap(p, key, v2, r2.current!.predicate);
+        expect(r3.swapped).toBe(true);
+        expect((await s.get(p, key))?.value).toEqual(v2);
+        expect(await s.get(p, new Uint8Array([0x00, 0x3a, 0xff, 0xff]))).toBeUndefined();
+      }),
+    );
+
+    it(
+      'exactly one of 50 concurrent swaps on the same predicate wins; each loser answers the winner (or the value it expected)',
+      withStore(async (s, p) => {
+        await s.set(p, b('race'), b('start'));
+        const { predicate } = (await s.get(p, b('race')))!;
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.swap(p, b('race'), b(`writer-${i}`), predicate)));
+        const winners = results.flatMap((r, i) => (r.swapped ? [i] : []));
+        expect(winners).toHaveLength(1);
+        const winner = b(`writer-${winners[0]}`);
+        expect((await s.get(p, b('race')))?.value).toEqual(winner);
+        for (const r of results) {
+          if (r.swapped) continue;
+          const seen = Buffer.from(r.current!.value).toString();
+          expect(['start', `writer-${winners[0]}`]).toContain(seen);
+        }
+      }),
+    );
+
+    it(
+      'exactly one of 50 concurrent swaps of an absent key wins; each loser answers the winner (or absent)',
+      withStore(async (s, p) => {
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.swap(p, b('new'), b(`w${i}`), null)));
+        const winners = results.flatMap((r, i) => (r.swapped ? [i] : []));
+        expect(winners).toHaveLength(1);
+        for (const r of results) {
+          if (r.swapped) continue;
+          if (r.current !== undefined) expect(Buffer.from(r.current.value).toString()).toBe(`w${winners[0]}`);
+        }
+        expect((await s.get(p, b('new')))?.value).toEqual(b(`w${winners[0]}`));
+      }),
+    );
+
+    it(
+      'answered values are copies: mutating them does not change the store',
+      withStore(async (s, p) => {
+        await s.set(p, b('k'), b('value'));
+        const r = await s.swap(p, b('k'), b('x'), null);
+        if (r.swapped) throw new Error('inserted over an existing key');
+        r.current!.value[0] = 0;
+        expect((await s.get(p, b('k')))?.value).toEqual(b('value'));
+      }),
+    );
+  });
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
 import { PostgresStore, StoreError, advisoryLockId, quoteIdentifier, releaseChannel } from '../../src/postgres.js';
-import { notificationConformance, storeConformance } from './conformance.js';
+import { notificationConformance, storeConformance, swapConformance } from './conformance.js';
 import { ownerFeatures } from './owner-features.js';
 
 const url = inject('databaseUrl');
@@ -53,6 +53,7 @@ describe.skipIf(url === null)('PostgresStore on a real PostgreSQL', () => {
     return Promise.resolve({ store, close: () => store.close() });
   };
   notificationConformance('PostgresStore (own pool)', ownStore, { crossInstance: true });
+  swapConformance('PostgresStore', ownStore);
   notificationConformance('PostgresStore (given pool)', () => Promise.resolve({ store: new PostgresStore({ pool }) }), { crossInstance: true });
   ownerFeatures('PostgresStore', ownStore);
 

@@ -7,9 +7,9 @@ import { Cluster, Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { OWNERSHIP_PARTITION, isPredicateFailed } from '../../src/index.js';
-import { RedisStore, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1, StoreError, type RedisClient } from '../../src/redis.js';
+import { RedisStore, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1, SWAP_SCRIPT, SWAP_SCRIPT_SHA1, StoreError, type RedisClient } from '../../src/redis.js';
 import { latin1RedisMock } from '../helpers/latin1-redis-mock.js';
-import { storeConformance } from './conformance.js';
+import { storeConformance, swapConformance } from './conformance.js';
 
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -17,10 +17,30 @@ const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 // ioredis-mock's shared data emitter. Each test uses its own partition.
 const conformanceMock = latin1RedisMock(new RedisMock({ host: 'conformance' }));
 storeConformance('RedisStore on ioredis-mock', () => Promise.resolve({ store: new RedisStore({ client: conformanceMock.client }) }));
+swapConformance('RedisStore on ioredis-mock', () => Promise.resolve({ store: new RedisStore({ client: conformanceMock.client }) }));
 
 describe('RedisStore (ioredis-mock)', () => {
-  it('the precomputed SHA1 is the SHA1 of the script', () => {
+  it('the precomputed SHA1s are the SHA1s of the scripts', () => {
     expect(createHash('sha1').update(SET_IF_SCRIPT).digest('hex')).toBe(SET_IF_SCRIPT_SHA1);
+    expect(createHash('sha1').update(SWAP_SCRIPT).digest('hex')).toBe(SWAP_SCRIPT_SHA1);
+  });
+
+  it('runs swap with EVALSHA (Buffer replies), falling back to EVAL only when the script is not cached', async () => {
+    const { client, calls } = latin1RedisMock(new RedisMock({ host: 'swap-evalsha-test' }));
+    const store = new RedisStore({ client });
+    expect((await store.swap!('p', b('k'), b('v1'), null)).swapped).toBe(true);
+    expect(calls).toEqual(['evalsha', 'eval']);
+    calls.length = 0;
+    const r = await store.swap!('p', b('k'), b('v2'), null);
+    expect(r.swapped ? undefined : r.current?.value).toEqual(b('v1'));
+    expect(calls).toEqual(['evalsha']);
+  });
+
+  it('offers no swap on a client without the Buffer script commands (the owner then uses get + setIf)', () => {
+    const { client } = latin1RedisMock();
+    const { evalshaBuffer: _a, evalBuffer: _b, ...plain } = client as RedisClient & Record<string, unknown>;
+    expect(new RedisStore({ client: plain }).swap).toBeUndefined();
+    expect(typeof new RedisStore({ client }).swap).toBe('function');
   });
 
   it('lays keys out as lakeFS does: [keyPrefix:]partition:key, raw value', async () => {

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
 import { RedisStore, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1 } from '../../src/redis.js';
-import { notificationConformance, storeConformance } from './conformance.js';
+import { notificationConformance, storeConformance, swapConformance } from './conformance.js';
 import { ownerFeatures } from './owner-features.js';
 
 const url = inject('redisUrl');
@@ -32,6 +32,7 @@ describe.skipIf(url === null)('RedisStore on a real redis-server', () => {
     return Promise.resolve({ store, close: () => store.close() });
   };
   notificationConformance('RedisStore on redis-server (own client)', ownStore, { crossInstance: true });
+  swapConformance('RedisStore on redis-server', ownStore);
   notificationConformance(
     'RedisStore on redis-server (given client: the subscriber is a duplicate the store closes)',
     () => {
