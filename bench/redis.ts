@@ -29,7 +29,7 @@ import { Redis } from 'ioredis';
 // redlock's package.json `exports` hides its types; bench/redlock.d.ts declares what is used.
 import Redlock from 'redlock';
 import { Mutex } from 'redis-semaphore';
-import { MostlyCorrectOwner } from '../src/index.js';
+import { MostlyCorrectOwner, fixedStrategy, lakefsStrategy } from '../src/index.js';
 import { RedisStore } from '../src/redis.js';
 import { startRedis, type ThrowawayServer } from '../test/helpers/servers.js';
 
@@ -39,7 +39,14 @@ const HOLD_MS = 1;
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const LIBRARIES = ['mostly-correct-owner', 'redlock', 'redis-semaphore Mutex'] as const;
+/** This library's rows: the fast path (one swap script each to acquire and release), the generic path, lakeFS as specified. */
+const MCO_FAST = 'mostly-correct-owner fixed, fast path' as const;
+const MCO_GENERIC = 'mostly-correct-owner fixed, fastPath: false' as const;
+const MCO_LAKEFS = 'mostly-correct-owner lakefs' as const;
+const SEMAPHORE = 'redis-semaphore Mutex' as const;
+const LIBRARIES = [MCO_FAST, MCO_GENERIC, MCO_LAKEFS, 'redlock', SEMAPHORE] as const;
+/** Contended runs: this library's default path and lakeFS's, against the two others. */
+const CONTENDED = [MCO_FAST, MCO_LAKEFS, 'redlock', SEMAPHORE] as const;
 /**
  * Reference row, uncontended only: the store traffic of the lakeFS algorithm
  * (get + setIf to acquire, get + setIf to release) through RedisStore with no
@@ -65,12 +72,16 @@ function makeLocker(library: Library, url: string, key: string): Locker {
     await client.quit();
   };
   switch (library) {
-    case 'mostly-correct-owner': {
+    case MCO_FAST:
+    case MCO_GENERIC:
+    case MCO_LAKEFS: {
       const owners = new MostlyCorrectOwner({
         store: new RedisStore({ client }),
         prefix: 'bench',
         refreshInterval: LEASE_MS,
-        acquireInterval: 100,
+        acquireInterval: library === MCO_LAKEFS ? 100 : RETRY_MS,
+        strategy: library === MCO_LAKEFS ? lakefsStrategy : fixedStrategy,
+        fastPath: library === MCO_FAST,
       });
       return {
         async acquire(signal) {
@@ -110,7 +121,7 @@ function makeLocker(library: Library, url: string, key: string): Locker {
         close,
       };
     }
-    case 'redis-semaphore Mutex':
+    case SEMAPHORE:
       return {
         async acquire() {
           const mutex = new Mutex(client, `semaphore:${key}`, {
@@ -139,6 +150,8 @@ interface UncontendedResult {
   cyclesPerSecond: number;
   cyclesPerSecondMin: number;
   cyclesPerSecondMax: number;
+  /** Best round ÷ redis-semaphore's best round. */
+  ratio: number;
   /** Over all cycles of all rounds. */
   p50: number;
   p99: number;
@@ -177,6 +190,7 @@ async function uncontended(url: string): Promise<UncontendedResult[]> {
       console.error(`uncontended round ${r + 1}/${ROUNDS} ${library}: ${round.cyclesPerSecond.toFixed(0)} cycles/s`);
     }
   }
+  const semaphoreBest = Math.max(...rounds.get(SEMAPHORE)!.rates);
   return UNCONTENDED.map((library) => {
     const { latencies, rates } = rounds.get(library)!;
     latencies.sort((a, b) => a - b);
@@ -186,6 +200,7 @@ async function uncontended(url: string): Promise<UncontendedResult[]> {
       cyclesPerSecond: percentile(rates, 50),
       cyclesPerSecondMin: rates[0]!,
       cyclesPerSecondMax: rates.at(-1)!,
+      ratio: rates.at(-1)! / semaphoreBest,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
     };
@@ -353,7 +368,7 @@ async function main(): Promise<void> {
     console.error(`raw GET round trip p50: ${ms(raw)} ms`);
     const unc = await uncontended(url);
     const con: ContendedResult[] = [];
-    for (const lib of LIBRARIES) {
+    for (const lib of process.env.BENCH_SKIP_CONTENDED ? [] : CONTENDED) {
       con.push(await contendedInProcess(lib, url));
       console.error(`contended 1×4 ${lib}: ${con.at(-1)!.acquisitionsPerSecond.toFixed(0)} acquisitions/s`);
       con.push(await contendedTwoProcesses(lib, url));
@@ -363,13 +378,13 @@ async function main(): Promise<void> {
       `Command: \`npm run bench:redis\` (a warm-up round, then ${ROUNDS} interleaved rounds × ${CYCLES} uncontended cycles, ${SECONDS} s per contended run; lease/TTL ${LEASE_MS} ms, retry ${RETRY_MS} ms, hold ${HOLD_MS} ms).`,
       `Machine: ${machine(redisVersion)}. Raw GET round trip p50: ${ms(raw)} ms.`,
       '',
-      '**Uncontended** (one worker, acquire + release, back to back; cycles/s is the median round, with the range)',
+      '**Uncontended** (one worker, acquire + release, back to back; best round, median round and range; ratio = best round ÷ redis-semaphore\'s best round)',
       '',
-      '| library | cycles/s | range | p50 ms | p99 ms |',
-      '|---|---:|---:|---:|---:|',
+      '| library | best cycles/s | × redis-semaphore | median | range | p50 ms | p99 ms |',
+      '|---|---:|---:|---:|---:|---:|---:|',
       ...unc.map(
         (r) =>
-          `| ${r.library} | ${r.cyclesPerSecond.toFixed(0)} | ${r.cyclesPerSecondMin.toFixed(0)}–${r.cyclesPerSecondMax.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} |`,
+          `| ${r.library} | ${r.cyclesPerSecondMax.toFixed(0)} | ${r.ratio.toFixed(2)} | ${r.cyclesPerSecond.toFixed(0)} | ${r.cyclesPerSecondMin.toFixed(0)}–${r.cyclesPerSecondMax.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} |`,
       ),
       '',
       `**Contended** (one key, hold ${HOLD_MS} ms, ${SECONDS} s)`,

@@ -19,6 +19,7 @@
  * on its behalf, which hands the key on to the next waiter.
  */
 import type { Ownership } from './ownership.js';
+import type { StoreEntry } from './store/store.js';
 
 /** What the shared acquire loop needs from a queue. */
 export interface Claim {
@@ -48,6 +49,8 @@ export interface Acquired {
   /** Monotonic time at which the read that led to the write was sent. */
   readonly sentAtMono: number;
   readonly token: bigint | undefined;
+  /** Fast path: the record written (bytes and predicate), the guess for the first refresh and the release. */
+  readonly written: StoreEntry | undefined;
 }
 
 /** The queue's view of its owner. */

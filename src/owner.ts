@@ -13,7 +13,7 @@
 import { abortable } from './abort.js';
 import { systemClock, type Clock } from './clock.js';
 import { OwnError, isPredicateFailed } from './errors.js';
-import { bytesEqual } from './store/store.js';
+import { bytesEqual, type Predicate, type StoreEntry, type SwapResult } from './store/store.js';
 import { silentLogger, type Logger } from './logger.js';
 import { KeyQueue, type Acquired, type Claim } from './key-queue.js';
 import { Ownership } from './ownership.js';
@@ -73,16 +73,34 @@ export interface MostlyCorrectOwnerOptions {
    * Default `refreshInterval / 4`. See {@link Ownership.lost}.
    */
   lossMargin?: number;
+  /**
+   * Whether to take the one-round-trip path on stores that offer `swap`
+   * (`Store.swap`: the bundled `MemoryStore`, `RedisStore`, `PostgresStore`),
+   * under strategies that `speculate` (`fixed`, `observed`; never `lakefs`).
+   * Default `true`. An uncontended acquire, refresh and release then each
+   * cost one store operation instead of two (a read and a SetIf), with the
+   * same decisions; `false` forces `get` + `setIf`. See docs/strategies.md.
+   */
+  fastPath?: boolean;
+  /**
+   * Fast path: how many keys' last known records (bytes) this instance keeps
+   * to guess from, the oldest forgotten first. Default 1024. A key whose
+   * record is forgotten is guessed absent, which costs nothing extra when it
+   * is (one swap) and is answered with the record when not.
+   */
+  fastPathCacheSize?: number;
 }
 
 /** Defaults for the optional fields of {@link MostlyCorrectOwnerOptions}. */
 export const DEFAULT_OWNER_OPTIONS: Readonly<
   Required<Pick<MostlyCorrectOwnerOptions, 'logger' | 'clock' | 'random' | 'strategy'>>
-> = Object.freeze({
+> & { readonly fastPath: boolean; readonly fastPathCacheSize: number } = Object.freeze({
   logger: silentLogger,
   clock: systemClock,
   random: systemRandom,
   strategy: fixedStrategy,
+  fastPath: true,
+  fastPathCacheSize: 1024,
 });
 
 /** Options of {@link MostlyCorrectOwner.own}. */
@@ -107,7 +125,14 @@ export interface OwnerContext {
   readonly acquireIntervalMs: number;
   readonly refreshIntervalMs: number;
   readonly lossMarginMs: number;
+  /** The store's `swap` when the fast path is on (option, strategy and store allow it); else `undefined`. */
+  readonly swap: SwapFn | undefined;
+  /** Fast path: tells the owner what the store holds for a prefixed key (`undefined`: absent), for its next guess. */
+  readonly remember: (prefixedKey: string, entry: StoreEntry | undefined) => void;
 }
+
+/** {@link Store.swap}, bound to its store. */
+export type SwapFn = NonNullable<Store['swap']>;
 
 const textEncoder = new TextEncoder();
 
@@ -120,6 +145,9 @@ export class MostlyCorrectOwner {
   readonly #prefix: string;
   /** Local waiters per prefixed key (strategies with `coalesce`). */
   readonly #queues = new Map<string, KeyQueue>();
+  /** Fast path: the last record known per prefixed key, oldest first (a Map keeps insertion order). */
+  readonly #guesses = new Map<string, StoreEntry>();
+  readonly #guessCap: number;
 
   constructor(options: MostlyCorrectOwnerOptions) {
     if (options === null || typeof options !== 'object') {
@@ -134,16 +162,31 @@ export class MostlyCorrectOwner {
     const acquireIntervalMs = positiveMs('acquireInterval', options.acquireInterval);
     const refreshIntervalMs = positiveMs('refreshInterval', options.refreshInterval);
     const logger = options.logger ?? DEFAULT_OWNER_OPTIONS.logger;
+    const strategy = options.strategy ?? DEFAULT_OWNER_OPTIONS.strategy;
+    if (options.fastPath !== undefined && typeof options.fastPath !== 'boolean') {
+      throw new TypeError(`MostlyCorrectOwner: options.fastPath must be true or false, got ${describeValue(options.fastPath)}`);
+    }
+    const fastPath = options.fastPath ?? DEFAULT_OWNER_OPTIONS.fastPath;
+    const cap = options.fastPathCacheSize ?? DEFAULT_OWNER_OPTIONS.fastPathCacheSize;
+    if (!Number.isInteger(cap) || cap < 0) {
+      throw new RangeError(`MostlyCorrectOwner: options.fastPathCacheSize must be an integer ≥ 0, got ${describeValue(cap)}`);
+    }
+    this.#guessCap = cap;
+    const store = options.store;
+    const swap: SwapFn | undefined =
+      fastPath && strategy.speculate && typeof store.swap === 'function' ? store.swap.bind(store) : undefined;
     this.#prefix = options.prefix;
     this.#ctx = Object.freeze({
       store: options.store,
       clock: options.clock ?? DEFAULT_OWNER_OPTIONS.clock,
       random: options.random ?? DEFAULT_OWNER_OPTIONS.random,
       logger,
-      strategy: options.strategy ?? DEFAULT_OWNER_OPTIONS.strategy,
+      strategy,
       acquireIntervalMs,
       refreshIntervalMs,
       lossMarginMs: options.lossMargin === undefined ? refreshIntervalMs / 4 : nonNegativeMs('lossMargin', options.lossMargin, refreshIntervalMs),
+      swap,
+      remember: (prefixedKey: string, entry: StoreEntry | undefined) => this.#remember(prefixedKey, entry),
     });
     if (refreshIntervalMs < 2 * acquireIntervalMs) {
       logger.warn(
@@ -235,7 +278,7 @@ export class MostlyCorrectOwner {
     keyBytes: Uint8Array,
     signal: AbortSignal | undefined,
   ): Promise<Acquired> {
-    const { store, clock, logger, strategy, random, acquireIntervalMs, refreshIntervalMs } = this.#ctx;
+    const { store, swap, clock, logger, strategy, random, acquireIntervalMs, refreshIntervalMs } = this.#ctx;
     const observed = strategy.expiry === 'observed';
     // observed expiry: the record last read and when (monotonic) it was first seen unchanged
     let seen: { value: Uint8Array; sinceMono: number } | undefined;
@@ -245,72 +288,126 @@ export class MostlyCorrectOwner {
       acquire_interval: acquireIntervalMs,
       refresh_interval: refreshIntervalMs,
     };
-    // push handoff: a release notification cuts the current sleep short
+    // push handoff: a release notification cuts the current sleep short. The
+    // subscription is made only once this call has to wait (an uncontended
+    // acquire costs no SUBSCRIBE/LISTEN), and the record is then read again at
+    // once, so a release between the first read and the subscription is seen.
     const push = strategy.pushHandoff && store.watch !== undefined && store.notify !== undefined;
     let notified = false;
     let wake: AbortController | undefined;
-    const unwatch = push
-      ? store.watch!(OWNERSHIP_PARTITION, keyBytes, () => {
-          notified = true;
-          wake?.abort(NOTIFIED);
-        })
-      : undefined;
+    let unwatch: (() => void) | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
-        let entry;
-        const sentAtMono = clock.monotonicNow();
+        let sentAtMono = clock.monotonicNow();
         notified = false;
-        try {
-          entry = await abortable(store.get(OWNERSHIP_PARTITION, keyBytes), signal);
-        } catch (err) {
-          throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, ownerId ?? '(local queue)', 'get', attempt, { cause: err });
-        }
-        const read: MostlyCorrectOwnership | undefined =
-          entry === undefined ? undefined : decodeRecord(entry.value, prefixedKey, ownerId ?? '(local queue)');
-        const nowMs = quantizeMs(clock.now());
-        let readExpiresMs = read === undefined ? undefined : expiresMs(read);
-        let state: 'not owned' | 'expired' | 'owned';
-        let retryNowMs = nowMs;
-        if (!observed) {
-          // Go: checkOwnership — absent: not owned; `expires.Before(now)`: expired; else owned.
-          state = read === undefined ? 'not owned' : readExpiresMs! < nowMs ? 'expired' : 'owned';
-        } else if (read === undefined || entry === undefined) {
-          state = 'not owned';
-        } else if (readExpiresMs === 0) {
-          state = 'expired'; // released: expires at the epoch
-        } else {
-          const monoNow = clock.monotonicNow();
-          if (seen === undefined || !bytesEqual(seen.value, entry.value)) seen = { value: entry.value, sinceMono: monoNow };
-          const leaseMs = read.leaseMs > 0 ? read.leaseMs : refreshIntervalMs;
-          const endMono = seen.sinceMono + leaseMs;
-          state = monoNow >= endMono ? 'expired' : 'owned';
-          // the retry delay is computed on the monotonic clock for this strategy
-          retryNowMs = monoNow;
-          readExpiresMs = endMono;
-        }
-        let candidateExpiresMs: number | undefined;
+        let entry: StoreEntry | undefined;
+        let haveRead = false;
         let outcome: 'held' | 'lost-race' = 'held';
-        if (state !== 'owned') {
+        let candidateExpiresMs: number | undefined;
+        let readExpiresMs: number | undefined;
+        let retryNowMs = 0;
+        // Fast path: decide on the guess (the record this process last wrote or read
+        // here; absent when it knows none) as on a read of it, and when that decision
+        // is "take it", write at once. The store compares with the guess, so a write
+        // happens only when the guess was the stored record: the decision a read
+        // would have led to. A wrong guess is answered with the record: a read.
+        const guess = swap === undefined ? undefined : this.#guessed(prefixedKey);
+        const guessRecord = guess === undefined ? undefined : tryDecode(guess.value, prefixedKey);
+        const guessNowMs = quantizeMs(clock.now());
+        if (
+          swap !== undefined &&
+          (guess === undefined ||
+            (guessRecord !== undefined && (observed ? expiresMs(guessRecord) === 0 : expiresMs(guessRecord) < guessNowMs)))
+        ) {
           const candidateOwner = claim.pick();
-          const candidate = newRecord(candidateOwner, nowMs + refreshIntervalMs, `${candidateOwner}@${isoFromMs(nowMs)}`);
-          const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
-          if (token !== undefined) {
-            candidate.token = token;
-            candidate.leaseMs = Math.round(refreshIntervalMs);
-          }
-          candidateExpiresMs = expiresMs(candidate);
-          logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
-          try {
-            await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, encodeRecord(candidate), entry?.predicate ?? null), signal);
+          const { bytes, token, expires } = this.#candidate(candidateOwner, guessRecord, guessNowMs);
+          logger.trace(
+            { ...fields, ownership: guess === undefined ? 'not owned' : 'expired', expires, now: guessNowMs, speculative: true },
+            'Try to take ownership',
+          );
+          const result = await this.#swapOrThrow(swap, keyBytes, bytes, guess?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
+          if (result.swapped) {
+            const written = { value: bytes, predicate: result.predicate };
+            this.#remember(prefixedKey, written);
             logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-            return { sentAtMono, token };
-          } catch (err) {
-            if (signal?.aborted) throw signal.reason;
-            if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, candidateOwner, 'setIf', attempt, { cause: err });
+            return { sentAtMono, token, written };
           }
           claim.unpick();
-          outcome = 'lost-race';
-          seen = undefined;
+          this.#remember(prefixedKey, result.current);
+          if (sameEntry(result.current, guess)) {
+            // the store answered from before a concurrent write that won (PostgreSQL's
+            // snapshot): as a failed setIf after a read of the guess, a lost race
+            outcome = 'lost-race';
+            candidateExpiresMs = expires;
+            readExpiresMs = guessRecord === undefined ? undefined : expiresMs(guessRecord);
+            retryNowMs = observed ? clock.monotonicNow() : guessNowMs;
+            seen = undefined;
+          } else {
+            entry = result.current;
+            haveRead = true;
+          }
+        }
+        if (outcome === 'held') {
+          if (!haveRead) {
+            sentAtMono = clock.monotonicNow();
+            try {
+              entry = await abortable(store.get(OWNERSHIP_PARTITION, keyBytes), signal);
+            } catch (err) {
+              throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, ownerId ?? '(local queue)', 'get', attempt, { cause: err });
+            }
+            if (swap !== undefined) this.#remember(prefixedKey, entry);
+          }
+          const read: MostlyCorrectOwnership | undefined =
+            entry === undefined ? undefined : decodeRecord(entry.value, prefixedKey, ownerId ?? '(local queue)');
+          const nowMs = quantizeMs(clock.now());
+          readExpiresMs = read === undefined ? undefined : expiresMs(read);
+          let state: 'not owned' | 'expired' | 'owned';
+          retryNowMs = nowMs;
+          if (!observed) {
+            // Go: checkOwnership — absent: not owned; `expires.Before(now)`: expired; else owned.
+            state = read === undefined ? 'not owned' : readExpiresMs! < nowMs ? 'expired' : 'owned';
+          } else if (read === undefined || entry === undefined) {
+            state = 'not owned';
+          } else if (readExpiresMs === 0) {
+            state = 'expired'; // released: expires at the epoch
+          } else {
+            const monoNow = clock.monotonicNow();
+            if (seen === undefined || !bytesEqual(seen.value, entry.value)) seen = { value: entry.value, sinceMono: monoNow };
+            const leaseMs = read.leaseMs > 0 ? read.leaseMs : refreshIntervalMs;
+            const endMono = seen.sinceMono + leaseMs;
+            state = monoNow >= endMono ? 'expired' : 'owned';
+            // the retry delay is computed on the monotonic clock for this strategy
+            retryNowMs = monoNow;
+            readExpiresMs = endMono;
+          }
+          if (state !== 'owned') {
+            const candidateOwner = claim.pick();
+            const { bytes, token, expires } = this.#candidate(candidateOwner, read, nowMs);
+            candidateExpiresMs = expires;
+            logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
+            if (swap === undefined) {
+              try {
+                await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, bytes, entry?.predicate ?? null), signal);
+                logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
+                return { sentAtMono, token, written: undefined };
+              } catch (err) {
+                if (signal?.aborted) throw signal.reason;
+                if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, candidateOwner, 'setIf', attempt, { cause: err });
+              }
+            } else {
+              const result = await this.#swapOrThrow(swap, keyBytes, bytes, entry?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
+              if (result.swapped) {
+                const written = { value: bytes, predicate: result.predicate };
+                this.#remember(prefixedKey, written);
+                logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
+                return { sentAtMono, token, written };
+              }
+              this.#remember(prefixedKey, result.current);
+            }
+            claim.unpick();
+            outcome = 'lost-race';
+            seen = undefined;
+          }
         }
         const sleepMs = strategy.acquireRetryDelayMs({
           outcome,
@@ -327,6 +424,13 @@ export class MostlyCorrectOwner {
           await clock.sleep(sleepMs, signal);
           continue;
         }
+        if (unwatch === undefined) {
+          unwatch = store.watch!(OWNERSHIP_PARTITION, keyBytes, () => {
+            notified = true;
+            wake?.abort(NOTIFIED);
+          });
+          continue; // subscribed: look again at once
+        }
         if (notified) continue; // released while this attempt was in flight: retry at once
         if (await this.#sleepUnlessNotified(sleepMs, signal, (ac) => (wake = ac))) logger.trace(fields, 'Release notified; try again now');
         wake = undefined;
@@ -334,6 +438,48 @@ export class MostlyCorrectOwner {
     } finally {
       unwatch?.();
     }
+  }
+
+  /** The candidate record for `owner`, decided on `read` (the record read or guessed; absent: undefined) at `nowMs`. */
+  #candidate(owner: string, read: MostlyCorrectOwnership | undefined, nowMs: number): { bytes: Uint8Array; token: bigint | undefined; expires: number } {
+    const { strategy, refreshIntervalMs } = this.#ctx;
+    const candidate = newRecord(owner, nowMs + refreshIntervalMs, `${owner}@${isoFromMs(nowMs)}`);
+    const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
+    if (token !== undefined) {
+      candidate.token = token;
+      candidate.leaseMs = Math.round(refreshIntervalMs);
+    }
+    return { bytes: encodeRecord(candidate), token, expires: expiresMs(candidate) };
+  }
+
+  async #swapOrThrow(
+    swap: SwapFn,
+    keyBytes: Uint8Array,
+    bytes: Uint8Array,
+    expected: Predicate | null,
+    signal: AbortSignal | undefined,
+    prefixedKey: string,
+    owner: string,
+    attempt: number,
+  ): Promise<SwapResult> {
+    try {
+      return await abortable(swap(OWNERSHIP_PARTITION, keyBytes, bytes, expected), signal);
+    } catch (err) {
+      throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, owner, 'swap', attempt, { cause: err });
+    }
+  }
+
+  /** The last record this owner wrote or read for `prefixedKey` (fast path); `undefined` when absent or unknown. */
+  #guessed(prefixedKey: string): StoreEntry | undefined {
+    return this.#guesses.get(prefixedKey);
+  }
+
+  /** Remembers what the store holds for `prefixedKey` (`undefined`: absent), evicting the oldest entry beyond the cap. */
+  #remember(prefixedKey: string, entry: StoreEntry | undefined): void {
+    this.#guesses.delete(prefixedKey);
+    if (entry === undefined) return; // absent is what an unknown key is guessed to be anyway
+    this.#guesses.set(prefixedKey, entry);
+    if (this.#guesses.size > this.#guessCap) this.#guesses.delete(this.#guesses.keys().next().value!);
   }
 
   /**
@@ -358,6 +504,20 @@ export class MostlyCorrectOwner {
       signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** The record in `value`, or `undefined` when it is not one (a guess that cannot be decided on). */
+function tryDecode(value: Uint8Array, prefixedKey: string): MostlyCorrectOwnership | undefined {
+  try {
+    return decodeRecord(value, prefixedKey);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether two answers name the same stored state (both absent, or equal bytes). */
+function sameEntry(a: StoreEntry | undefined, b: StoreEntry | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : bytesEqual(a.value, b.value);
 }
 
 function positiveMs(name: string, value: unknown): number {

@@ -3,10 +3,10 @@
  * the injected monotonic clock) and `release()`.
  */
 import { abortable } from './abort.js';
-import type { Predicate } from './store/store.js';
-import { CorruptRecordError, isPredicateFailed, OwnershipLostError, type LossReason } from './errors.js';
+import { bytesEqual, type Predicate, type StoreEntry } from './store/store.js';
+import { CorruptRecordError, isPredicateFailed, OwnershipLostError, PredicateFailedError, type LossReason } from './errors.js';
 import type { HandoffHooks } from './key-queue.js';
-import type { OwnerContext } from './owner.js';
+import type { OwnerContext, SwapFn } from './owner.js';
 import {
   OWNERSHIP_PARTITION,
   decodeRecord,
@@ -35,6 +35,8 @@ export interface OwnershipInit {
   readonly sentAtMono: number;
   /** The fencing token written, for strategies with fencing. */
   readonly token: bigint | undefined;
+  /** Fast path: the record written (bytes and predicate); `undefined` on the generic path. */
+  readonly written?: StoreEntry | undefined;
   /** The local queue of the key (strategies with `coalesce`): release hands over to its next waiter. */
   readonly hooks?: HandoffHooks | undefined;
 }
@@ -70,6 +72,11 @@ export class Ownership implements AsyncDisposable {
   #inflight: Promise<unknown> | undefined;
   /** Monotonic time the read of the last successful write (acquire or refresh) was sent. */
   #lastSentMono: number;
+  /**
+   * Fast path: the last record this handle wrote (bytes and predicate), the
+   * guess its next refresh or release swaps from; `undefined` on the generic path.
+   */
+  #lastWrite: StoreEntry | undefined;
 
   /** @internal Created by `MostlyCorrectOwner.own()`. */
   constructor(ctx: OwnerContext, init: OwnershipInit) {
@@ -80,6 +87,7 @@ export class Ownership implements AsyncDisposable {
     this.#keyBytes = init.keyBytes;
     this.token = init.token;
     this.#lastSentMono = init.sentAtMono;
+    this.#lastWrite = ctx.swap === undefined ? undefined : init.written;
     this.#hooks = init.hooks;
     this.#detachOwnSignal = linkSignal(ctx.strategy.ownSignalStopsRefresh ? init.signal : undefined, this.#stop);
     const start = ctx.strategy.refreshFromAcquireSend ? init.sentAtMono : ctx.clock.monotonicNow();
@@ -195,17 +203,35 @@ export class Ownership implements AsyncDisposable {
     // Serialized strategies retry when the record is still ours after a lost race
     // (a write of ours landed late); lakeFS gives up at once.
     const attempts = this.#ctx.strategy.stopRefreshBeforeRelease ? 3 : 1;
+    // Fast path: the first write goes out on the guess that the record is still
+    // our last write; when it is not, the store's answer is the read of attempt 1.
+    let view: View | undefined =
+      this.#ctx.swap !== undefined && this.#lastWrite !== undefined
+        ? { entry: this.#lastWrite, sentAtMono: this.#ctx.clock.monotonicNow(), guess: true }
+        : undefined;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#releaseOnce();
-      if (outcome !== 'raced-self') return outcome;
+      const guessed = view?.guess === true;
+      const outcome = await this.#releaseOnce(view);
+      if (typeof outcome === 'string') return outcome;
+      view = outcome.next;
+      if (guessed && outcome.raced === 'guess') attempt--; // the store's answer is this attempt's read
       if (attempt >= attempts) return 'done';
     }
   }
 
-  async #releaseOnce(): Promise<ReleaseOutcome | 'raced-self'> {
+  /**
+   * One release attempt, from `view` (a read, or on the fast path the guess
+   * of our last write), or from a fresh read when there is none. A lost
+   * race returns what the store answered, as the next attempt's read when it
+   * can serve as one.
+   */
+  async #releaseOnce(view: View | undefined): Promise<ReleaseOutcome | { raced: 'guess' | 'read'; next: View | undefined }> {
     const { store, logger, clock } = this.#ctx;
-    const sentAtMono = clock.monotonicNow();
-    const entry = await store.get(OWNERSHIP_PARTITION, this.#keyBytes);
+    if (view === undefined) {
+      const sentAtMono = clock.monotonicNow();
+      view = { entry: await store.get(OWNERSHIP_PARTITION, this.#keyBytes), sentAtMono, guess: false };
+    }
+    const { entry } = view;
     if (entry === undefined) {
       throw new Error(`get ownership message ${this.prefixedKey} to release it from ${this.owner}: not found`);
     }
@@ -216,39 +242,81 @@ export class Ownership implements AsyncDisposable {
       return 'done';
     }
     const next = this.#hooks?.takeNext(this);
-    if (next !== undefined) return this.#handOff(next, record, entry.predicate, sentAtMono);
+    if (next !== undefined) return this.#handOff(next, record, view);
     // Expiry at the beginning of time: definitely expired. (Go resets the
     // Timestamp in place, so the field stays present with zero seconds/nanos.)
     record.expires = timestampFromMs(0);
-    try {
-      await store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, encodeRecord(record), entry.predicate);
-    } catch (err) {
-      if (!isPredicateFailed(err)) throw err;
-      logger.info(fields, 'Lost ownership race while trying to release');
-      return 'raced-self';
-    }
-    return 'expired';
+    const written = await this.#write(encodeRecord(record), entry.predicate);
+    if (written.ok) return 'expired';
+    if (!view.guess) logger.info(fields, 'Lost ownership race while trying to release');
+    return this.#raced(view, written.current);
   }
 
-  /** One SetIf from our record to `next`'s: a change of owner, so the token increments. */
-  async #handOff(next: string, ours: MostlyCorrectOwnership, predicate: Predicate, sentAtMono: number): Promise<ReleaseOutcome | 'raced-self'> {
-    const { store, logger, clock, refreshIntervalMs } = this.#ctx;
+  /** One SetIf (or swap) from our record to `next`'s: a change of owner, so the token increments. */
+  async #handOff(next: string, ours: MostlyCorrectOwnership, view: View): Promise<ReleaseOutcome | { raced: 'guess' | 'read'; next: View | undefined }> {
+    const { logger, clock, refreshIntervalMs } = this.#ctx;
     const hooks = this.#hooks!;
     const nowMs = quantizeMs(clock.now());
     const candidate = newRecord(next, nowMs + refreshIntervalMs, `${next}@${isoFromMs(nowMs)}`);
     const token = (ours.token ?? 0n) + 1n;
     candidate.token = token;
     candidate.leaseMs = Math.round(refreshIntervalMs);
+    let written;
     try {
-      await store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, encodeRecord(candidate), predicate);
+      written = await this.#write(encodeRecord(candidate), view.entry!.predicate);
     } catch (err) {
       hooks.putBack();
-      if (!isPredicateFailed(err)) throw err;
-      logger.info({ prefixed_key: this.prefixedKey, owner: this.owner, new_owner: next }, 'Lost ownership race while handing over');
-      return 'raced-self';
+      throw err;
     }
-    hooks.handedOff(this, { sentAtMono, token });
+    if (!written.ok) {
+      hooks.putBack();
+      if (!view.guess) logger.info({ prefixed_key: this.prefixedKey, owner: this.owner, new_owner: next }, 'Lost ownership race while handing over');
+      return this.#raced(view, written.current);
+    }
+    hooks.handedOff(this, { sentAtMono: view.sentAtMono, token, written: written.entry });
     return 'handed-off';
+  }
+
+  /**
+   * After a lost race from `view`: what the store answered (fast path) as the
+   * next read, unless it is the state `view` held (a store answering from
+   * before the write that won: read again).
+   */
+  #raced(view: View, current: { entry: StoreEntry | undefined } | undefined): { raced: 'guess' | 'read'; next: View | undefined } {
+    const raced = view.guess ? 'guess' : 'read';
+    if (current === undefined || sameState(current.entry, view.entry)) return { raced: 'read', next: undefined };
+    return { raced, next: { entry: current.entry, sentAtMono: view.sentAtMono, guess: false } };
+  }
+
+  /**
+   * Writes `value` if the record still matches `predicate`: a swap on the fast
+   * path (remembering what it wrote or found), else a SetIf. A lost race is
+   * `ok: false`, with the store's answer on the fast path; other store
+   * failures throw.
+   */
+  async #write(
+    value: Uint8Array,
+    predicate: Predicate,
+  ): Promise<{ ok: true; entry: StoreEntry | undefined } | { ok: false; current: { entry: StoreEntry | undefined } | undefined }> {
+    const { store, swap, remember } = this.#ctx;
+    if (swap === undefined) {
+      try {
+        await store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, value, predicate);
+        return { ok: true, entry: undefined };
+      } catch (err) {
+        if (!isPredicateFailed(err)) throw err;
+        return { ok: false, current: undefined };
+      }
+    }
+    const result = await swap(OWNERSHIP_PARTITION, this.#keyBytes, value, predicate);
+    if (result.swapped) {
+      const entry = { value, predicate: result.predicate };
+      this.#lastWrite = entry;
+      remember(this.prefixedKey, entry);
+      return { ok: true, entry };
+    }
+    remember(this.prefixedKey, result.current);
+    return { ok: false, current: { entry: result.current } };
   }
 
   /**
@@ -305,7 +373,8 @@ export class Ownership implements AsyncDisposable {
 
   /** One refresh attempt: `ok`, `failed` (try again later), or `stop` (the loop must end). */
   async #refreshOnce(fields: Record<string, unknown>): Promise<'ok' | 'failed' | 'stop'> {
-    const { store, clock, logger, refreshIntervalMs, strategy } = this.#ctx;
+    const { store, swap, clock, logger, refreshIntervalMs, strategy } = this.#ctx;
+    if (swap !== undefined && this.#lastWrite !== undefined) return this.#refreshBySwap(fields, swap, this.#lastWrite);
     const stop = this.#stop.signal;
     let record: MostlyCorrectOwnership;
     let entry;
@@ -348,6 +417,84 @@ export class Ownership implements AsyncDisposable {
     this.#lastSentMono = Math.max(this.#lastSentMono, sentAtMono);
     return 'ok';
   }
+
+  /**
+   * A refresh on the fast path: the refreshed record built from our last
+   * write, swapped in on the guess that the store still holds that write.
+   * When it does not, the store's answer is handled as the generic refresh
+   * handles its read: gone (vanished), not a record (corrupt, never
+   * overwritten), another owner (taken), or our own record with other bytes
+   * (a write of ours that landed late): refreshed from it, once.
+   */
+  async #refreshBySwap(fields: Record<string, unknown>, swap: SwapFn, lastWrite: StoreEntry): Promise<'ok' | 'failed' | 'stop'> {
+    const { clock, logger, refreshIntervalMs, remember } = this.#ctx;
+    const stop = this.#stop.signal;
+    const sentAtMono = clock.monotonicNow();
+    let basis = lastWrite;
+    for (let guess = true; ; guess = false) {
+      // A Go store operation under a cancelled context fails; so does ours.
+      if (stop.aborted) return 'stop';
+      const record = decodeRecord(basis.value, this.prefixedKey, this.owner);
+      const expires = clock.now() + refreshIntervalMs;
+      record.expires = timestampFromMs(expires);
+      const value = encodeRecord(record);
+      let result;
+      try {
+        result = await this.#track(swap(OWNERSHIP_PARTITION, this.#keyBytes, value, basis.predicate));
+      } catch (err) {
+        if (stop.aborted) return 'stop';
+        logger.warn({ ...fields, err }, 'Failed to set ownership message to refresh (keep going, may lose)');
+        return 'failed';
+      }
+      if (result.swapped) {
+        this.#lastWrite = { value, predicate: result.predicate };
+        logger.trace({ ...fields, expires }, 'Refreshed ownership');
+        this.#lastSentMono = Math.max(this.#lastSentMono, sentAtMono);
+        return 'ok';
+      }
+      if (stop.aborted) return 'stop';
+      const current = result.current;
+      remember(this.prefixedKey, current);
+      if (!guess || sameState(current, basis)) {
+        // as a failed SetIf after a read that named us
+        logger.warn({ ...fields, err: new PredicateFailedError(OWNERSHIP_PARTITION, this.#keyBytes) }, 'Failed to set ownership message to refresh (keep going, may lose)');
+        return 'failed';
+      }
+      if (current === undefined) {
+        // Do not write anything: that could destroy a new owner.
+        logger.warn({ ...fields, err: new Error(`ownership record ${this.prefixedKey} not found`) }, 'Failed to get ownership message to refresh');
+        this.#markLost('vanished');
+        return 'stop';
+      }
+      let read: MostlyCorrectOwnership;
+      try {
+        read = decodeRecord(current.value, this.prefixedKey, this.owner);
+      } catch (err) {
+        logger.warn({ ...fields, err }, 'Failed to get ownership message to refresh');
+        this.#markLost('corrupt');
+        return 'stop';
+      }
+      if (read.owner !== this.owner) {
+        logger.info({ ...fields, new_owner: read.owner }, 'Lost ownership race');
+        this.#markLost('taken', read.owner);
+        return 'stop';
+      }
+      basis = current;
+    }
+  }
+}
+
+/** What a release attempt decides on: a read (or the guess of our last write) and when it was sent. */
+interface View {
+  readonly entry: StoreEntry | undefined;
+  readonly sentAtMono: number;
+  /** The fast path's guess (our last write), not a read. */
+  readonly guess: boolean;
+}
+
+/** Whether two answers name the same stored state (both absent, or equal bytes). */
+function sameState(a: StoreEntry | undefined, b: StoreEntry | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : bytesEqual(a.value, b.value);
 }
 
 /** How a release ended: handed to a local waiter, written as expired, or nothing to write (not ours, given up). */

@@ -45,4 +45,5 @@ export const fixedStrategy: Strategy = Object.freeze({
   refreshFromAcquireSend: true,
   coalesce: true,
   pushHandoff: true,
+  speculate: true,
 });

@@ -53,4 +53,5 @@ export const lakefsStrategy: Strategy = Object.freeze({
   refreshFromAcquireSend: false,
   coalesce: false,
   pushHandoff: false,
+  speculate: false,
 });

@@ -65,4 +65,14 @@ export interface Strategy {
    * fallback). lakeFS: waiters only poll.
    */
   readonly pushHandoff: boolean;
+  /**
+   * Whether acquire, refresh and release may speculate on stores with
+   * `swap` (`Store.swap`): write at once on a guess of the stored record (the
+   * last one this process wrote or read), in one round trip, deciding on the
+   * guess exactly as on a read of it; a wrong guess costs nothing extra, the
+   * store answers with the record, which is then handled as a read. The
+   * decisions stay those of `get` + `setIf` (see docs/strategies.md). lakeFS
+   * as shipped: `false` (every decision on a fresh read).
+   */
+  readonly speculate: boolean;
 }

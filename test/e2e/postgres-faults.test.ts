@@ -126,7 +126,9 @@ describe.skipIf(url === null)('PostgresStore faults on a real PostgreSQL', () =>
     console.log(`[faults postgres] own() rejected after ${elapsed} ms: ${err.message}`);
     expect(err).toBeInstanceOf(OwnError);
     expect(err.cause).toBeInstanceOf(StoreError);
-    expect(err.message).toContain(`postgres get on postgres://mco:***@127.0.0.1:${port}/mco failed: connect ECONNREFUSED`);
+    // the default owner (fixed) takes the fast path on PostgresStore: its first operation is a swap
+    expect(err.operation).toBe('swap');
+    expect(err.message).toContain(`postgres swap on postgres://mco:***@127.0.0.1:${port}/mco failed: connect ECONNREFUSED`);
     expect(err.message).toContain('ECONNREFUSED');
     expect(err.message).not.toContain('s3cret-pw');
     expect(elapsed).toBeLessThan(3000);

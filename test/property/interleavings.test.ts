@@ -14,7 +14,9 @@ import {
   OWNERSHIP_PARTITION,
   decodeRecord,
   expiresMs,
+  fixedStrategy,
   lakefsStrategy,
+  observedStrategy,
   type Clock,
   type Ownership,
   type Store,
@@ -84,12 +86,15 @@ function scheduledStore(s: fc.Scheduler, inner: MemoryStore, who: string): Store
     if (!out.ok) throw out.error;
     return out.value;
   };
-  return {
+  const store: Store = {
     get: (p, k) => op('get', () => inner.get(p, k)),
     set: (p, k, v) => op('set', () => inner.set(p, k, v)),
     setIf: (p, k, v, pred) => op('setIf', () => inner.setIf(p, k, v, pred)),
     delete: (p, k) => op('delete', () => inner.delete(p, k)),
   };
+  // the fast path's one-round-trip operation, when the store has it (not in the generic-path project)
+  if (typeof inner.swap === 'function') store.swap = (p, k, v, e) => op('swap', () => inner.swap(p, k, v, e));
+  return store;
 }
 
 interface Actor {
@@ -231,6 +236,22 @@ describe('property 5: interleavings (fc.scheduler)', () => {
     expect(String(failure!.error)).toMatch(/k\d: n\d#\S+ until now \+/);
     expect(String(failure!.error)).not.toMatch(/never finished|unhandled|still running|never tried|more than a lease/);
   }, PROPERTY_TIMEOUT_MS);
+
+  for (const strategy of [fixedStrategy, observedStrategy]) {
+    // fast path in the default test project, get + setIf in the generic-path one (vitest.config.ts)
+    it(`${strategy.name} (${typeof MemoryStore.prototype.swap === 'function' ? 'fast path' : 'get + setIf'}): ${name}; ${strictName}`, async () => {
+      await runProperty({
+        name: `${strategy.name}: ${strictName}`,
+        file: import.meta.filename,
+        arbitrary: fc.tuple(fc.scheduler(), actors),
+        predicate: async ([s, cast]) => {
+          const { problems, liveLeftovers } = await play(s, cast, strategy);
+          if (problems.length > 0 || liveLeftovers.length > 0) throw new Error(`${[...problems, ...liveLeftovers].join('; ')}`);
+        },
+        numRuns: 300,
+      });
+    }, PROPERTY_TIMEOUT_MS);
+  }
 
   it(`release stopping the refresh loop first (stopRefreshBeforeRelease): ${strictName}`, async () => {
     const stopFirst: Strategy = Object.freeze({ ...lakefsStrategy, name: 'lakefs-stop-first', stopRefreshBeforeRelease: true });
