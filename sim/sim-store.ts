@@ -22,6 +22,14 @@
  * paused, dropped when its incarnation crashed. Every draw comes from the
  * publisher's own `notify` stream, so strategies that never notify (lakefs)
  * see exactly the same store traffic and traces as before.
+ *
+ * `swap` (the one-round-trip compare-and-set of the fast path) is one
+ * operation like the others: one request, applied atomically on arrival
+ * (compare, and write or read), one reply, with the same draws, delays,
+ * errors and lost replies. A lost reply of an applied swap may have written.
+ * It counts as a write (`counters.writes`); a swap that wrote nothing is
+ * traced as `predicate-failed` but replies normally, with the current value.
+ * Strategies that never swap (lakefs) see exactly the same traffic as before.
  */
 import { MemoryKV, PredicateFailedError, type Predicate, type Store } from '../src/index.js';
 import { sample, type Distribution } from './dist.js';
@@ -105,6 +113,11 @@ export class SimStore {
           kv.setIf(p, k, v, pred) ? { ok: true, value: undefined } : { ok: false, error: withoutStack(() => new PredicateFailedError(p, k)) },
         ),
       delete: (p: string, k: Uint8Array) => send('delete', () => (kv.delete(p, k), { ok: true, value: undefined })),
+      swap: (p: string, k: Uint8Array, v: Uint8Array, expected: Predicate | null) =>
+        send('swap', () => {
+          const result = kv.swap(p, k, v, expected);
+          return { ok: true, value: result, mismatch: !result.swapped, read: result.swapped ? undefined : result.current?.value };
+        }),
     };
   }
 
@@ -181,7 +194,7 @@ export class SimStore {
             reply = () => reject(withoutStack(() => new SimStoreError('error-before-apply')));
           } else {
             const applied = apply(); // atomically, at this instant of true time
-            outcome = applied.ok ? 'ok' : 'predicate-failed';
+            outcome = applied.ok ? (applied.mismatch === true ? 'predicate-failed' : 'ok') : 'predicate-failed';
             if (applied.ok && this.observer) read = applied.read;
             if (loseReply) {
               outcome = 'lost-reply';
@@ -202,11 +215,12 @@ export class SimStore {
   }
 }
 
-type Op = 'get' | 'set' | 'setIf' | 'delete';
+type Op = 'get' | 'set' | 'setIf' | 'delete' | 'swap';
 const watchKey = (partition: string, key: Uint8Array): string => `${partition}\0${Buffer.from(key).toString('hex')}`;
 type Outcome = 'ok' | 'predicate-failed' | 'error-before-apply' | 'lost-reply';
-type Applied<T> = { ok: true; value: T; read?: Uint8Array | undefined } | { ok: false; error: Error };
-const OP_CODE: Record<Op, number> = { get: 0, set: 1, setIf: 2, delete: 3 };
+/** `mismatch`: a swap that wrote nothing (it still replies, with the current value). */
+type Applied<T> = { ok: true; value: T; read?: Uint8Array | undefined; mismatch?: boolean } | { ok: false; error: Error };
+const OP_CODE: Record<Op, number> = { get: 0, set: 1, setIf: 2, delete: 3, swap: 4 };
 const OUTCOME_CODE: Record<Outcome, number> = { ok: 0, 'predicate-failed': 1, 'error-before-apply': 2, 'lost-reply': 3 };
 
 /**

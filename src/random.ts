@@ -13,19 +13,43 @@ export interface RandomSource {
   bytes(size: number): Uint8Array;
 }
 
-/** Crypto-grade randomness from the platform's Web Crypto `getRandomValues`. */
+/** Bytes drawn from Web Crypto at once: one `getRandomValues` call serves many owner slugs. */
+const POOL_BYTES = 4096;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
+/**
+ * Crypto-grade randomness from the platform's Web Crypto `getRandomValues`,
+ * drawn in blocks of 4 KiB (a call per `own()` was a measurable share of its
+ * CPU time); each byte is handed out once.
+ */
 export const systemRandom: RandomSource = Object.freeze({
   bytes(size: number): Uint8Array {
-    return crypto.getRandomValues(new Uint8Array(size));
+    if (size > POOL_BYTES) return crypto.getRandomValues(new Uint8Array(size));
+    if (poolAt + size > pool.length) {
+      pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
+      poolAt = 0;
+    }
+    const out = pool.slice(poolAt, poolAt + size);
+    poolAt += size;
+    return out;
   },
 });
 
 /** Length of the slug appended to owner ids: nanoid's default, 21 characters (~126 bits). */
 export const SLUG_LENGTH = 21;
 
+/** nanoid's slug generator per random source, made once (making one per slug was measurable). */
+const slugGenerators = new WeakMap<RandomSource, () => string>();
+
 /** A nanoid-style slug (URL-safe alphabet) drawn from `random`. */
 export function randomSlug(random: RandomSource): string {
-  return customRandom(urlAlphabet, SLUG_LENGTH, (size) => random.bytes(size))();
+  let generate = slugGenerators.get(random);
+  if (generate === undefined) {
+    generate = customRandom(urlAlphabet, SLUG_LENGTH, (size) => random.bytes(size));
+    slugGenerators.set(random, generate);
+  }
+  return generate();
 }
 
 /** A uniform float in [0, 1) built from 53 random bits of `random`. */
