@@ -150,7 +150,9 @@ export class Ownership implements AsyncDisposable {
    * `MostlyCorrectOwner` waits for the key, the record is rewritten to name
    * that waiter instead (one SetIf, token + 1) and its `own()` resolves
    * before this returns. Under strategies with `pushHandoff`, a release to
-   * the store is followed by a notification to waiters in other processes.
+   * the store is followed by a notification to waiters in other processes,
+   * sent without waiting for the store's reply (a release costs the releaser
+   * one round trip, not two; a failed notification is logged at WARN).
    */
   async release(): Promise<void> {
     const { logger, strategy } = this.#ctx;
@@ -166,10 +168,12 @@ export class Ownership implements AsyncDisposable {
       if (outcome !== 'handed-off') this.#hooks?.released(this);
     }
     if (outcome === 'expired' && strategy.pushHandoff && this.#ctx.store.notify !== undefined) {
+      const failed = (err: unknown): void => logger.warn({ err, owner: this.owner, key: this.key }, 'Failed to notify waiters of the release (they poll)');
       try {
-        await this.#ctx.store.notify(OWNERSHIP_PARTITION, this.#keyBytes);
+        // not awaited: the notification is on its way (Redis pipelines it ahead of the next command)
+        this.#ctx.store.notify(OWNERSHIP_PARTITION, this.#keyBytes).catch(failed);
       } catch (err) {
-        logger.warn({ err, owner: this.owner, key: this.key }, 'Failed to notify waiters of the release (they poll)');
+        failed(err);
       }
     }
     logger.trace({ owner: this.owner, key: this.key }, outcome === 'handed-off' ? 'Handed ownership to the next local waiter' : 'Deleted ownership');

@@ -9,7 +9,9 @@ import {
   MostlyCorrectOwner,
   OWNERSHIP_PARTITION,
   OwnershipLostError,
+  decodeRecord,
   encodeRecord,
+  expiresMs,
   fixedStrategy,
   newRecord,
   observedStrategy,
@@ -52,7 +54,103 @@ const REFRESH = 600;
 const ACQUIRE = 20;
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+/** Counts the calls of `store`'s own methods (wrapped on the instance). */
+function countCalls(store: Store): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const methods = ['get', 'setIf', 'swap', 'set', 'delete'] as const;
+  const slots = store as unknown as Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
+  for (const m of methods) {
+    const inner = slots[m];
+    if (typeof inner !== 'function') continue;
+    slots[m] = (...args: unknown[]) => {
+      counts[m] = (counts[m] ?? 0) + 1;
+      return inner.apply(store, args);
+    };
+  }
+  return counts;
+}
+
 for (const backend of backends) {
+  for (const fastPath of [true, false]) {
+    describe.skipIf(!backend.available)(`${fastPath ? 'fast path (swap)' : 'generic path (get + setIf)'} on real ${backend.name}`, () => {
+      let store: Store;
+      let close: () => Promise<void>;
+      beforeAll(async () => {
+        ({ store, close } = await backend.open());
+      });
+      afterAll(async () => {
+        await close();
+      });
+      const unique = (name: string): string => `${name}-${fastPath}-${process.pid}-${Math.floor(performance.now() * 1000)}`;
+      const owners = (strategy = fixedStrategy) =>
+        new MostlyCorrectOwner({ store, prefix: 'fastpath', acquireInterval: ACQUIRE, refreshInterval: 200, strategy, fastPath });
+
+      it(`own, refresh and release cost ${fastPath ? 'one swap each' : 'a get and a setIf each'}; tokens count up`, async () => {
+        const key = unique('cycle');
+        const counts = countCalls(store);
+        const mine = owners();
+        const o = await mine.own('a', key);
+        expect(o.token).toBe(1n);
+        await new Promise((r) => setTimeout(r, 250)); // two refresh ticks (every 100 ms)
+        await o.release();
+        const p = await mine.own('b', key);
+        expect(p.token).toBe(2n);
+        await p.release();
+        const { get = 0, setIf = 0, swap = 0 } = counts; // before the checks below read the record
+        const record = await store.get(OWNERSHIP_PARTITION, enc(`fastpath/${key}`));
+        expect(decodeRecord(record!.value, key).owner).toBe(p.owner);
+        expect(expiresMs(decodeRecord(record!.value, key))).toBe(0);
+        Object.assign(counts, { get, setIf, swap });
+        const ops = (counts.swap ?? 0) + (counts.get ?? 0) + (counts.setIf ?? 0);
+        // 2 own + 2 release + 2 or 3 refreshes (timers on a loaded machine may slip one)
+        if (fastPath) {
+          expect(counts.get ?? 0).toBe(0);
+          expect(counts.setIf ?? 0).toBe(0);
+          expect(ops).toBeGreaterThanOrEqual(6);
+          expect(ops).toBeLessThanOrEqual(7);
+        } else {
+          expect(counts.swap ?? 0).toBe(0);
+          expect(counts.get).toBe(counts.setIf);
+          expect(ops).toBeGreaterThanOrEqual(12);
+          expect(ops).toBeLessThanOrEqual(14);
+        }
+      });
+
+      it('ownership.lost fires (taken) when another record overwrites ours; the release leaves the thief alone', async () => {
+        const key = unique('lost');
+        const o = await owners().own('h', key);
+        const told = new Promise<unknown>((resolve) => o.lost.addEventListener('abort', () => resolve(o.lost.reason)));
+        const thief = encodeRecord(newRecord('thief#x', Date.now() + 60_000, ''));
+        await store.set(OWNERSHIP_PARTITION, enc(`fastpath/${key}`), thief);
+        const reason = (await told) as OwnershipLostError;
+        expect([reason.reason, reason.newOwner]).toEqual(['taken', 'thief#x']);
+        await o.release();
+        expect((await store.get(OWNERSHIP_PARTITION, enc(`fastpath/${key}`)))?.value).toEqual(thief);
+      });
+
+      it('a key released by another process is taken from its record (token + 1); a held one is waited for', async () => {
+        const key = unique('other');
+        const first = await owners().own('a', key);
+        const waiting = owners().own('b', key);
+        await new Promise((r) => setTimeout(r, 50));
+        await first.release();
+        const second = await waiting;
+        expect(second.token).toBe(2n);
+        await second.release();
+      });
+
+      it('vanished: a deleted record is never recreated by refresh or release', async () => {
+        const key = unique('vanished');
+        const o = await owners(observedStrategy).own('h', key);
+        const told = new Promise<unknown>((resolve) => o.lost.addEventListener('abort', () => resolve(o.lost.reason)));
+        await store.delete(OWNERSHIP_PARTITION, enc(`fastpath/${key}`));
+        expect(((await told) as OwnershipLostError).reason).toBe('vanished');
+        await o.release();
+        expect(await store.get(OWNERSHIP_PARTITION, enc(`fastpath/${key}`))).toBeUndefined();
+      });
+    });
+  }
+
   describe.skipIf(!backend.available)(`fixed and observed on real ${backend.name}`, () => {
     let store: Store;
     let close: () => Promise<void>;
