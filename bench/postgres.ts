@@ -23,7 +23,8 @@ type Row = (typeof ROWS)[number];
 const now = (): number => performance.timeOrigin + performance.now();
 
 async function round(row: Row, url: string): Promise<number> {
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => {});
   const store = new PostgresStore({ pool });
   const owners = new MostlyCorrectOwner({
     store,
@@ -48,8 +49,9 @@ async function main(): Promise<void> {
   const url = process.env.DATABASE_URL || (server = await startPostgres()).url;
   try {
     const client = new pg.Client({ connectionString: url });
+    client.on('error', () => {});
     await client.connect();
-    const version = (await client.query<{ v: string }>('SHOW server_version AS v')).rows[0]?.v ?? '?';
+    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?';
     await client.end();
     const rates = new Map<Row, number[]>(ROWS.map((r) => [r, []]));
     for (const row of ROWS) await round(row, url); // warm-up
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
     const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
     console.log(
       [
-        `Command: \`npm run bench:postgres\` (a warm-up round, then ${ROUNDS} interleaved rounds × ${CYCLES} uncontended own + release cycles, one connection).`,
+        `Command: \`npm run bench:postgres\` (a warm-up round, then ${ROUNDS} interleaved rounds × ${CYCLES} uncontended own + release cycles, a pool of 4 connections).`,
         `Machine: nproc ${cpus().length}, ${model.trim()}, node ${process.version}, PostgreSQL ${version} on loopback.`,
         '',
         '| mostly-correct-owner | best cycles/s | × generic path | median | range |',

@@ -1,0 +1,48 @@
+/**
+ * The owner's own CPU cost per uncontended own + release cycle, on
+ * `MemoryStore` (no I/O: what is left is the library), for the fast path, the
+ * generic path and lakeFS's algorithm; rounds interleaved, best round kept.
+ * Not part of `npm test`.
+ *
+ *   npm run bench:owner-cpu
+ */
+import { cpus } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { MemoryStore, MostlyCorrectOwner, fixedStrategy, lakefsStrategy } from '../src/index.js';
+
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROWS = [
+  ['fixed, fast path (1 swap + 1 swap)', fixedStrategy, true],
+  ['fixed, fastPath: false (get + setIf, twice)', fixedStrategy, false],
+  ['lakefs (get + setIf, twice)', lakefsStrategy, false],
+] as const;
+
+async function round(strategy: (typeof ROWS)[number][1], fastPath: boolean, cycles: number): Promise<number> {
+  const owners = new MostlyCorrectOwner({ store: new MemoryStore(), prefix: 'bench', acquireInterval: 10, refreshInterval: 1000, strategy, fastPath });
+  const start = performance.now();
+  for (let i = 0; i < cycles; i++) await (await owners.own('bench', 'k')).release();
+  return ((performance.now() - start) * 1000) / cycles;
+}
+
+const best = new Map<string, number>();
+for (const [, strategy, fastPath] of ROWS) await round(strategy, fastPath, 3000); // warm-up
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [name, strategy, fastPath] of ROWS) {
+    const us = await round(strategy, fastPath, CYCLES);
+    best.set(name, Math.min(best.get(name) ?? Infinity, us));
+    console.error(`round ${r + 1}/${ROUNDS} ${name}: ${us.toFixed(1)} µs/cycle`);
+  }
+}
+const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+console.log(
+  [
+    `Command: \`npm run bench:owner-cpu\` (a warm-up round, then ${ROUNDS} interleaved rounds × ${CYCLES} cycles; best round).`,
+    `Machine: nproc ${cpus().length}, ${model.trim()}, node ${process.version}.`,
+    '',
+    '| MemoryStore, own + release | µs per cycle (best round) |',
+    '|---|---:|',
+    ...ROWS.map(([name]) => `| ${name} | ${best.get(name)!.toFixed(1)} |`),
+  ].join('\n'),
+);
