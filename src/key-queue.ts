@@ -42,6 +42,8 @@ export interface HandoffHooks {
   handedOff(from: Ownership, acquired: Acquired): void;
   /** `release()` of `from` finished without handing off. */
   released(from: Ownership): void;
+  /** `from` learned it lost the key (`ownership.lost` aborts at the same moment). */
+  lost(from: Ownership): void;
 }
 
 /** What a successful acquisition (or handoff) knows. */
@@ -169,7 +171,6 @@ export class KeyQueue implements HandoffHooks {
   #grant(waiter: Waiter, acquired: Acquired): void {
     const ownership = this.#host.ownership(waiter.ownerId, waiter.signal, acquired, this);
     this.#holder = ownership;
-    ownership.lost.addEventListener('abort', () => this.#holderGone(ownership), { once: true });
     if (waiter.state === 'inflight') {
       waiter.state = 'done';
       waiter.detach();
@@ -235,6 +236,10 @@ export class KeyQueue implements HandoffHooks {
   }
 
   released(from: Ownership): void {
+    this.#holderGone(from);
+  }
+
+  lost(from: Ownership): void {
     this.#holderGone(from);
   }
 }

@@ -127,8 +127,12 @@ export interface OwnerContext {
   readonly lossMarginMs: number;
   /** The store's `swap` when the fast path is on (option, strategy and store allow it); else `undefined`. */
   readonly swap: SwapFn | undefined;
-  /** Fast path: tells the owner what the store holds for a prefixed key (`undefined`: absent), for its next guess. */
-  readonly remember: (prefixedKey: string, entry: StoreEntry | undefined) => void;
+  /**
+   * Fast path: tells the owner what the store holds for a prefixed key
+   * (`undefined`: absent), for its next guess; `record` is its decoding, when
+   * at hand (never mutated afterwards).
+   */
+  readonly remember: (prefixedKey: string, entry: StoreEntry | undefined, record?: MostlyCorrectOwnership) => void;
 }
 
 /** {@link Store.swap}, bound to its store. */
@@ -146,7 +150,7 @@ export class MostlyCorrectOwner {
   /** Local waiters per prefixed key (strategies with `coalesce`). */
   readonly #queues = new Map<string, KeyQueue>();
   /** Fast path: the last record known per prefixed key, oldest first (a Map keeps insertion order). */
-  readonly #guesses = new Map<string, StoreEntry>();
+  readonly #guesses = new Map<string, Known>();
   readonly #guessCap: number;
 
   constructor(options: MostlyCorrectOwnerOptions) {
@@ -186,7 +190,7 @@ export class MostlyCorrectOwner {
       refreshIntervalMs,
       lossMarginMs: options.lossMargin === undefined ? refreshIntervalMs / 4 : nonNegativeMs('lossMargin', options.lossMargin, refreshIntervalMs),
       swap,
-      remember: (prefixedKey: string, entry: StoreEntry | undefined) => this.#remember(prefixedKey, entry),
+      remember: (prefixedKey: string, entry: StoreEntry | undefined, record?: MostlyCorrectOwnership) => this.#remember(prefixedKey, entry, record),
     });
     if (refreshIntervalMs < 2 * acquireIntervalMs) {
       logger.warn(
@@ -311,8 +315,9 @@ export class MostlyCorrectOwner {
         // is "take it", write at once. The store compares with the guess, so a write
         // happens only when the guess was the stored record: the decision a read
         // would have led to. A wrong guess is answered with the record: a read.
-        const guess = swap === undefined ? undefined : this.#guessed(prefixedKey);
-        const guessRecord = guess === undefined ? undefined : tryDecode(guess.value, prefixedKey);
+        const known = swap === undefined ? undefined : this.#guesses.get(prefixedKey);
+        const guess = known?.entry;
+        const guessRecord = known === undefined ? undefined : (known.record ??= tryDecode(known.entry.value, prefixedKey));
         const guessNowMs = quantizeMs(clock.now());
         if (
           swap !== undefined &&
@@ -320,7 +325,7 @@ export class MostlyCorrectOwner {
             (guessRecord !== undefined && (observed ? expiresMs(guessRecord) === 0 : expiresMs(guessRecord) < guessNowMs)))
         ) {
           const candidateOwner = claim.pick();
-          const { bytes, token, expires } = this.#candidate(candidateOwner, guessRecord, guessNowMs);
+          const { bytes, token, expires, record } = this.#candidate(candidateOwner, guessRecord, guessNowMs);
           logger.trace(
             { ...fields, ownership: guess === undefined ? 'not owned' : 'expired', expires, now: guessNowMs, speculative: true },
             'Try to take ownership',
@@ -328,7 +333,7 @@ export class MostlyCorrectOwner {
           const result = await this.#swapOrThrow(swap, keyBytes, bytes, guess?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
           if (result.swapped) {
             const written = { value: bytes, predicate: result.predicate };
-            this.#remember(prefixedKey, written);
+            this.#remember(prefixedKey, written, record);
             logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
             return { sentAtMono, token, written };
           }
@@ -382,7 +387,7 @@ export class MostlyCorrectOwner {
           }
           if (state !== 'owned') {
             const candidateOwner = claim.pick();
-            const { bytes, token, expires } = this.#candidate(candidateOwner, read, nowMs);
+            const { bytes, token, expires, record } = this.#candidate(candidateOwner, read, nowMs);
             candidateExpiresMs = expires;
             logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
             if (swap === undefined) {
@@ -398,7 +403,7 @@ export class MostlyCorrectOwner {
               const result = await this.#swapOrThrow(swap, keyBytes, bytes, entry?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
               if (result.swapped) {
                 const written = { value: bytes, predicate: result.predicate };
-                this.#remember(prefixedKey, written);
+                this.#remember(prefixedKey, written, record);
                 logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
                 return { sentAtMono, token, written };
               }
@@ -441,7 +446,11 @@ export class MostlyCorrectOwner {
   }
 
   /** The candidate record for `owner`, decided on `read` (the record read or guessed; absent: undefined) at `nowMs`. */
-  #candidate(owner: string, read: MostlyCorrectOwnership | undefined, nowMs: number): { bytes: Uint8Array; token: bigint | undefined; expires: number } {
+  #candidate(
+    owner: string,
+    read: MostlyCorrectOwnership | undefined,
+    nowMs: number,
+  ): { bytes: Uint8Array; token: bigint | undefined; expires: number; record: MostlyCorrectOwnership } {
     const { strategy, refreshIntervalMs } = this.#ctx;
     const candidate = newRecord(owner, nowMs + refreshIntervalMs, `${owner}@${isoFromMs(nowMs)}`);
     const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
@@ -449,7 +458,7 @@ export class MostlyCorrectOwner {
       candidate.token = token;
       candidate.leaseMs = Math.round(refreshIntervalMs);
     }
-    return { bytes: encodeRecord(candidate), token, expires: expiresMs(candidate) };
+    return { bytes: encodeRecord(candidate), token, expires: expiresMs(candidate), record: candidate };
   }
 
   async #swapOrThrow(
@@ -469,16 +478,14 @@ export class MostlyCorrectOwner {
     }
   }
 
-  /** The last record this owner wrote or read for `prefixedKey` (fast path); `undefined` when absent or unknown. */
-  #guessed(prefixedKey: string): StoreEntry | undefined {
-    return this.#guesses.get(prefixedKey);
-  }
-
-  /** Remembers what the store holds for `prefixedKey` (`undefined`: absent), evicting the oldest entry beyond the cap. */
-  #remember(prefixedKey: string, entry: StoreEntry | undefined): void {
+  /**
+   * Remembers what the store holds for `prefixedKey` (`undefined`: absent),
+   * with its decoding when at hand, evicting the oldest entry beyond the cap.
+   */
+  #remember(prefixedKey: string, entry: StoreEntry | undefined, record?: MostlyCorrectOwnership): void {
     this.#guesses.delete(prefixedKey);
     if (entry === undefined) return; // absent is what an unknown key is guessed to be anyway
-    this.#guesses.set(prefixedKey, entry);
+    this.#guesses.set(prefixedKey, { entry, record });
     if (this.#guesses.size > this.#guessCap) this.#guesses.delete(this.#guesses.keys().next().value!);
   }
 
@@ -504,6 +511,12 @@ export class MostlyCorrectOwner {
       signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** The last record an owner wrote or read for a key (fast path), and its decoding once made (`undefined`: not yet, or not a record). */
+interface Known {
+  readonly entry: StoreEntry;
+  record: MostlyCorrectOwnership | undefined;
 }
 
 /** The record in `value`, or `undefined` when it is not one (a guess that cannot be decided on). */

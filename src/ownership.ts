@@ -66,7 +66,9 @@ export class Ownership implements AsyncDisposable {
   readonly #stop = new AbortController();
   readonly #refreshDone: Promise<void>;
   readonly #detachOwnSignal: () => void;
-  readonly #lost = new AbortController();
+  /** Made when `lost` is first read (most holders never read it: one controller less per ownership). */
+  #lost: AbortController | undefined;
+  #lostReason: OwnershipLostError | undefined;
   readonly #hooks: HandoffHooks | undefined;
   /** The refresh loop's store operation in flight, if any (release waits for it under strategies that serialize). */
   #inflight: Promise<unknown> | undefined;
@@ -111,13 +113,19 @@ export class Ownership implements AsyncDisposable {
    * nor by `release()`.
    */
   get lost(): AbortSignal {
+    if (this.#lost === undefined) {
+      this.#lost = new AbortController();
+      if (this.#lostReason !== undefined) this.#lost.abort(this.#lostReason);
+    }
     return this.#lost.signal;
   }
 
   #markLost(reason: LossReason, newOwner?: string): void {
-    if (!this.#ctx.strategy.signalsLoss || this.#lost.signal.aborted || this.#stop.signal.aborted) return;
+    if (!this.#ctx.strategy.signalsLoss || this.#lostReason !== undefined || this.#stop.signal.aborted) return;
     this.#ctx.logger.info({ owner: this.owner, prefixed_key: this.prefixedKey, reason, new_owner: newOwner }, 'Ownership lost');
-    this.#lost.abort(new OwnershipLostError(reason, this.prefixedKey, this.owner, newOwner));
+    this.#lostReason = new OwnershipLostError(reason, this.prefixedKey, this.owner, newOwner);
+    this.#hooks?.lost(this); // the local queue first, as when it listened on the signal before the holder could
+    this.#lost?.abort(this.#lostReason);
     this.#stop.abort(RELEASED);
   }
 
@@ -250,7 +258,7 @@ export class Ownership implements AsyncDisposable {
     // Expiry at the beginning of time: definitely expired. (Go resets the
     // Timestamp in place, so the field stays present with zero seconds/nanos.)
     record.expires = timestampFromMs(0);
-    const written = await this.#write(encodeRecord(record), entry.predicate);
+    const written = await this.#write(encodeRecord(record), entry.predicate, record);
     if (written.ok) return 'expired';
     if (!view.guess) logger.info(fields, 'Lost ownership race while trying to release');
     return this.#raced(view, written.current);
@@ -267,7 +275,7 @@ export class Ownership implements AsyncDisposable {
     candidate.leaseMs = Math.round(refreshIntervalMs);
     let written;
     try {
-      written = await this.#write(encodeRecord(candidate), view.entry!.predicate);
+      written = await this.#write(encodeRecord(candidate), view.entry!.predicate, candidate);
     } catch (err) {
       hooks.putBack();
       throw err;
@@ -294,13 +302,14 @@ export class Ownership implements AsyncDisposable {
 
   /**
    * Writes `value` if the record still matches `predicate`: a swap on the fast
-   * path (remembering what it wrote or found), else a SetIf. A lost race is
+   * path (remembering what it wrote, `record` decoded, or found), else a SetIf. A lost race is
    * `ok: false`, with the store's answer on the fast path; other store
    * failures throw.
    */
   async #write(
     value: Uint8Array,
     predicate: Predicate,
+    record: MostlyCorrectOwnership,
   ): Promise<{ ok: true; entry: StoreEntry | undefined } | { ok: false; current: { entry: StoreEntry | undefined } | undefined }> {
     const { store, swap, remember } = this.#ctx;
     if (swap === undefined) {
@@ -316,7 +325,7 @@ export class Ownership implements AsyncDisposable {
     if (result.swapped) {
       const entry = { value, predicate: result.predicate };
       this.#lastWrite = entry;
-      remember(this.prefixedKey, entry);
+      remember(this.prefixedKey, entry, record); // `record` is not touched again here
       return { ok: true, entry };
     }
     remember(this.prefixedKey, result.current);

@@ -4,7 +4,7 @@
  * milliseconds since the Unix epoch and are stored with nanosecond precision.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { TimestampSchema, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { TimestampSchema, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { CorruptRecordError } from './errors.js';
 import { MostlyCorrectOwnershipSchema, type MostlyCorrectOwnership } from './gen/mostly_correct_ownership_pb.js';
 
@@ -14,14 +14,20 @@ export { MostlyCorrectOwnershipSchema } from './gen/mostly_correct_ownership_pb.
 /** The lakeFS partition that holds ownership records. */
 export const OWNERSHIP_PARTITION = 'mc-ownership';
 
-/** A protobuf Timestamp for `ms` milliseconds since the epoch, rounded to the nanosecond. */
-export function timestampFromMs(ms: number): Timestamp {
+/** `ms` since the epoch as whole seconds and nanoseconds (rounded), as a Timestamp holds it. */
+function splitMs(ms: number): { seconds: number; nanos: number } {
   let seconds = Math.floor(ms / 1000);
   let nanos = Math.round((ms - seconds * 1000) * 1e6);
   if (nanos >= 1e9) {
     seconds += 1;
     nanos -= 1e9;
   }
+  return { seconds, nanos };
+}
+
+/** A protobuf Timestamp for `ms` milliseconds since the epoch, rounded to the nanosecond. */
+export function timestampFromMs(ms: number): Timestamp {
+  const { seconds, nanos } = splitMs(ms);
   return create(TimestampSchema, { seconds: BigInt(seconds), nanos });
 }
 
@@ -37,7 +43,9 @@ export function quantizeMs(ms: number): number {
 
 /** ISO-8601 text for `ms` since the epoch (for record comments and logs). */
 export function isoFromMs(ms: number): string {
-  return timestampDate(timestampFromMs(ms)).toISOString();
+  // what timestampDate(timestampFromMs(ms)) gives, without building the message
+  const { seconds, nanos } = splitMs(ms);
+  return new Date(seconds * 1000 + Math.round(nanos / 1e6)).toISOString();
 }
 
 /** A new record. */
