@@ -4,7 +4,7 @@
  * milliseconds since the Unix epoch and are stored with nanosecond precision.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { TimestampSchema, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { TimestampSchema, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { CorruptRecordError } from './errors.js';
 import { MostlyCorrectOwnershipSchema, type MostlyCorrectOwnership } from './gen/mostly_correct_ownership_pb.js';
 
@@ -43,9 +43,7 @@ export function quantizeMs(ms: number): number {
 
 /** ISO-8601 text for `ms` since the epoch (for record comments and logs). */
 export function isoFromMs(ms: number): string {
-  // what timestampDate(timestampFromMs(ms)) gives, without building the message
-  const { seconds, nanos } = splitMs(ms);
-  return new Date(seconds * 1000 + Math.round(nanos / 1e6)).toISOString();
+  return timestampDate(timestampFromMs(ms)).toISOString();
 }
 
 /** A new record. */
