@@ -21,7 +21,10 @@
  *   is its time minus the latest ideal tick `start + k·refreshInterval/2` at
  *   or before it (start = the acquiring read's send time for fixed/observed,
  *   own() resolving for lakefs; both as the owner computes them). A tick
- *   skipped (k advanced by more than 1) counts as missed;
+ *   skipped (k advanced by more than 1) counts as missed. A forced gc() of
+ *   the heap sampling stops the world for tens to hundreds of ms: ticks due
+ *   during one (or in the half interval after it) are counted apart, with
+ *   their worst lateness, and left out of the percentiles;
  * - expiry while held: at every refresh read, the previous write of that key
  *   (the SetIf call, whose record expires at most refreshInterval after it)
  *   must be less than refreshInterval old; the smallest such margin is
@@ -31,7 +34,8 @@
  * Also: CPU µs per refresh (hold CPU / refreshes while holding), GC pauses
  * (PerformanceObserver 'gc'), event-loop delay (monitorEventLoopDelay), and
  * the time the process waited for a CPU while runnable (/proc/self/schedstat,
- * Linux; other processes on the machine take it). BENCH_KEYS_HISTOGRAM=1
+ * Linux; other processes on the machine take it), and, as a control, how
+ * late the timers of an idle probe process fire meanwhile (a 20 ms chain). BENCH_KEYS_HISTOGRAM=1
  * prints the start phases and a lateness histogram (50 ms buckets) to stderr.
  *
  * The wrapper adds a little CPU of its own (a Map lookup and a typed-array
@@ -81,7 +85,7 @@ function parseArgs(argv: string[]): Args {
     holdS: Number(get('hold-s', '60')),
     refreshMs: Number(get('refresh-ms', '2000')),
     acquireMs: Number(get('acquire-ms', '500')),
-    sampleS: Number(get('sample-s', '5')),
+    sampleS: Number(get('sample-s', '10')),
     batch: Number(get('batch', '1000')),
     child: argv.includes('--child'),
   };
@@ -99,6 +103,9 @@ interface Result {
   warmupMs: number;
   releaseAllMs: number;
   refreshes: number;
+  /** Refreshes whose tick was due during a forced gc() of the heap sampling (or half an interval after): not in the lateness percentiles. */
+  instrumentTicks: number;
+  instrumentLateMaxMs: number;
   expectedRefreshes: number;
   missedTicks: number;
   lateP50Ms: number;
@@ -120,8 +127,41 @@ interface Result {
   gcPauseMaxMs: number;
   gcCount: number;
   loopDelayP99Ms: number;
+  probeP99Ms: number;
+  probeMaxMs: number;
   loopDelayMaxMs: number;
   samples: { t: number; heapMB: number; rssMB: number }[];
+}
+
+/**
+ * A control for the machine: a separate process that only runs a 20 ms timer
+ * chain and measures how late each timer fires. What it sees is what any
+ * timer on this machine sees at the moment (other tenants, the scheduler),
+ * with none of our work in its event loop.
+ */
+const PROBE = `
+const late = [];
+let next = performance.now() + 20;
+const tick = () => {
+  const now = performance.now();
+  late.push(now - next);
+  next += 20;
+  setTimeout(tick, Math.max(0, next - performance.now()));
+};
+setTimeout(tick, 20);
+process.on('message', () => {
+  late.sort((a, b) => a - b);
+  process.send({ n: late.length, p99: late[Math.floor(0.99 * late.length)] ?? NaN, max: late.at(-1) ?? NaN }, () => process.exit(0));
+});
+`;
+
+function startProbe(): () => Promise<{ n: number; p99: number; max: number }> {
+  const p = spawn(process.execPath, ['-e', PROBE], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return () =>
+    new Promise((resolve) => {
+      p.once('message', (m) => resolve(m as { n: number; p99: number; max: number }));
+      p.send('stop');
+    });
 }
 
 /** ns this process's main thread waited on a run queue (Linux), or NaN. */
@@ -152,6 +192,12 @@ async function child(args: Args): Promise<Result> {
   const capacity = Math.ceil(n * (args.holdS / (interval / 1000) + 4) * 1.2);
   const lateness = new Float64Array(capacity);
   let samplesTaken = 0;
+  // ticks due during one of our own forced gc() calls (the heap samples), or in the
+  // half interval after it, are the instrument's doing: counted apart
+  let forcedGcFrom = Infinity;
+  let forcedGcUntil = -Infinity;
+  let instrumentTicks = 0;
+  let instrumentLateMax = -Infinity;
   let warmupMaxLate = -Infinity;
   let missedTicks = 0;
   let minMargin = Infinity;
@@ -178,9 +224,13 @@ async function child(args: Args): Promise<Result> {
         lastTick[i] = k;
         const margin = args.refreshMs - (t - lastWriteMono[i]!);
         if (margin < minMargin) minMargin = margin;
-        const late = t - (startMono[i]! + k * interval);
+        const ideal = startMono[i]! + k * interval;
+        const late = t - ideal;
         if (t < holdStart) warmupMaxLate = Math.max(warmupMaxLate, late);
-        else if (samplesTaken < capacity) lateness[samplesTaken++] = late;
+        else if (ideal >= forcedGcFrom && ideal < forcedGcUntil) {
+          instrumentLateMax = Math.max(instrumentLateMax, late);
+          instrumentTicks++;
+        } else if (samplesTaken < capacity) lateness[samplesTaken++] = late;
       }
       return inner.get(partition, key);
     },
@@ -228,7 +278,10 @@ async function child(args: Args): Promise<Result> {
 
   const samples: Result['samples'] = [];
   const sample = (): void => {
+    const from = performance.now();
     gc();
+    forcedGcFrom = from;
+    forcedGcUntil = performance.now() + interval / 2;
     const m = process.memoryUsage();
     samples.push({ t: (performance.now() - t0) / 1000, heapMB: m.heapUsed / 2 ** 20, rssMB: m.rss / 2 ** 20 });
   };
@@ -250,6 +303,7 @@ async function child(args: Args): Promise<Result> {
   gcObserver.observe({ entryTypes: ['gc'] });
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  const stopProbe = startProbe();
   sample();
   while (performance.now() - hold0 < args.holdS * 1000) {
     await new Promise((r) => setTimeout(r, Math.min(args.sampleS * 1000, args.holdS * 1000 - (performance.now() - hold0))));
@@ -261,6 +315,7 @@ async function child(args: Args): Promise<Result> {
   const holdRefreshes = samplesTaken - refreshes0;
   loopDelay.disable();
   gcObserver.disconnect();
+  const probe = await stopProbe();
   gcPauses.sort((a, b) => a - b);
   counting = false;
 
@@ -300,7 +355,9 @@ async function child(args: Args): Promise<Result> {
     warmupMaxLateMs,
     warmupMs,
     releaseAllMs,
-    refreshes: samplesTaken,
+    refreshes: samplesTaken + instrumentTicks,
+    instrumentTicks,
+    instrumentLateMaxMs: instrumentLateMax,
     expectedRefreshes: Math.round((n * holdWall) / interval),
     missedTicks,
     lateP50Ms: q(0.5),
@@ -322,6 +379,8 @@ async function child(args: Args): Promise<Result> {
     gcPauseMaxMs: gcPauses.at(-1) ?? 0,
     gcCount: gcPauses.length,
     loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    probeP99Ms: probe.p99,
+    probeMaxMs: probe.max,
     loopDelayMaxMs: loopDelay.max / 1e6,
     samples,
   };
@@ -379,7 +438,7 @@ async function main(): Promise<void> {
     `(MemoryStore, system clock, one child process per row with --expose-gc; refresh every ${args.refreshMs / 2} ms per key; heap after gc(), minus the heap before own())\n`,
   );
   const header =
-    '| strategy | keys | own all ms | max late ms while owning + 1 lease | release all ms | refreshes / expected | missed ticks | late p50 / p99 / max ms | min lease margin ms | expired or lost | heap MB start → end | heap slope KB/min | RSS MB start → end | CPU % of a core | CPU µs per refresh | waited for a CPU % | GC pauses: count, total / max ms | event-loop delay p99 / max ms |';
+    '| strategy | keys | own all ms | max late ms while owning + 1 lease | release all ms | refreshes / expected | missed ticks | late p50 / p99 / max ms | ticks due in a forced gc(): count, max late ms | min lease margin ms | expired or lost | heap MB start → end | heap slope KB/min | RSS MB start → end | CPU % of a core | CPU µs per refresh | waited for a CPU % | GC pauses: count, total / max ms | event-loop delay p99 / max ms | idle probe process: timer late p99 / max ms |';
   console.log(header);
   console.log('|' + header.split('|').slice(1, -1).map((_, i) => (i < 2 ? '---' : '---:')).join('|') + '|');
   const results: Result[] = [];
@@ -389,8 +448,8 @@ async function main(): Promise<void> {
       results.push(r);
       console.log(
         `| ${r.strategy} | ${n0(r.keys)} | ${f(r.ownAllMs, 0)} | ${f(r.warmupMaxLateMs, 0)} | ${f(r.releaseAllMs, 0)} | ${n0(r.refreshes)} / ${n0(r.expectedRefreshes)} | ${r.missedTicks} | ` +
-          `${f(r.lateP50Ms, 2)} / ${f(r.lateP99Ms, 1)} / ${f(r.lateMaxMs, 0)} | ${f(r.minLeaseMarginMs, 0)} | ${r.expiredAtEnd + r.notOursAtEnd + r.lost} | ` +
-          `${f(r.heapStartMB)} → ${f(r.heapEndMB)} | ${f(r.heapSlopeKBPerMin, 0)} | ${f(r.rssStartMB, 0)} → ${f(r.rssEndMB, 0)} | ${f(r.cpuPct, 0)} | ${f(r.cpuUsPerRefresh, 0)} | ${f(r.runQueueWaitPct, 0)} | ${r.gcCount}, ${f(r.gcPauseTotalMs, 0)} / ${f(r.gcPauseMaxMs, 0)} | ${f(r.loopDelayP99Ms, 0)} / ${f(r.loopDelayMaxMs, 0)} |`,
+          `${f(r.lateP50Ms, 2)} / ${f(r.lateP99Ms, 1)} / ${f(r.lateMaxMs, 0)} | ${n0(r.instrumentTicks)}, ${f(r.instrumentLateMaxMs, 0)} | ${f(r.minLeaseMarginMs, 0)} | ${r.expiredAtEnd + r.notOursAtEnd + r.lost} | ` +
+          `${f(r.heapStartMB)} → ${f(r.heapEndMB)} | ${f(r.heapSlopeKBPerMin, 0)} | ${f(r.rssStartMB, 0)} → ${f(r.rssEndMB, 0)} | ${f(r.cpuPct, 0)} | ${f(r.cpuUsPerRefresh, 0)} | ${f(r.runQueueWaitPct, 0)} | ${r.gcCount}, ${f(r.gcPauseTotalMs, 0)} / ${f(r.gcPauseMaxMs, 0)} | ${f(r.loopDelayP99Ms, 0)} / ${f(r.loopDelayMaxMs, 0)} | ${f(r.probeP99Ms, 1)} / ${f(r.probeMaxMs, 0)} |`,
       );
     }
   }
