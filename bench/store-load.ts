@@ -258,7 +258,6 @@ async function runVariant(server: Counted, variant: Variant, args: Args): Promis
   const warm = async (o: MostlyCorrectOwner, key: string): Promise<void> => {
     // connects, creates the table (PostgreSQL), loads the script (Redis): outside the window
     await (await o.own('warm', `${key}-warm`)).release();
-    await sleep(300); // the release's asynchronous tail (QUIT, UNLISTEN *) lands before the counters are reset
   };
   const rows: Row[] = [];
   const window = async (
@@ -268,6 +267,9 @@ async function runVariant(server: Counted, variant: Variant, args: Args): Promis
     formula: number,
     per: { unit: string; divisor: number; subtract: number; formulaSubtract: number },
   ): Promise<void> => {
+    // what ran before (a warm-up, the holder's own()) has an asynchronous tail (closing the
+    // subscriber, UNLISTEN *): let it land before the counters are reset
+    await sleep(1000);
     await server.reset();
     const t0 = performance.now();
     await body();
