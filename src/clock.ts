@@ -30,29 +30,66 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/* eslint-disable @typescript-eslint/prefer-promise-reject-errors -- sleep rejects with the caller's abort reason, whatever it is */
+/** A pending {@link systemClock} sleep. */
+interface Sleeper {
+  timer: ReturnType<typeof setTimeout> | undefined;
+  resolve(): void;
+  reject(reason: unknown): void;
+}
+
+/**
+ * The pending sleeps of each signal, and one 'abort' listener per signal
+ * that rejects them all. An owner sleeps on the same signal over and over
+ * (a refresh loop ticks on its stop signal for as long as the key is held);
+ * adding and removing an EventTarget listener for every sleep was a large
+ * part of the cost of a tick and of the garbage that lives until the next
+ * one. The listener stays on the signal until it aborts (or is collected
+ * with it): a signal that is slept on again costs one Set insert and delete.
+ */
+const sleepersOf = new WeakMap<AbortSignal, Set<Sleeper>>();
+
+function pendingOn(signal: AbortSignal): Set<Sleeper> {
+  let pending = sleepersOf.get(signal);
+  if (pending === undefined) {
+    const created = new Set<Sleeper>();
+    pending = created;
+    sleepersOf.set(signal, created);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const s of created) {
+          clearTimeout(s.timer);
+          s.reject(signal.reason);
+        }
+        created.clear();
+      },
+      { once: true },
+    );
+  }
+  return pending;
+}
+
 /** The process's real clock: `Date.now()`, `performance.now()` and `setTimeout`. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   monotonicNow: () => performance.now(),
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
+      if (signal === undefined) {
+        setTimeout(resolve, Math.max(0, ms));
         return;
       }
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(
-        () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        Math.max(0, ms),
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const pending = pendingOn(signal);
+      const sleeper: Sleeper = { timer: undefined, resolve, reject };
+      sleeper.timer = setTimeout(() => {
+        pending.delete(sleeper);
+        resolve();
+      }, Math.max(0, ms));
+      pending.add(sleeper);
     });
   },
 });

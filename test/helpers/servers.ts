@@ -150,8 +150,10 @@ function postgresRunAs(): { user: string; uid: number; gid: number } | undefined
 /**
  * Starts a throwaway PostgreSQL: `initdb` into a temp directory (trust auth,
  * superuser `postgres`) and `pg_ctl start` on a free port, durability off.
+ * `settings` adds server settings (`-c name=value`), e.g.
+ * `{ shared_preload_libraries: 'pg_stat_statements' }`.
  */
-export async function startPostgres(): Promise<ThrowawayServer> {
+export async function startPostgres(options: { settings?: Record<string, string> } = {}): Promise<ThrowawayServer> {
   const initdb = pgBinary('initdb');
   const pgCtl = pgBinary('pg_ctl');
   if (initdb === undefined || pgCtl === undefined) throw new Error(`initdb/pg_ctl not found; install them: ${INSTALL_HINT}`);
@@ -189,6 +191,7 @@ export async function startPostgres(): Promise<ThrowawayServer> {
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
       '-c max_connections=200',
+      ...Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${name}=${value}`),
     ].join(' ');
     started = true;
     await run(pgCtl, ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']);

@@ -1,0 +1,103 @@
+/**
+ * systemClock.sleep under fake global timers: the Clock contract (resolve
+ * after `ms`, reject promptly on abort with the reason, no timer left
+ * behind), and one 'abort' listener per signal however often it is slept on
+ * (the refresh loop of every held key sleeps on its own stop signal once a
+ * tick; a listener added and removed per sleep was most of a tick's cost).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../src/index.js';
+import { installFakeTime, type InstalledClock } from './helpers/fake-time.js';
+
+let clock: InstalledClock;
+beforeEach(() => {
+  clock = installFakeTime();
+});
+afterEach(() => {
+  clock.uninstall();
+});
+
+/** Settles `p` into a tag that can be checked after fake time moved. */
+function track(p: Promise<void>): { state: 'pending' | 'resolved' | 'rejected'; reason?: unknown } {
+  const t: { state: 'pending' | 'resolved' | 'rejected'; reason?: unknown } = { state: 'pending' };
+  p.then(
+    () => (t.state = 'resolved'),
+    (err: unknown) => {
+      t.state = 'rejected';
+      t.reason = err;
+    },
+  );
+  return t;
+}
+
+describe('systemClock.sleep', () => {
+  it('resolves after ms, not before, with or without a signal', async () => {
+    const ac = new AbortController();
+    const a = track(systemClock.sleep(100, ac.signal));
+    const b = track(systemClock.sleep(100));
+    await clock.tickAsync(99);
+    expect([a.state, b.state]).toEqual(['pending', 'pending']);
+    await clock.tickAsync(1);
+    expect([a.state, b.state]).toEqual(['resolved', 'resolved']);
+    expect(clock.countTimers()).toBe(0);
+  });
+
+  it('ms <= 0 resolves on the next timer turn, not synchronously', async () => {
+    const s = track(systemClock.sleep(-5, new AbortController().signal));
+    await Promise.resolve();
+    expect(s.state).toBe('pending');
+    await clock.tickAsync(1);
+    expect(s.state).toBe('resolved');
+  });
+
+  it('an abort rejects every pending sleep on the signal with its reason and clears their timers', async () => {
+    const ac = new AbortController();
+    const sleeps = [10, 50, 1000].map((ms) => track(systemClock.sleep(ms, ac.signal)));
+    await clock.tickAsync(20); // the first one has resolved: the abort must not touch it
+    const reason = new Error('stop');
+    ac.abort(reason);
+    await clock.tickAsync(0);
+    expect(sleeps.map((s) => s.state)).toEqual(['resolved', 'rejected', 'rejected']);
+    expect(sleeps[1]!.reason).toBe(reason);
+    expect(sleeps[2]!.reason).toBe(reason);
+    expect(clock.countTimers()).toBe(0);
+  });
+
+  it('an already-aborted signal rejects at once without starting a timer', async () => {
+    const ac = new AbortController();
+    ac.abort('gone');
+    const s = track(systemClock.sleep(100, ac.signal));
+    await clock.tickAsync(0);
+    expect(s).toEqual({ state: 'rejected', reason: 'gone' });
+    expect(clock.countTimers()).toBe(0);
+  });
+
+  it('adds one abort listener per signal, however many sleeps, and removes none per sleep', async () => {
+    const ac = new AbortController();
+    const add = vi.spyOn(ac.signal, 'addEventListener');
+    const remove = vi.spyOn(ac.signal, 'removeEventListener');
+    for (let i = 0; i < 100; i++) {
+      const s = track(systemClock.sleep(10, ac.signal));
+      await clock.tickAsync(10);
+      expect(s.state).toBe('resolved');
+    }
+    expect(add).toHaveBeenCalledTimes(1);
+    expect(remove).not.toHaveBeenCalled();
+    // and the listener still works after all those sleeps
+    const last = track(systemClock.sleep(10, ac.signal));
+    ac.abort('late');
+    await clock.tickAsync(0);
+    expect(last).toEqual({ state: 'rejected', reason: 'late' });
+    expect(clock.countTimers()).toBe(0);
+  });
+
+  it('sleeps on different signals are independent', async () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    const sa = track(systemClock.sleep(50, a.signal));
+    const sb = track(systemClock.sleep(50, b.signal));
+    a.abort('a');
+    await clock.tickAsync(50);
+    expect([sa.state, sb.state]).toEqual(['rejected', 'resolved']);
+  });
+});
