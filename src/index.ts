@@ -16,7 +16,7 @@ export type { LossReason } from './errors.js';
 // 'mostly-correct-owner/postgres', so that this entry needs neither ioredis nor pg.
 export { MemoryStore, MemoryKV } from './store/memory.js';
 export { valuePredicate, predicateValue, bytesEqual } from './store/store.js';
-export type { Store, StoreEntry, Predicate, SwapResult, Unsubscribe } from './store/store.js';
+export type { Store, StoreEntry, Predicate, SwapOptions, SwapResult, Unsubscribe } from './store/store.js';
 export { lakefsStrategy, jitteredInterval } from './strategies/lakefs.js';
 export { fixedStrategy, pollDelayMs } from './strategies/fixed.js';
 export { observedStrategy } from './strategies/observed.js';

@@ -3,7 +3,7 @@
  * the injected monotonic clock) and `release()`.
  */
 import { abortable } from './abort.js';
-import { bytesEqual, type Predicate, type StoreEntry } from './store/store.js';
+import { bytesEqual, type Predicate, type StoreEntry, type SwapOptions } from './store/store.js';
 import { CorruptRecordError, isPredicateFailed, OwnershipLostError, PredicateFailedError, type LossReason } from './errors.js';
 import type { HandoffHooks } from './key-queue.js';
 import type { OwnerContext, SwapFn } from './owner.js';
@@ -176,6 +176,7 @@ export class Ownership implements AsyncDisposable {
       if (outcome !== 'handed-off') this.#hooks?.released(this);
     }
     if (outcome === 'expired' && strategy.pushHandoff && this.#ctx.store.notify !== undefined) {
+      // (a release the store notified for itself, in the same request, ends as 'expired-notified')
       const failed = (err: unknown): void => logger.warn({ err, owner: this.owner, key: this.key }, 'Failed to notify waiters of the release (they poll)');
       try {
         // not awaited: the notification is on its way (Redis pipelines it ahead of the next command)
@@ -258,8 +259,10 @@ export class Ownership implements AsyncDisposable {
     // Expiry at the beginning of time: definitely expired. (Go resets the
     // Timestamp in place, so the field stays present with zero seconds/nanos.)
     record.expires = timestampFromMs(0);
-    const written = await this.#write(encodeRecord(record), entry.predicate, record);
-    if (written.ok) return 'expired';
+    // push handoff: the notification rides along with the write when the store can do both at once
+    const notify = this.#ctx.strategy.pushHandoff && store.notify !== undefined;
+    const written = await this.#write(encodeRecord(record), entry.predicate, record, notify);
+    if (written.ok) return written.notified ? 'expired-notified' : 'expired';
     if (!view.guess) logger.info(fields, 'Lost ownership race while trying to release');
     return this.#raced(view, written.current);
   }
@@ -310,7 +313,8 @@ export class Ownership implements AsyncDisposable {
     value: Uint8Array,
     predicate: Predicate,
     record: MostlyCorrectOwnership,
-  ): Promise<{ ok: true; entry: StoreEntry | undefined } | { ok: false; current: { entry: StoreEntry | undefined } | undefined }> {
+    notify = false,
+  ): Promise<{ ok: true; entry: StoreEntry | undefined; notified?: boolean } | { ok: false; current: { entry: StoreEntry | undefined } | undefined }> {
     const { store, swap, remember } = this.#ctx;
     if (swap === undefined) {
       try {
@@ -321,12 +325,12 @@ export class Ownership implements AsyncDisposable {
         return { ok: false, current: undefined };
       }
     }
-    const result = await swap(OWNERSHIP_PARTITION, this.#keyBytes, value, predicate);
+    const result = await swap(OWNERSHIP_PARTITION, this.#keyBytes, value, predicate, notify ? NOTIFY : undefined);
     if (result.swapped) {
       const entry = { value, predicate: result.predicate };
       this.#lastWrite = entry;
       remember(this.prefixedKey, entry, record); // `record` is not touched again here
-      return { ok: true, entry };
+      return { ok: true, entry, notified: result.notified === true };
     }
     remember(this.prefixedKey, result.current);
     return { ok: false, current: { entry: result.current } };
@@ -511,7 +515,10 @@ function sameState(a: StoreEntry | undefined, b: StoreEntry | undefined): boolea
 }
 
 /** How a release ended: handed to a local waiter, written as expired, or nothing to write (not ours, given up). */
-type ReleaseOutcome = 'handed-off' | 'expired' | 'done';
+type ReleaseOutcome = 'handed-off' | 'expired' | 'expired-notified' | 'done';
+
+/** Swap options of a release under push handoff: the store notifies waiters with the write. */
+const NOTIFY: SwapOptions = Object.freeze({ notify: true });
 
 /** Aborts `target` when `source` aborts; returns a function that unlinks them. */
 function linkSignal(source: AbortSignal | undefined, target: AbortController): () => void {

@@ -5,7 +5,7 @@
  * an exact instant (the simulator's store does).
  */
 import { PredicateFailedError } from '../errors.js';
-import { bytesEqual, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapResult, type Unsubscribe } from './store.js';
+import { bytesEqual, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
 
 /** Synchronous key-value map with lakeFS predicate semantics. Values are copied in and out. */
 export class MemoryKV {
@@ -69,8 +69,12 @@ export class MemoryStore implements Store {
     return Promise.reject(new PredicateFailedError(partition, key));
   }
 
-  swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): Promise<SwapResult> {
-    return Promise.resolve(this.kv.swap(partition, key, value, expected));
+  /** {@link Store.swap}; with `options.notify`, a write also notifies the key's watchers. */
+  swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
+    const result = this.kv.swap(partition, key, value, expected);
+    if (!result.swapped || options?.notify !== true) return Promise.resolve(result);
+    void this.notify(partition, key);
+    return Promise.resolve({ ...result, notified: true });
   }
 
   delete(partition: string, key: Uint8Array): Promise<void> {

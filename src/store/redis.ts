@@ -21,7 +21,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
-import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapResult, type Unsubscribe } from './store.js';
+import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
  * The part of an ioredis client the store uses: a `Redis` or a `Cluster`
@@ -126,9 +126,12 @@ export const SET_IF_SCRIPT_SHA1 = 'f8f33b8eb41f03d22bfad72aee2f622a3b060f5f';
  * {@link SET_IF_SCRIPT}, and on a mismatch the current value in the same
  * reply, so a failed compare costs no second round trip.
  *
- * KEYS[1], ARGV[1..3] as for SET_IF_SCRIPT. Returns 1 when it wrote; when it
- * did not, a one-element array `{0}` if the key is absent, else `{0, value}`
- * (a Lua `false` inside a table would end the array, hence two shapes).
+ * KEYS[1], ARGV[1..3] as for SET_IF_SCRIPT (ARGV[3] any string when
+ * ARGV[2] is `absent`); ARGV[4], optional: a release channel to `PUBLISH`
+ * to after a write (the release notification in the same round trip).
+ * Returns 1 when it wrote; when it did not, a one-element array `{0}` if the
+ * key is absent, else `{0, value}` (a Lua `false` inside a table would end
+ * the array, hence two shapes).
  */
 export const SWAP_SCRIPT = `local current = redis.call('GET', KEYS[1])
 if ARGV[2] == 'absent' then
@@ -138,11 +141,12 @@ elseif current ~= ARGV[3] then
   return {0}
 end
 redis.call('SET', KEYS[1], ARGV[1])
+if ARGV[4] then redis.call('PUBLISH', ARGV[4], 'released') end
 return 1
 `;
 
 /** SHA1 of {@link SWAP_SCRIPT}, for EVALSHA (a test recomputes it). */
-export const SWAP_SCRIPT_SHA1 = '386cc25227284938509de46c581e250023ac3597';
+export const SWAP_SCRIPT_SHA1 = 'cd5908c81167267df3432c5e2bddd37eb32e4a72';
 
 const COLON = Buffer.from(':');
 /** Prefix of a release-notification channel; the rest is the record's Redis key. */
@@ -216,7 +220,7 @@ export class RedisStore implements Store {
     }
     const c = this.#client;
     if (typeof c.evalshaBuffer === 'function' && typeof c.evalBuffer === 'function') {
-      this.swap = (partition, key, value, expected) => this.#swap(partition, key, value, expected);
+      this.swap = (partition, key, value, expected, options) => this.#swap(partition, key, value, expected, options);
     }
   }
 
@@ -254,9 +258,12 @@ export class RedisStore implements Store {
    */
   readonly swap: Store['swap'];
 
-  async #swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): Promise<SwapResult> {
+  async #swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
     const args: Buffer[] =
-      expected === null ? [asBuffer(value), ABSENT] : [asBuffer(value), MATCH, asBuffer(predicateValue(expected))];
+      expected === null ? [asBuffer(value), ABSENT, EMPTY] : [asBuffer(value), MATCH, asBuffer(predicateValue(expected))];
+    // the release notification rides along when the client could publish it itself
+    const notify = options?.notify === true && typeof (this.#client as PubSubClient).publish === 'function';
+    if (notify) args.push(this.#channel(partition, key));
     const redisKey = this.#key(partition, key);
     const client = this.#client as RedisClient & BufferScripts;
     const reply: unknown = await this.#run('swap', async () => {
@@ -267,7 +274,7 @@ export class RedisStore implements Store {
         return await client.evalBuffer(SWAP_SCRIPT, 1, redisKey, ...args);
       }
     });
-    if (reply === 1) return { swapped: true, predicate: valuePredicate(new Uint8Array(value)) };
+    if (reply === 1) return notify ? { swapped: true, predicate: valuePredicate(new Uint8Array(value)), notified: true } : { swapped: true, predicate: valuePredicate(new Uint8Array(value)) };
     if (Array.isArray(reply) && reply[0] === 0) {
       const current: unknown = reply[1];
       if (current === undefined) return { swapped: false, current: undefined };
@@ -406,6 +413,7 @@ async function quitOrDrop(connection: { status: string; quit(): Promise<unknown>
 
 const ABSENT = Buffer.from('absent');
 const MATCH = Buffer.from('match');
+const EMPTY = Buffer.alloc(0);
 
 function describeReply(reply: unknown): string {
   if (Buffer.isBuffer(reply)) return `<${reply.length} bytes>`;

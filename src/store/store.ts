@@ -62,8 +62,24 @@ export interface StoreEntry {
 
 /** What {@link Store.swap} did: wrote (and the new value's predicate), or found `current` and wrote nothing. */
 export type SwapResult =
-  | { readonly swapped: true; readonly predicate: Predicate }
+  | {
+      readonly swapped: true;
+      readonly predicate: Predicate;
+      /** The store also sent the release notification the caller asked for in {@link SwapOptions} (same request). */
+      readonly notified?: boolean;
+    }
   | { readonly swapped: false; readonly current: StoreEntry | undefined };
+
+/** Options of {@link Store.swap}. */
+export interface SwapOptions {
+  /**
+   * When the swap writes, also notify the key's watchers (as `notify` would),
+   * in the same request, and answer `notified: true`. A store that cannot do
+   * both in one request ignores it and answers without `notified`; the
+   * caller then calls `notify` itself. Only for stores with `notify`/`watch`.
+   */
+  readonly notify?: boolean;
+}
 
 /** A key-value store with compare-and-set, as lakeFS's `kv.Store`. */
 export interface Store {
@@ -100,8 +116,9 @@ export interface Store {
    * answers with what a `get` would have returned (see the module comment,
    * also for what `current` means under a concurrent writer). Rejects only on
    * a store failure (never with {@link PredicateFailedError}).
+   * `options.notify`: see {@link SwapOptions}.
    */
-  swap?(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): Promise<SwapResult>;
+  swap?(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult>;
 }
 
 /** Ends a {@link Store.watch} subscription. Idempotent. */

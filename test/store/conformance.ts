@@ -4,7 +4,7 @@
  * each test uses its own partition so backends may be shared.
  */
 import { describe, expect, it } from 'vitest';
-import { PredicateFailedError, isPredicateFailed, type Store } from '../../src/index.js';
+import { PredicateFailedError, isPredicateFailed, valuePredicate, type Store } from '../../src/index.js';
 
 export interface OpenedStore {
   store: Store;
@@ -190,6 +190,37 @@ export function notificationConformance(name: string, open: () => Promise<Opened
         await eventually(() => s.notify(p, new Uint8Array([0x00, 0xff, 0x3a])), () => heard.includes('b'));
         expect(heard.filter((h) => h !== 'b')).toEqual([]);
         stopB();
+      }),
+    );
+
+    it(
+      'swap with notify: a write tells the watchers (or answers that the caller must), a swap that wrote nothing tells nobody',
+      withStore(async (s, p) => {
+        if (s.swap === undefined) return; // (every bundled store has swap; asserted by swapConformance)
+        const heard: string[] = [];
+        const stop = s.watch(p, b('k'), () => heard.push('k'));
+        const stopOther = s.watch(p, b('other'), () => heard.push('other'));
+        // let the subscriptions settle: a plain notify on k must arrive first
+        await eventually(() => s.notify(p, b('k')), () => heard.includes('k'));
+        heard.length = 0;
+        // a swap that does not write (the key is absent, `expected` names a value): nobody is told
+        const miss = await s.swap(p, b('k'), b('v1'), valuePredicate(b('nope')), { notify: true });
+        expect(miss.swapped).toBe(false);
+        // a swap that writes, with notify
+        const hit = await s.swap(p, b('k'), b('v1'), null, { notify: true });
+        expect(hit.swapped).toBe(true);
+        if (hit.swapped && hit.notified !== true) await s.notify(p, b('k')); // the caller's part, for stores that cannot
+        const deadline = Date.now() + 5000;
+        while (!heard.includes('k') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        expect(heard).toEqual(['k']);
+        // without the option the store notifies nobody
+        heard.length = 0;
+        const quiet = await s.swap(p, b('k'), b('v2'), valuePredicate(b('v1')));
+        expect(quiet.swapped && quiet.notified).toBeFalsy();
+        await eventually(() => s.notify(p, b('other')), () => heard.includes('other'));
+        expect(heard.filter((h) => h === 'k')).toEqual([]);
+        stop();
+        stopOther();
       }),
     );
 
