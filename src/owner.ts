@@ -14,7 +14,7 @@ import { abortable } from './abort.js';
 import { systemClock, type Clock } from './clock.js';
 import { OwnError, isPredicateFailed } from './errors.js';
 import { bytesEqual } from './store/store.js';
-import { silentLogger, type Logger } from './logger.js';
+import { logs, silentLogger, type Logger } from './logger.js';
 import { KeyQueue, type Acquired, type Claim } from './key-queue.js';
 import { Ownership } from './ownership.js';
 import { systemRandom, randomSlug, type RandomSource } from './random.js';
@@ -239,6 +239,7 @@ export class MostlyCorrectOwner {
     const observed = strategy.expiry === 'observed';
     // observed expiry: the record last read and when (monotonic) it was first seen unchanged
     let seen: { value: Uint8Array; sinceMono: number } | undefined;
+    const tracing = logs(logger, 'trace');
     const fields = {
       owner: ownerId ?? '(local queue)',
       prefixed_key: prefixedKey,
@@ -299,10 +300,10 @@ export class MostlyCorrectOwner {
             candidate.leaseMs = Math.round(refreshIntervalMs);
           }
           candidateExpiresMs = expiresMs(candidate);
-          logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
+          if (tracing) logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
           try {
             await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, encodeRecord(candidate), entry?.predicate ?? null), signal);
-            logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
+            if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
             return { sentAtMono, token };
           } catch (err) {
             if (signal?.aborted) throw signal.reason;
@@ -322,7 +323,7 @@ export class MostlyCorrectOwner {
           refreshIntervalMs,
           random,
         });
-        logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
+        if (tracing) logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
         if (!push) {
           await clock.sleep(sleepMs, signal);
           continue;

@@ -6,6 +6,7 @@ import { abortable } from './abort.js';
 import type { Predicate } from './store/store.js';
 import { CorruptRecordError, isPredicateFailed, OwnershipLostError, type LossReason } from './errors.js';
 import type { HandoffHooks } from './key-queue.js';
+import { logs } from './logger.js';
 import type { OwnerContext } from './owner.js';
 import {
   OWNERSHIP_PARTITION,
@@ -164,7 +165,7 @@ export class Ownership implements AsyncDisposable {
         logger.warn({ err, owner: this.owner, key: this.key }, 'Failed to notify waiters of the release (they poll)');
       }
     }
-    logger.trace({ owner: this.owner, key: this.key }, outcome === 'handed-off' ? 'Handed ownership to the next local waiter' : 'Deleted ownership');
+    if (logs(logger, 'trace')) logger.trace({ owner: this.owner, key: this.key }, outcome === 'handed-off' ? 'Handed ownership to the next local waiter' : 'Deleted ownership');
   }
 
   /** `await using o = await owners.own(…)` releases at the end of the block. */
@@ -344,7 +345,7 @@ export class Ownership implements AsyncDisposable {
       logger.warn({ ...fields, err }, 'Failed to set ownership message to refresh (keep going, may lose)');
       return 'failed';
     }
-    logger.trace({ ...fields, expires }, 'Refreshed ownership');
+    if (logs(logger, 'trace')) logger.trace({ ...fields, expires }, 'Refreshed ownership');
     this.#lastSentMono = Math.max(this.#lastSentMono, sentAtMono);
     return 'ok';
   }
