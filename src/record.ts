@@ -30,14 +30,35 @@ export function msFromTimestamp(ts: Timestamp | undefined): number {
   return ts === undefined ? 0 : Number(ts.seconds) * 1000 + ts.nanos / 1e6;
 }
 
-/** `ms` as it survives a round trip through a Timestamp (nanosecond precision). */
+/**
+ * Whole seconds and nanoseconds of `ms`, as {@link timestampFromMs} splits
+ * it (the same arithmetic, without building a message).
+ */
+function split(ms: number): { seconds: number; nanos: number } {
+  let seconds = Math.floor(ms / 1000);
+  let nanos = Math.round((ms - seconds * 1000) * 1e6);
+  if (nanos >= 1e9) {
+    seconds += 1;
+    nanos -= 1e9;
+  }
+  return { seconds, nanos };
+}
+
+/**
+ * `ms` as it survives a round trip through a Timestamp (nanosecond precision):
+ * `msFromTimestamp(timestampFromMs(ms))`, computed without the message.
+ */
 export function quantizeMs(ms: number): number {
-  return msFromTimestamp(timestampFromMs(ms));
+  const { seconds, nanos } = split(ms);
+  // `+ 0` turns -0 into 0, as the BigInt seconds of a Timestamp do
+  return (seconds + 0) * 1000 + nanos / 1e6;
 }
 
 /** ISO-8601 text for `ms` since the epoch (for record comments and logs). */
 export function isoFromMs(ms: number): string {
-  return timestampDate(timestampFromMs(ms)).toISOString();
+  const { seconds, nanos } = split(ms);
+  // a Timestamp as `create` builds it (a plain object), without the reflection `create` does
+  return timestampDate({ $typeName: 'google.protobuf.Timestamp', seconds: BigInt(seconds), nanos }).toISOString();
 }
 
 /** A new record. */
@@ -53,13 +74,45 @@ export function encodeRecord(record: MostlyCorrectOwnership): Uint8Array {
 /**
  * Bytes to record. Throws {@link CorruptRecordError} (with the raw bytes and the
  * decoder's error as `cause`) when `value` is not a valid record.
+ *
+ * The same bytes are decoded over and over (every waiter's poll and every
+ * refresh reads the record the holder last wrote), so decoded records are
+ * cached by content: a hit returns a fresh copy of what `fromBinary` returned
+ * for those bytes, which the caller may change (refresh and release set
+ * `expires`) without touching the cache. Records with unknown fields are not
+ * cached.
  */
 export function decodeRecord(value: Uint8Array, prefixedKey: string, owner?: string): MostlyCorrectOwnership {
+  const cacheKey = value.length <= DECODE_CACHE_MAX_BYTES ? String.fromCharCode.apply(null, value as unknown as number[]) : undefined;
+  if (cacheKey !== undefined) {
+    const hit = decoded.get(cacheKey);
+    if (hit !== undefined) return copyRecord(hit);
+  }
+  let record: MostlyCorrectOwnership;
   try {
-    return fromBinary(MostlyCorrectOwnershipSchema, value);
+    record = fromBinary(MostlyCorrectOwnershipSchema, value);
   } catch (cause) {
     throw new CorruptRecordError(prefixedKey, owner, value, { cause });
   }
+  if (cacheKey !== undefined && record.$unknown === undefined) {
+    if (decoded.size >= DECODE_CACHE_ENTRIES) decoded.clear();
+    decoded.set(cacheKey, copyRecord(record));
+  }
+  return record;
+}
+
+/** Records up to this size (bytes) are cached by {@link decodeRecord}; real ones are ~100. */
+const DECODE_CACHE_MAX_BYTES = 512;
+/** The cache is emptied when it reaches this many records (a bound, not an LRU: hits are on recent records). */
+const DECODE_CACHE_ENTRIES = 1024;
+/** Decoded records by their bytes (one UTF-16 code unit per byte). */
+const decoded = new Map<string, MostlyCorrectOwnership>();
+
+/** A copy of a record as `fromBinary` builds it: plain objects, the Timestamp copied too. */
+function copyRecord(r: MostlyCorrectOwnership): MostlyCorrectOwnership {
+  const copy = { ...r };
+  if (r.expires !== undefined) copy.expires = { ...r.expires };
+  return copy;
 }
 
 /** Expiry of `record` in ms since the epoch (the epoch when unset). */
