@@ -77,7 +77,12 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
   const f = scenario.faults;
   const store = new SimStore(engine, f.store);
   const oracle = new Oracle();
-  const recordKey = (key: string): Uint8Array => new TextEncoder().encode(`sim/${key}`);
+  const recordKeys = new Map<string, Uint8Array>();
+  const recordKey = (key: string): Uint8Array => {
+    let bytes = recordKeys.get(key);
+    if (bytes === undefined) recordKeys.set(key, (bytes = new TextEncoder().encode(`sim/${key}`)));
+    return bytes;
+  };
   const resource = new ProtectedResource(oracle, (key) => {
     const entry = store.kv.get(OWNERSHIP_PARTITION, recordKey(key));
     return entry === undefined ? undefined : decodeRecord(entry.value, key).owner;
