@@ -7,7 +7,6 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { TimestampSchema, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { CorruptRecordError } from './errors.js';
 import { MostlyCorrectOwnershipSchema, type MostlyCorrectOwnership } from './gen/mostly_correct_ownership_pb.js';
-import { decodeFast, encodeFast } from './record-wire.js';
 
 export type { MostlyCorrectOwnership } from './gen/mostly_correct_ownership_pb.js';
 export { MostlyCorrectOwnershipSchema } from './gen/mostly_correct_ownership_pb.js';
@@ -67,26 +66,53 @@ export function newRecord(owner: string, expiresMs: number, comment: string): Mo
   return create(MostlyCorrectOwnershipSchema, { owner, expires: timestampFromMs(expiresMs), comment });
 }
 
-/**
- * Record to bytes. Unknown fields read from a newer writer are written back.
- * Records of the shape the owner writes take a hand-written fast path
- * (src/record-wire.ts, checked byte for byte against protobuf-es); the rest
- * go through protobuf-es. Decoding likewise.
- */
+/** Record to bytes. Unknown fields read from a newer writer are written back. */
 export function encodeRecord(record: MostlyCorrectOwnership): Uint8Array {
-  return encodeFast(record) ?? toBinary(MostlyCorrectOwnershipSchema, record);
+  return toBinary(MostlyCorrectOwnershipSchema, record);
 }
 
 /**
  * Bytes to record. Throws {@link CorruptRecordError} (with the raw bytes and the
  * decoder's error as `cause`) when `value` is not a valid record.
+ *
+ * The same bytes are decoded over and over (every waiter's poll and every
+ * refresh reads the record the holder last wrote), so decoded records are
+ * cached by content: a hit returns a fresh copy of what `fromBinary` returned
+ * for those bytes, which the caller may change (refresh and release set
+ * `expires`) without touching the cache. Records with unknown fields are not
+ * cached.
  */
 export function decodeRecord(value: Uint8Array, prefixedKey: string, owner?: string): MostlyCorrectOwnership {
+  const cacheKey = value.length <= DECODE_CACHE_MAX_BYTES ? String.fromCharCode.apply(null, value as unknown as number[]) : undefined;
+  if (cacheKey !== undefined) {
+    const hit = decoded.get(cacheKey);
+    if (hit !== undefined) return copyRecord(hit);
+  }
+  let record: MostlyCorrectOwnership;
   try {
-    return decodeFast(value) ?? fromBinary(MostlyCorrectOwnershipSchema, value);
+    record = fromBinary(MostlyCorrectOwnershipSchema, value);
   } catch (cause) {
     throw new CorruptRecordError(prefixedKey, owner, value, { cause });
   }
+  if (cacheKey !== undefined && record.$unknown === undefined) {
+    if (decoded.size >= DECODE_CACHE_ENTRIES) decoded.clear();
+    decoded.set(cacheKey, copyRecord(record));
+  }
+  return record;
+}
+
+/** Records up to this size (bytes) are cached by {@link decodeRecord}; real ones are ~100. */
+const DECODE_CACHE_MAX_BYTES = 512;
+/** The cache is emptied when it reaches this many records (a bound, not an LRU: hits are on recent records). */
+const DECODE_CACHE_ENTRIES = 1024;
+/** Decoded records by their bytes (one UTF-16 code unit per byte). */
+const decoded = new Map<string, MostlyCorrectOwnership>();
+
+/** A copy of a record as `fromBinary` builds it: plain objects, the Timestamp copied too. */
+function copyRecord(r: MostlyCorrectOwnership): MostlyCorrectOwnership {
+  const copy = { ...r };
+  if (r.expires !== undefined) copy.expires = { ...r.expires };
+  return copy;
 }
 
 /** Expiry of `record` in ms since the epoch (the epoch when unset). */

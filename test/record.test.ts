@@ -1,9 +1,10 @@
-import { create } from '@bufbuild/protobuf';
+import { create, fromBinary } from '@bufbuild/protobuf';
 import { TimestampSchema, timestampDate } from '@bufbuild/protobuf/wkt';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   CorruptRecordError,
+  MostlyCorrectOwnershipSchema,
   decodeRecord,
   encodeRecord,
   expiresMs,
@@ -118,5 +119,39 @@ describe('record helpers computed without messages', () => {
 
   it('isoFromMs(ms) is the Timestamp\'s Date as ISO text', () => {
     fc.assert(fc.property(ms, (x) => isoFromMs(x) === timestampDate(timestampFromMs(x)).toISOString()));
+  });
+});
+
+describe('decodeRecord cache', () => {
+  it('returns what fromBinary returns, first and later times alike', () => {
+    const bytes = encodeRecord(newRecord('cache#1', 1_700_000_000_123.456, 'c'));
+    const expected = fromBinary(MostlyCorrectOwnershipSchema, bytes);
+    expect(decodeRecord(bytes, 'k')).toStrictEqual(expected);
+    expect(decodeRecord(bytes.slice(), 'k')).toStrictEqual(expected);
+  });
+
+  it('hands out copies: changing a decoded record (as refresh and release do) leaves later decodes alone', () => {
+    const bytes = encodeRecord(newRecord('cache#2', 1_700_000_000_000, 'c'));
+    const first = decodeRecord(bytes, 'k');
+    const second = decodeRecord(bytes, 'k');
+    expect(second).not.toBe(first);
+    expect(second.expires).not.toBe(first.expires);
+    second.expires!.seconds = 5n;
+    second.owner = 'someone else';
+    first.expires = timestampFromMs(0);
+    const third = decodeRecord(bytes, 'k');
+    expect(third.owner).toBe('cache#2');
+    expect(expiresMs(third)).toBe(1_700_000_000_000);
+  });
+
+  it('still rejects garbage after caching good records, and keeps unknown fields', () => {
+    const good = encodeRecord(newRecord('cache#3', 1, 'c'));
+    decodeRecord(good, 'k');
+    expect(() => decodeRecord(new Uint8Array([0xff, 0xff, 0xff]), 'k')).toThrow(CorruptRecordError);
+    const withUnknown = new Uint8Array([...good, 0xa0, 0x06, 0x01]); // field 100, varint 1
+    const once = decodeRecord(withUnknown, 'k');
+    const twice = decodeRecord(withUnknown, 'k');
+    expect(twice).toStrictEqual(once);
+    expect(hex(encodeRecord(twice))).toBe(hex(withUnknown));
   });
 });
