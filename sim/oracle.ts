@@ -71,8 +71,8 @@ interface KeyState {
  * what {@link judge} computes from every belief at the end of the run (a test
  * compares the two): the same counts, the same samples in the same order, the
  * same sums added in the same order. What still grows is what the result is
- * made of: one sample per acquisition (latency), per handoff and per failover,
- * kept exactly in growable typed arrays, the overlaps of violations, and the
+ * made of: one sample per acquisition (latency), per handoff and per failover
+ * (8 bytes each), the overlaps of violations, and the
  * ids of owners whose `own()` resolved ({@link Oracle.believed}).
  */
 export class Oracle {
@@ -81,9 +81,10 @@ export class Oracle {
   readonly #active = new Map<string, Belief[]>();
   readonly #handoffFrom = new Map<string, number>();
   readonly #failoverFrom = new Map<string, number>();
-  readonly #acquire = new Samples();
-  readonly #handoffs = new Samples();
-  readonly #failovers = new Samples();
+  // exact samples: arrays of doubles are stored unboxed (8 bytes a sample)
+  readonly #acquire: number[] = [];
+  readonly #handoffs: number[] = [];
+  readonly #failovers: number[] = [];
   readonly #owners = new Set<string>();
   readonly #keys = new Map<string, KeyState>();
   /** Keys with beliefs waiting in `starting`. */
@@ -190,9 +191,9 @@ export class Oracle {
       overlapsMs,
       maxSimultaneousOwners: this.#acquisitions > 0 ? Math.max(1, this.#maxSimultaneous) : 0,
       heldMs: this.#heldMs,
-      acquireLatenciesMs: this.#acquire.toArray(),
-      handoffsMs: this.#handoffs.toArray(),
-      failoversMs: this.#failovers.toArray(),
+      acquireLatenciesMs: this.#acquire,
+      handoffsMs: this.#handoffs,
+      failoversMs: this.#failovers,
       firstViolation: this.#firstViolation,
       pendingOwnAgesMs,
     };
@@ -254,25 +255,6 @@ export class Oracle {
     }
     if (b.end === undefined || b.end > b.start) open.push(b);
     this.#maxSimultaneous = Math.max(this.#maxSimultaneous, open.length);
-  }
-}
-
-/** Exact samples (doubles) in a growable typed array: 8 bytes each, no per-sample object. */
-class Samples {
-  #data = new Float64Array(64);
-  #length = 0;
-
-  push(x: number): void {
-    if (this.#length === this.#data.length) {
-      const grown = new Float64Array(this.#data.length * 2);
-      grown.set(this.#data);
-      this.#data = grown;
-    }
-    this.#data[this.#length++] = x;
-  }
-
-  toArray(): number[] {
-    return Array.from(this.#data.subarray(0, this.#length));
   }
 }
 
