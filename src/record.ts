@@ -7,6 +7,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { TimestampSchema, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { CorruptRecordError } from './errors.js';
 import { MostlyCorrectOwnershipSchema, type MostlyCorrectOwnership } from './gen/mostly_correct_ownership_pb.js';
+import { bytesEqual } from './store/store.js';
 
 export type { MostlyCorrectOwnership } from './gen/mostly_correct_ownership_pb.js';
 export { MostlyCorrectOwnershipSchema } from './gen/mostly_correct_ownership_pb.js';
@@ -83,30 +84,33 @@ export function encodeRecord(record: MostlyCorrectOwnership): Uint8Array {
  * cached.
  */
 export function decodeRecord(value: Uint8Array, prefixedKey: string, owner?: string): MostlyCorrectOwnership {
-  const cacheKey = value.length <= DECODE_CACHE_MAX_BYTES ? String.fromCharCode.apply(null, value as unknown as number[]) : undefined;
-  if (cacheKey !== undefined) {
-    const hit = decoded.get(cacheKey);
-    if (hit !== undefined) return copyRecord(hit);
-  }
+  const slot = value.length <= DECODE_CACHE_MAX_BYTES ? hashBytes(value) & (DECODE_CACHE_SLOTS - 1) : -1;
+  const cached = slot >= 0 ? decoded[slot] : undefined;
+  if (cached !== undefined && bytesEqual(cached.bytes, value)) return copyRecord(cached.record);
   let record: MostlyCorrectOwnership;
   try {
     record = fromBinary(MostlyCorrectOwnershipSchema, value);
   } catch (cause) {
     throw new CorruptRecordError(prefixedKey, owner, value, { cause });
   }
-  if (cacheKey !== undefined && record.$unknown === undefined) {
-    if (decoded.size >= DECODE_CACHE_ENTRIES) decoded.clear();
-    decoded.set(cacheKey, copyRecord(record));
-  }
+  // the bytes are copied: the caller owns `value` and may change it later
+  if (slot >= 0 && record.$unknown === undefined) decoded[slot] = { bytes: new Uint8Array(value), record: copyRecord(record) };
   return record;
 }
 
 /** Records up to this size (bytes) are cached by {@link decodeRecord}; real ones are ~100. */
 const DECODE_CACHE_MAX_BYTES = 512;
-/** The cache is emptied when it reaches this many records (a bound, not an LRU: hits are on recent records). */
-const DECODE_CACHE_ENTRIES = 1024;
-/** Decoded records by their bytes (one UTF-16 code unit per byte). */
-const decoded = new Map<string, MostlyCorrectOwnership>();
+/** Slots of the cache (a power of two); a record goes to the slot its bytes hash to, replacing what was there. */
+const DECODE_CACHE_SLOTS = 1024;
+/** Decoded records with their bytes, by hash of the bytes (a hit compares the bytes in full). */
+const decoded: ({ bytes: Uint8Array; record: MostlyCorrectOwnership } | undefined)[] = new Array<undefined>(DECODE_CACHE_SLOTS).fill(undefined);
+
+/** FNV-1a over the bytes (32 bits). */
+function hashBytes(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
 
 /** A copy of a record as `fromBinary` builds it: plain objects, the Timestamp copied too. */
 function copyRecord(r: MostlyCorrectOwnership): MostlyCorrectOwnership {

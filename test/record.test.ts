@@ -144,6 +144,15 @@ describe('decodeRecord cache', () => {
     expect(expiresMs(third)).toBe(1_700_000_000_000);
   });
 
+  it('is not fooled when the caller changes the bytes it decoded', () => {
+    const bytes = encodeRecord(newRecord('cache#4', 1_700_000_000_000, 'c'));
+    const original = bytes.slice();
+    expect(decodeRecord(bytes, 'k').owner).toBe('cache#4');
+    bytes[bytes.indexOf('4'.charCodeAt(0))] = '5'.charCodeAt(0); // the caller reuses its buffer
+    expect(decodeRecord(bytes, 'k').owner).toBe('cache#5');
+    expect(decodeRecord(original, 'k').owner).toBe('cache#4');
+  });
+
   it('still rejects garbage after caching good records, and keeps unknown fields', () => {
     const good = encodeRecord(newRecord('cache#3', 1, 'c'));
     decodeRecord(good, 'k');
