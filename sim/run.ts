@@ -83,9 +83,16 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     if (bytes === undefined) recordKeys.set(key, (bytes = new TextEncoder().encode(`sim/${key}`)));
     return bytes;
   };
+  // the owner named in a key's record, decoded again only when the stored array changed
+  const lastRead = new Map<string, { value: Uint8Array; owner: string }>();
   const resource = new ProtectedResource(oracle, (key) => {
-    const entry = store.kv.get(OWNERSHIP_PARTITION, recordKey(key));
-    return entry === undefined ? undefined : decodeRecord(entry.value, key).owner;
+    const value = store.kv.peek(OWNERSHIP_PARTITION, recordKey(key));
+    if (value === undefined) return undefined;
+    const last = lastRead.get(key);
+    if (last !== undefined && last.value === value) return last.owner;
+    const owner = decodeRecord(value, key).owner;
+    lastRead.set(key, { value, owner });
+    return owner;
   });
   const ops = newOperationStats();
   const w = scenario.workload;

@@ -22,6 +22,16 @@ export class MemoryKV {
     return { value: new Uint8Array(value), predicate: valuePredicate(value) };
   }
 
+  /**
+   * The stored array itself, not a copy: the same array until the next write
+   * to the key, so a caller can tell by identity that nothing changed. The
+   * caller must not modify it. (The simulator's judge reads the store on
+   * every resource write this way.)
+   */
+  peek(partition: string, key: Uint8Array): Uint8Array | undefined {
+    return this.#data.get(mapKey(partition, key));
+  }
+
   set(partition: string, key: Uint8Array, value: Uint8Array): void {
     this.#data.set(mapKey(partition, key), new Uint8Array(value));
   }
