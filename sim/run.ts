@@ -50,6 +50,13 @@ export interface RunOptions {
   wrapStore?: (store: Store, node: number) => Store;
   /** The engine: `fast` (default) or `reference`. Both give the same result and trace hash. */
   engine?: EngineKind;
+  /**
+   * Calls `fn(t)` after every event at or before true time `t`, for each `t`
+   * of `atMs` (ascending, inside the run), before any later event: for
+   * benchmarks that sample memory mid-run. The run, its result and its trace
+   * hash are the same with or without.
+   */
+  checkpoints?: { atMs: readonly number[]; fn: (atMs: number) => void };
 }
 
 /** The outcome of one seed. */
@@ -167,6 +174,11 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     );
   });
 
+  for (const t of options.checkpoints?.atMs ?? []) {
+    if (t >= scenario.durationMs) break;
+    await engine.run(t);
+    options.checkpoints!.fn(t);
+  }
   await engine.run(scenario.durationMs);
   const judged = oracle.finish(scenario.durationMs);
   return {
