@@ -72,8 +72,7 @@ interface KeyState {
  * compares the two): the same counts, the same samples in the same order, the
  * same sums added in the same order. What still grows is what the result is
  * made of: one sample per acquisition (latency), per handoff and per failover
- * (8 bytes each), the overlaps of violations, and the
- * ids of owners whose `own()` resolved ({@link Oracle.believed}).
+ * (8 bytes each), and the overlaps of violations.
  */
 export class Oracle {
   readonly #pending = new Map<number, PendingOwn>();
@@ -85,7 +84,9 @@ export class Oracle {
   readonly #acquire: number[] = [];
   readonly #handoffs: number[] = [];
   readonly #failovers: number[] = [];
-  readonly #owners = new Set<string>();
+  /** Per key, the owners whose `own()` resolved and that the key's record may still name (see {@link Oracle.believed}). */
+  readonly #believed = new Map<string, Set<string>>();
+  readonly #recordOwner: ((key: string) => string | undefined) | undefined;
   readonly #keys = new Map<string, KeyState>();
   /** Keys with beliefs waiting in `starting`. */
   readonly #startingKeys = new Set<KeyState>();
@@ -99,6 +100,16 @@ export class Oracle {
   #violations = 0;
   #maxSimultaneous = 0;
   #firstViolation: ViolationInfo | undefined;
+
+  /**
+   * @param recordOwner the owner named in a key's stored record right now;
+   *   with it the oracle forgets believed owners the record can no longer name
+   *   (see {@link Oracle.believed}), so that memory does not grow with
+   *   acquisitions
+   */
+  constructor(recordOwner?: (key: string) => string | undefined) {
+    this.#recordOwner = recordOwner;
+  }
 
   /** `own()` was called; returns a ticket for {@link Oracle.owned}. */
   ownCalled(node: number, key: string, now: number): number {
@@ -122,7 +133,7 @@ export class Oracle {
     const b: Belief = { key: p.key, owner, node: p.node, start: now, end: undefined, endReason: undefined };
     this.#acquisitions++;
     this.#unsummed.push(b);
-    this.#owners.add(owner);
+    this.#addBelieved(p.key, owner);
     const active = this.#active.get(p.key) ?? [];
     active.push(b);
     this.#active.set(p.key, active);
@@ -157,9 +168,33 @@ export class Oracle {
     this.#end(b, now, 'told');
   }
 
-  /** Whether the owner id's `own()` has resolved (its belief began) in this run. */
-  believed(owner: string): boolean {
-    return this.#owners.has(owner);
+  /**
+   * Whether `owner`, named in `key`'s record right now, has had its `own()`
+   * resolve (its belief began) in this run. Asked only about the owner the
+   * key's record names at the time of asking.
+   *
+   * What it keeps is bounded: when a belief starts on a key, every other
+   * believed owner of that key except the one its record names is forgotten.
+   * A forgotten owner X can never be named by the record again: its `own()`
+   * has resolved, so X writes only with SetIf predicates equal to bytes that
+   * name X, and the record no longer names X (nothing but X's writes can make
+   * it name X). So the answer for the owner the record names is the same as
+   * if every believed owner were kept. (This rests on the owner writing only
+   * through SetIf, as every strategy does; a `wrapStore` that turned SetIf
+   * into an unconditional write would break it.)
+   */
+  believed(key: string, owner: string): boolean {
+    return this.#believed.get(key)?.has(owner) ?? false;
+  }
+
+  #addBelieved(key: string, owner: string): void {
+    let owners = this.#believed.get(key);
+    if (owners === undefined) this.#believed.set(key, (owners = new Set()));
+    if (this.#recordOwner !== undefined && owners.size > 0) {
+      const named = this.#recordOwner(key);
+      for (const o of owners) if (o !== named) owners.delete(o);
+    }
+    owners.add(owner);
   }
 
   /** Node `node` crashed: its beliefs end, its pending `own()` calls vanish. */

@@ -83,7 +83,6 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
   const engine = createEngine(options.engine ?? DEFAULT_ENGINE, { maxEvents: scenario.maxEvents });
   const f = scenario.faults;
   const store = new SimStore(engine, f.store);
-  const oracle = new Oracle();
   const recordKeys = new Map<string, Uint8Array>();
   const recordKey = (key: string): Uint8Array => {
     let bytes = recordKeys.get(key);
@@ -92,7 +91,7 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
   };
   // the owner named in a key's record, decoded again only when the stored array changed
   const lastRead = new Map<string, { value: Uint8Array; owner: string }>();
-  const resource = new ProtectedResource(oracle, (key) => {
+  const recordOwner = (key: string): string | undefined => {
     const value = store.kv.peek(OWNERSHIP_PARTITION, recordKey(key));
     if (value === undefined) return undefined;
     const last = lastRead.get(key);
@@ -100,7 +99,9 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     const owner = decodeRecord(value, key).owner;
     lastRead.set(key, { value, owner });
     return owner;
-  });
+  };
+  const oracle = new Oracle(recordOwner);
+  const resource = new ProtectedResource(oracle, recordOwner);
   const ops = newOperationStats();
   const w = scenario.workload;
   const work = w.work === undefined ? undefined : { work: w.work, growthPerVersion: w.workGrowth, maxAttempts: w.maxAttempts };

@@ -91,4 +91,27 @@ describe('Oracle (judging as the run goes)', () => {
     expect(result.firstViolation).toMatchObject({ key: 'k0', at: 2 });
     expect(result.firstViolation).toStrictEqual(judge(beliefs).firstViolation);
   });
+
+  it('believed(): keeps what the record names, forgets believed owners the record moved away from', () => {
+    let named: string | undefined;
+    const oracle = new Oracle(() => named);
+    const own = (owner: string, t: number): void => void oracle.owned(oracle.ownCalled(0, 'k', t), owner, t);
+    expect(oracle.believed('k', 'x')).toBe(false);
+    named = 'x';
+    own('x', 1);
+    expect(oracle.believed('k', 'x')).toBe(true);
+    // y's write was overwritten by x's before y's own() resolved: the record still names x
+    own('y', 2);
+    expect(oracle.believed('k', 'x')).toBe(true);
+    expect(oracle.believed('k', 'y')).toBe(true);
+    expect(oracle.believed('j', 'x')).toBe(false); // another key
+    named = 'z';
+    own('z', 3);
+    expect(oracle.believed('k', 'z')).toBe(true);
+    expect(oracle.believed('k', 'x')).toBe(false); // forgotten: the record can never name x again
+    // without a record reader nothing is forgotten
+    const keepAll = new Oracle();
+    for (const [i, o] of ['a', 'b', 'c'].entries()) keepAll.owned(keepAll.ownCalled(0, 'k', i), o, i);
+    expect(['a', 'b', 'c'].map((o) => keepAll.believed('k', o))).toEqual([true, true, true]);
+  });
 });
