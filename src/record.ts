@@ -17,12 +17,7 @@ export const OWNERSHIP_PARTITION = 'mc-ownership';
 
 /** A protobuf Timestamp for `ms` milliseconds since the epoch, rounded to the nanosecond. */
 export function timestampFromMs(ms: number): Timestamp {
-  let seconds = Math.floor(ms / 1000);
-  let nanos = Math.round((ms - seconds * 1000) * 1e6);
-  if (nanos >= 1e9) {
-    seconds += 1;
-    nanos -= 1e9;
-  }
+  const { seconds, nanos } = split(ms);
   return create(TimestampSchema, { seconds: BigInt(seconds), nanos });
 }
 
@@ -31,10 +26,7 @@ export function msFromTimestamp(ts: Timestamp | undefined): number {
   return ts === undefined ? 0 : Number(ts.seconds) * 1000 + ts.nanos / 1e6;
 }
 
-/**
- * Whole seconds and nanoseconds of `ms`, as {@link timestampFromMs} splits
- * it (the same arithmetic, without building a message).
- */
+/** Whole seconds and nanoseconds (rounded, carried into seconds) of `ms` since the epoch. */
 function split(ms: number): { seconds: number; nanos: number } {
   let seconds = Math.floor(ms / 1000);
   let nanos = Math.round((ms - seconds * 1000) * 1e6);
