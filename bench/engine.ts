@@ -1,8 +1,11 @@
 /**
  * The two simulation engines side by side: events/s, runs/s, events/run and
  * peak memory on the scenario library; growth with nodes and keys on a
- * generated scenario; memory over a long run with 50 nodes. A benchmark, not
- * a test: numbers go to docs/benchmarks.md with the machine and the command.
+ * generated scenario; memory over a long run with 50 nodes (heap after a
+ * forced GC at 1/12, 1/6, 1/3, 2/3 and the end of the run: 5, 10, 20, 40 and
+ * 60 minutes of the default hour); and the `mco run` command itself on 1 and
+ * 2 worker threads. A benchmark, not a test: numbers go to
+ * docs/benchmarks.md with the machine and the command.
  *
  * Every measurement runs in a fresh child process (so peak RSS is that
  * measurement's own, and each engine's wrappers never slow the other), the
@@ -10,10 +13,14 @@
  * fastest round of each (on a shared machine the fastest round is the one
  * least disturbed) and the fast/reference ratio.
  *
- *   npm run bench:engine [-- --seeds 5 --rounds 3 --long 600s]
+ *   npm run bench:engine [-- --seeds 5 --rounds 2 --long 3600s --cli-seeds 1000 --only library,nodes,keys,long,cli]
+ *
+ * The hour-long run takes most of the time (≈ 40 M events); `--long 600s`
+ * shrinks it, `--only` picks parts.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { scenarioFiles } from '../sim/cli.js';
@@ -27,6 +34,16 @@ interface Job {
   generated?: { nodes: number; keys: number; duration: string };
   seeds: number;
   engine: EngineKind;
+  /** Sample memory (after a forced GC) at these true times (ms) of the run, and at its end. */
+  memoryAtMs?: number[];
+}
+
+/** Memory at one instant of a long run. */
+interface MemorySample {
+  atMs: number;
+  wallMs: number;
+  heapUsedMb: number;
+  rssMb: number;
 }
 
 interface Measured {
@@ -36,6 +53,7 @@ interface Measured {
   cpuMs: number;
   maxRssMb: number;
   heapUsedMb: number;
+  memory?: MemorySample[];
 }
 
 /** The generated scenario: the library's `many-keys` shape with `nodes` nodes over `keys` keys. */
@@ -49,18 +67,33 @@ function generated(g: NonNullable<Job['generated']>): Scenario {
       keys: g.keys,
       workload: { think: { dist: 'exponential', mean: '10ms' }, hold: { dist: 'uniform', min: '5ms', max: '50ms' } },
       faults: { clock: { offset: { dist: 'uniform', min: '-1ms', max: '1ms' } }, store: { latency: { dist: 'uniform', min: '0.1ms', max: '2ms' } } },
+      // the hour-long 50-node run delivers ≈ 42 M events: the default budget (20 M) is for the library
+      maxEvents: 200_000_000,
     },
     '<generated>',
   );
 }
 
+const ROOT = join(import.meta.dirname, '..');
+
 async function child(job: Job): Promise<void> {
   const scenario = job.file === undefined ? generated(job.generated!) : loadScenario(job.file);
-  await runSeed(scenario, 0, { engine: job.engine }); // warm-up: JIT compilation is not billed
   const t0 = performance.now();
+  const memory: MemorySample[] = [];
+  const sample = (atMs: number): void => {
+    (globalThis as { gc?: () => void }).gc?.(); // the bench runs memory children with --expose-gc
+    const m = process.memoryUsage();
+    memory.push({ atMs, wallMs: performance.now() - t0, heapUsedMb: m.heapUsed / 2 ** 20, rssMb: m.rss / 2 ** 20 });
+  };
+  if (job.memoryAtMs === undefined) await runSeed(scenario, 0, { engine: job.engine }); // warm-up: JIT compilation is not billed
   const c0 = process.cpuUsage();
   let events = 0;
-  for (let seed = 1; seed <= job.seeds; seed++) events += (await runSeed(scenario, seed, { engine: job.engine })).events;
+  for (let seed = 1; seed <= job.seeds; seed++) {
+    const checkpoints = job.memoryAtMs === undefined ? {} : { checkpoints: { atMs: job.memoryAtMs, fn: sample } };
+    const result = await runSeed(scenario, seed, { engine: job.engine, ...checkpoints });
+    events += result.events;
+    if (job.memoryAtMs !== undefined) sample(scenario.durationMs); // the result (every exact sample of the run) is still alive here
+  }
   const c = process.cpuUsage(c0);
   const out: Measured = {
     events,
@@ -69,13 +102,31 @@ async function child(job: Job): Promise<void> {
     cpuMs: (c.user + c.system) / 1000,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
+    ...(job.memoryAtMs === undefined ? {} : { memory }),
   };
   process.stdout.write(JSON.stringify(out));
 }
 
 function measure(job: Job): Measured {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', JSON.stringify(job)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const flags = job.memoryAtMs === undefined ? [] : ['--expose-gc'];
+  const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', import.meta.filename, '--child', JSON.stringify(job)], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out) as Measured;
+}
+
+/**
+ * Wall time of the `mco` command itself on the built code (dist/), seeds on
+ * `workers` threads; also returns the report's trace hash, which must not
+ * depend on the worker count.
+ */
+function mcoRun(scenario: string, seeds: number, workers: number): { wallMs: number; traceHash: string; events: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-engine-'));
+  const json = join(dir, 'report.json');
+  const t0 = performance.now();
+  execFileSync(process.execPath, [join(ROOT, 'dist/sim/mco.js'), 'run', scenario, '--seeds', String(seeds), '--workers', String(workers), '--json', json], { stdio: 'ignore' });
+  const wallMs = performance.now() - t0;
+  const report = JSON.parse(readFileSync(json, 'utf8')) as { traceHash: string; events: number };
+  rmSync(dir, { recursive: true, force: true });
+  return { wallMs, traceHash: report.traceHash, events: report.events };
 }
 
 /** Runs `job` on both engines `rounds` times, alternating; keeps each engine's fastest round. */
@@ -123,9 +174,10 @@ async function main(): Promise<void> {
     options: {
       child: { type: 'string' },
       seeds: { type: 'string', default: '5' },
-      rounds: { type: 'string', default: '3' },
-      long: { type: 'string', default: '600s' },
-      only: { type: 'string', default: 'library,nodes,keys,long' },
+      rounds: { type: 'string', default: '2' },
+      long: { type: 'string', default: '3600s' },
+      'cli-seeds': { type: 'string', default: '1000' },
+      only: { type: 'string', default: 'library,nodes,keys,long,cli' },
     },
   });
   if (values.child !== undefined) return child(JSON.parse(values.child) as Job);
@@ -133,7 +185,9 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const parts = new Set(values.only.split(','));
   console.log(`Machine: nproc ${cpus().length}, ${cpus()[0]?.model ?? 'unknown'}, node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`Command: npm run bench:engine -- --seeds ${seeds} --rounds ${rounds} --long ${values.long} (each cell: fastest of ${rounds} rounds, engines alternating, one child process per measurement, one thread)\n`);
+  console.log(
+    `Command: npm run bench:engine -- --seeds ${seeds} --rounds ${rounds} --long ${values.long} --cli-seeds ${values['cli-seeds']} --only ${values.only} (each cell: fastest of ${rounds} rounds, engines alternating, one child process per measurement, one thread)\n`,
+  );
 
   if (parts.has('library')) {
     const files = scenarioFiles([join(import.meta.dirname, '../scenarios')]);
@@ -174,15 +228,36 @@ async function main(): Promise<void> {
     console.log(table(['run', ...HEAD.slice(1)], rows), '\n');
   }
   if (parts.has('long')) {
-    const long = values.long;
-    const durations = ['60s', long];
-    const rows: (string | number)[][] = [];
-    for (const duration of durations) {
-      const m = measure({ generated: { nodes: 50, keys: 50, duration }, seeds: 1, engine: 'fast' });
-      rows.push([`50 nodes, 50 keys, ${duration}`, fmt(m.events), fmt(perS(m.events, m.wallMs)), fmt(m.maxRssMb), fmt(m.heapUsedMb, 1)]);
+    // one run, memory sampled after a forced GC at 1/12, 1/6, 1/3 and 2/3 of it and at its end (with its result alive)
+    const durationMs = parseScenario({ duration: values.long, nodes: 1 }, '<long>').durationMs;
+    const atMs = [1 / 12, 1 / 6, 1 / 3, 2 / 3].map((f) => Math.round(durationMs * f));
+    const m = measure({ generated: { nodes: 50, keys: 50, duration: values.long }, seeds: 1, engine: 'fast', memoryAtMs: atMs });
+    const rows = m.memory!.map((p) => [fmt(p.atMs / 60_000, 1), fmt(p.wallMs / 1000, 1), fmt(p.heapUsedMb, 1), fmt(p.rssMb)]);
+    console.log(
+      `**Memory over a long run** (fast engine, generated: 50 nodes over 50 keys, ${values.long} simulated, 1 seed, ${fmt(m.events)} events, ${fmt(perS(m.events, m.wallMs))} events/s, ${fmt(perS(m.events, m.cpuMs))} events/CPU-s, peak RSS ${fmt(m.maxRssMb)} MB; heap used after a forced GC)\n`,
+    );
+    console.log(table(['simulated min', 'wall s', 'heap used MB', 'RSS MB'], rows), '\n');
+  }
+  if (parts.has('cli')) {
+    // the command a user runs, on the built code, on 1 and on 2 worker threads, alternating
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'ignore' });
+    const n = Number(values['cli-seeds']);
+    const scenario = join(ROOT, 'scenarios/healthy.yaml');
+    const best = new Map<number, { wallMs: number; traceHash: string; events: number }>();
+    for (let r = 0; r < rounds; r++) {
+      for (const workers of r % 2 === 0 ? [1, 2] : [2, 1]) {
+        const m = mcoRun(scenario, n, workers);
+        const prev = best.get(workers);
+        if (prev !== undefined && prev.traceHash !== m.traceHash) throw new Error(`trace hash changed between rounds: ${prev.traceHash} vs ${m.traceHash}`);
+        if (prev === undefined || m.wallMs < prev.wallMs) best.set(workers, m);
+      }
     }
-    console.log(`**Memory over a long run** (fast engine, generated: 50 nodes over 50 keys, 1 seed; peak RSS of the whole process, heap used at the end)\n`);
-    console.log(table(['run', 'events', 'events/s', 'peak RSS MB', 'heap used at end MB'], rows), '\n');
+    const one = best.get(1)!;
+    const rows = [...best.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([workers, m]) => [String(workers), fmt(m.wallMs / 1000, 2), fmt(perS(n, m.wallMs), 1), fmt(perS(m.events, m.wallMs)), `${fmt(one.wallMs / m.wallMs, 2)}×`, m.traceHash]);
+    console.log(`**The command** (\`node dist/sim/mco.js run scenarios/healthy.yaml --seeds ${n} --workers W --json …\`, wall time including start-up, fastest of ${rounds} rounds)\n`);
+    console.log(table(['workers', 'wall s', 'runs/s', 'events/s', 'speed-up', 'report traceHash'], rows), '\n');
   }
 }
 

@@ -53,20 +53,67 @@ interface PendingOwn {
   start: number;
 }
 
+/** What the oracle keeps per key while a run goes on. */
+interface KeyState {
+  /** Beliefs that may still overlap a later one, in start order (the `open` list of {@link judge}). */
+  readonly open: Belief[];
+  /** Beliefs that started at the current instant: judged once true time moves on (their ends at that instant are known then). */
+  readonly starting: Belief[];
+  /** Overlapping pairs in {@link judge}'s order; their lengths are computed at the end, when both ends are known. */
+  readonly overlaps: { earlier: Belief; later: Belief }[];
+}
+
+/**
+ * The oracle judges as the run goes, so that what it keeps does not grow with
+ * simulated time: a belief is judged against the others on its key once true
+ * time has moved past its start (every end at that instant is known by then)
+ * and forgotten once no later belief can overlap it. The result is exactly
+ * what {@link judge} computes from every belief at the end of the run (a test
+ * compares the two): the same counts, the same samples in the same order, the
+ * same sums added in the same order. What still grows is what the result is
+ * made of: one sample per acquisition (latency), per handoff and per failover
+ * (8 bytes each), and the overlaps of violations.
+ */
 export class Oracle {
-  readonly beliefs: Belief[] = [];
   readonly #pending = new Map<number, PendingOwn>();
   #nextPending = 0;
   readonly #active = new Map<string, Belief[]>();
   readonly #handoffFrom = new Map<string, number>();
   readonly #failoverFrom = new Map<string, number>();
+  // exact samples: arrays of doubles are stored unboxed (8 bytes a sample)
   readonly #acquire: number[] = [];
   readonly #handoffs: number[] = [];
   readonly #failovers: number[] = [];
-  readonly #owners = new Set<string>();
+  /** Per key, the owners whose `own()` resolved and that the key's record may still name (see {@link Oracle.believed}). */
+  readonly #believed = new Map<string, Set<string>>();
+  readonly #recordOwner: ((key: string) => string | undefined) | undefined;
+  readonly #keys = new Map<string, KeyState>();
+  /** Keys with beliefs waiting in `starting`. */
+  readonly #startingKeys = new Set<KeyState>();
+  /** Start of the beliefs in `starting` (they all started at this instant). */
+  #startingAt = -Infinity;
+  /** Beliefs in start order whose held time is not yet added (held time is summed in start order, as {@link judge} does). */
+  readonly #unsummed = new Queue<Belief>();
+  #heldMs = 0;
+  #acquisitions = 0;
+  #told = 0;
+  #violations = 0;
+  #maxSimultaneous = 0;
+  #firstViolation: ViolationInfo | undefined;
+
+  /**
+   * @param recordOwner the owner named in a key's stored record right now;
+   *   with it the oracle forgets believed owners the record can no longer name
+   *   (see {@link Oracle.believed}), so that memory does not grow with
+   *   acquisitions
+   */
+  constructor(recordOwner?: (key: string) => string | undefined) {
+    this.#recordOwner = recordOwner;
+  }
 
   /** `own()` was called; returns a ticket for {@link Oracle.owned}. */
   ownCalled(node: number, key: string, now: number): number {
+    this.#judgeBefore(now);
     const id = this.#nextPending++;
     this.#pending.set(id, { node, key, start: now });
     return id;
@@ -79,15 +126,22 @@ export class Oracle {
 
   /** `own()` resolved: a belief starts. */
   owned(ticket: number, owner: string, now: number): Belief {
+    this.#judgeBefore(now);
     const p = this.#pending.get(ticket)!;
     this.#pending.delete(ticket);
     this.#acquire.push(now - p.start);
     const b: Belief = { key: p.key, owner, node: p.node, start: now, end: undefined, endReason: undefined };
-    this.beliefs.push(b);
-    this.#owners.add(owner);
+    this.#acquisitions++;
+    this.#unsummed.push(b);
+    this.#addBelieved(p.key, owner);
     const active = this.#active.get(p.key) ?? [];
     active.push(b);
     this.#active.set(p.key, active);
+    let state = this.#keys.get(p.key);
+    if (state === undefined) this.#keys.set(p.key, (state = { open: [], starting: [], overlaps: [] }));
+    state.starting.push(b);
+    this.#startingKeys.add(state);
+    this.#startingAt = now;
     const h = this.#handoffFrom.get(p.key);
     if (h !== undefined) {
       this.#handoffs.push(now - h);
@@ -103,22 +157,49 @@ export class Oracle {
 
   /** The holder calls `release()`: its belief ends. */
   releasing(b: Belief, now: number): void {
+    this.#judgeBefore(now);
     this.#end(b, now, 'release');
     if (this.#waiting(b.key)) this.#handoffFrom.set(b.key, now);
   }
 
   /** The holder was told it lost the ownership: its belief ends (it stops acting, then releases). */
   told(b: Belief, now: number): void {
+    this.#judgeBefore(now);
     this.#end(b, now, 'told');
   }
 
-  /** Whether the owner id's `own()` has resolved (its belief began) in this run. */
-  believed(owner: string): boolean {
-    return this.#owners.has(owner);
+  /**
+   * Whether `owner`, named in `key`'s record right now, has had its `own()`
+   * resolve (its belief began) in this run. Asked only about the owner the
+   * key's record names at the time of asking.
+   *
+   * What it keeps is bounded: when a belief starts on a key, every other
+   * believed owner of that key except the one its record names is forgotten.
+   * A forgotten owner X can never be named by the record again: its `own()`
+   * has resolved, so X writes only with SetIf predicates equal to bytes that
+   * name X, and the record no longer names X (nothing but X's writes can make
+   * it name X). So the answer for the owner the record names is the same as
+   * if every believed owner were kept. (This rests on the owner writing only
+   * through SetIf, as every strategy does; a `wrapStore` that turned SetIf
+   * into an unconditional write would break it.)
+   */
+  believed(key: string, owner: string): boolean {
+    return this.#believed.get(key)?.has(owner) ?? false;
+  }
+
+  #addBelieved(key: string, owner: string): void {
+    let owners = this.#believed.get(key);
+    if (owners === undefined) this.#believed.set(key, (owners = new Set()));
+    if (this.#recordOwner !== undefined && owners.size > 0) {
+      const named = this.#recordOwner(key);
+      for (const o of owners) if (o !== named) owners.delete(o);
+    }
+    owners.add(owner);
   }
 
   /** Node `node` crashed: its beliefs end, its pending `own()` calls vanish. */
   crashed(node: number, now: number): void {
+    this.#judgeBefore(now);
     for (const [id, p] of this.#pending) if (p.node === node) this.#pending.delete(id);
     for (const active of [...this.#active.values()]) {
       for (const b of [...active]) {
@@ -132,8 +213,25 @@ export class Oracle {
   /** Closes the beliefs still open at the end of the run and computes the results. */
   finish(now: number): OracleResult {
     for (const active of [...this.#active.values()]) for (const b of [...active]) this.#end(b, now, 'run-end');
+    this.#judgeBefore(Infinity);
     const pendingOwnAgesMs = [...this.#pending.values()].map((p) => now - p.start);
-    return { ...judge(this.beliefs, this.#acquire, this.#handoffs, this.#failovers), pendingOwnAgesMs };
+    const overlapsMs: number[] = [];
+    for (const [, state] of [...this.#keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const { earlier, later } of state.overlaps) overlapsMs.push(Math.min(earlier.end!, later.end!) - later.start);
+    }
+    return {
+      acquisitions: this.#acquisitions,
+      told: this.#told,
+      violations: this.#violations,
+      overlapsMs,
+      maxSimultaneousOwners: this.#acquisitions > 0 ? Math.max(1, this.#maxSimultaneous) : 0,
+      heldMs: this.#heldMs,
+      acquireLatenciesMs: this.#acquire,
+      handoffsMs: this.#handoffs,
+      failoversMs: this.#failovers,
+      firstViolation: this.#firstViolation,
+      pendingOwnAgesMs,
+    };
   }
 
   #waiting(key: string): boolean {
@@ -145,8 +243,75 @@ export class Oracle {
     if (b.end !== undefined) return;
     b.end = now;
     b.endReason = reason;
+    if (reason === 'told') this.#told++;
     const active = this.#active.get(b.key)!;
     active.splice(active.indexOf(b), 1);
+    // held time, in start order: add every belief at the head that has ended
+    const unsummed = this.#unsummed;
+    for (let head = unsummed.peek(); head !== undefined && head.end !== undefined; head = unsummed.peek()) {
+      this.#heldMs += head.end - head.start;
+      unsummed.shift();
+    }
+  }
+
+  /**
+   * Judges the beliefs that started before `now`, as {@link judge} does (one
+   * step of its loop per belief, in start order per key): every belief that
+   * started earlier either has ended (its end is known) or ends at or after
+   * `now`, so after its start.
+   */
+  #judgeBefore(now: number): void {
+    if (this.#startingAt >= now || this.#startingKeys.size === 0) return;
+    for (const state of this.#startingKeys) {
+      for (const b of state.starting) this.#judgeOne(state, b);
+      state.starting.length = 0;
+    }
+    this.#startingKeys.clear();
+  }
+
+  #judgeOne(state: KeyState, b: Belief): void {
+    const open = state.open;
+    const ended = (x: Belief): boolean => x.end !== undefined && x.end <= b.start;
+    for (let i = open.length - 1; i >= 0; i--) if (ended(open[i]!)) open.splice(i, 1);
+    const overlapping = open.filter((o) => o.owner !== b.owner);
+    if (overlapping.length > 0) {
+      this.#violations++;
+      for (const o of overlapping) state.overlaps.push({ earlier: o, later: b });
+      const first = this.#firstViolation;
+      if (first === undefined || b.start < first.at || (b.start === first.at && b.key < first.key)) {
+        const o = overlapping[0]!;
+        this.#firstViolation = {
+          key: b.key,
+          at: b.start,
+          earlier: { owner: o.owner, node: o.node, start: o.start },
+          later: { owner: b.owner, node: b.node, start: b.start },
+        };
+      }
+    }
+    if (b.end === undefined || b.end > b.start) open.push(b);
+    this.#maxSimultaneous = Math.max(this.#maxSimultaneous, open.length);
+  }
+}
+
+/** A FIFO queue that drops what it shifted (an array with a moving head, compacted now and then). */
+class Queue<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  push(x: T): void {
+    this.#items.push(x);
+  }
+
+  peek(): T | undefined {
+    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+  }
+
+  shift(): void {
+    this.#head++;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
   }
 }
 

@@ -57,7 +57,7 @@ export class ProtectedResource {
       this.#maxToken.set(belief.key, token);
     }
     const owner = this.currentOwner(belief.key);
-    if (owner !== undefined && owner !== belief.owner && this.oracle.believed(owner)) this.counters.stale++;
+    if (owner !== undefined && owner !== belief.owner && this.oracle.believed(belief.key, owner)) this.counters.stale++;
     return true;
   }
 }

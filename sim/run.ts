@@ -50,6 +50,13 @@ export interface RunOptions {
   wrapStore?: (store: Store, node: number) => Store;
   /** The engine: `fast` (default) or `reference`. Both give the same result and trace hash. */
   engine?: EngineKind;
+  /**
+   * Calls `fn(t)` after every event at or before true time `t`, for each `t`
+   * of `atMs` (ascending, inside the run), before any later event: for
+   * benchmarks that sample memory mid-run. The run, its result and its trace
+   * hash are the same with or without.
+   */
+  checkpoints?: { atMs: readonly number[]; fn: (atMs: number) => void };
 }
 
 /** The outcome of one seed. */
@@ -76,12 +83,25 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
   const engine = createEngine(options.engine ?? DEFAULT_ENGINE, { maxEvents: scenario.maxEvents });
   const f = scenario.faults;
   const store = new SimStore(engine, f.store);
-  const oracle = new Oracle();
-  const recordKey = (key: string): Uint8Array => new TextEncoder().encode(`sim/${key}`);
-  const resource = new ProtectedResource(oracle, (key) => {
-    const entry = store.kv.get(OWNERSHIP_PARTITION, recordKey(key));
-    return entry === undefined ? undefined : decodeRecord(entry.value, key).owner;
-  });
+  const recordKeys = new Map<string, Uint8Array>();
+  const recordKey = (key: string): Uint8Array => {
+    let bytes = recordKeys.get(key);
+    if (bytes === undefined) recordKeys.set(key, (bytes = new TextEncoder().encode(`sim/${key}`)));
+    return bytes;
+  };
+  // the owner named in a key's record, decoded again only when the stored array changed
+  const lastRead = new Map<string, { value: Uint8Array; owner: string }>();
+  const recordOwner = (key: string): string | undefined => {
+    const value = store.kv.peek(OWNERSHIP_PARTITION, recordKey(key));
+    if (value === undefined) return undefined;
+    const last = lastRead.get(key);
+    if (last !== undefined && last.value === value) return last.owner;
+    const owner = decodeRecord(value, key).owner;
+    lastRead.set(key, { value, owner });
+    return owner;
+  };
+  const oracle = new Oracle(recordOwner);
+  const resource = new ProtectedResource(oracle, recordOwner);
   const ops = newOperationStats();
   const w = scenario.workload;
   const work = w.work === undefined ? undefined : { work: w.work, growthPerVersion: w.workGrowth, maxAttempts: w.maxAttempts };
@@ -155,6 +175,11 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     );
   });
 
+  for (const t of options.checkpoints?.atMs ?? []) {
+    if (t >= scenario.durationMs) break;
+    await engine.run(t);
+    options.checkpoints!.fn(t);
+  }
   await engine.run(scenario.durationMs);
   const judged = oracle.finish(scenario.durationMs);
   return {

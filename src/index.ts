@@ -9,7 +9,7 @@ export type { Clock } from './clock.js';
 export { systemRandom, randomSlug, randomFloat, SLUG_LENGTH } from './random.js';
 export type { RandomSource } from './random.js';
 export { silentLogger } from './logger.js';
-export type { Logger, LogFn, LogFields } from './logger.js';
+export type { Logger, LogFn, LogFields, LogLevel } from './logger.js';
 export { PredicateFailedError, CorruptRecordError, OwnError, StoreError, OwnershipLostError, isPredicateFailed } from './errors.js';
 export type { LossReason } from './errors.js';
 // RedisStore and PostgresStore: import from 'mostly-correct-owner/redis' and

@@ -14,7 +14,7 @@ import { abortable } from './abort.js';
 import { systemClock, type Clock } from './clock.js';
 import { OwnError, isPredicateFailed } from './errors.js';
 import { bytesEqual, type Predicate, type StoreEntry, type SwapResult } from './store/store.js';
-import { silentLogger, type Logger } from './logger.js';
+import { logs, silentLogger, type Logger } from './logger.js';
 import { KeyQueue, type Acquired, type Claim } from './key-queue.js';
 import { Ownership } from './ownership.js';
 import { systemRandom, randomSlug, type RandomSource } from './random.js';
@@ -283,6 +283,7 @@ export class MostlyCorrectOwner {
     signal: AbortSignal | undefined,
   ): Promise<Acquired> {
     const { store, swap, clock, logger, strategy, random, acquireIntervalMs, refreshIntervalMs } = this.#ctx;
+    const tracing = logs(logger, 'trace');
     const observed = strategy.expiry === 'observed';
     // observed expiry: the record last read and when (monotonic) it was first seen unchanged
     let seen: { value: Uint8Array; sinceMono: number } | undefined;
@@ -326,7 +327,7 @@ export class MostlyCorrectOwner {
         ) {
           const candidateOwner = claim.pick();
           const { bytes, token, expires, record } = this.#candidate(candidateOwner, guessRecord, guessNowMs);
-          logger.trace(
+          if (tracing) logger.trace(
             { ...fields, ownership: guess === undefined ? 'not owned' : 'expired', expires, now: guessNowMs, speculative: true },
             'Try to take ownership',
           );
@@ -334,7 +335,7 @@ export class MostlyCorrectOwner {
           if (result.swapped) {
             const written = { value: bytes, predicate: result.predicate };
             this.#remember(prefixedKey, written, record);
-            logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
+            if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
             return { sentAtMono, token, written };
           }
           claim.unpick();
@@ -389,11 +390,11 @@ export class MostlyCorrectOwner {
             const candidateOwner = claim.pick();
             const { bytes, token, expires, record } = this.#candidate(candidateOwner, read, nowMs);
             candidateExpiresMs = expires;
-            logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
+            if (tracing) logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
             if (swap === undefined) {
               try {
                 await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, bytes, entry?.predicate ?? null), signal);
-                logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
+                if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
                 return { sentAtMono, token, written: undefined };
               } catch (err) {
                 if (signal?.aborted) throw signal.reason;
@@ -404,7 +405,7 @@ export class MostlyCorrectOwner {
               if (result.swapped) {
                 const written = { value: bytes, predicate: result.predicate };
                 this.#remember(prefixedKey, written, record);
-                logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
+                if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
                 return { sentAtMono, token, written };
               }
               this.#remember(prefixedKey, result.current);
@@ -424,7 +425,7 @@ export class MostlyCorrectOwner {
           refreshIntervalMs,
           random,
         });
-        logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
+        if (tracing) logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
         if (!push) {
           await clock.sleep(sleepMs, signal);
           continue;

@@ -6,6 +6,7 @@ import { abortable } from './abort.js';
 import { bytesEqual, type Predicate, type StoreEntry, type SwapOptions } from './store/store.js';
 import { CorruptRecordError, isPredicateFailed, OwnershipLostError, PredicateFailedError, type LossReason } from './errors.js';
 import type { HandoffHooks } from './key-queue.js';
+import { logs } from './logger.js';
 import type { OwnerContext, SwapFn } from './owner.js';
 import {
   OWNERSHIP_PARTITION,
@@ -185,7 +186,7 @@ export class Ownership implements AsyncDisposable {
         failed(err);
       }
     }
-    logger.trace({ owner: this.owner, key: this.key }, outcome === 'handed-off' ? 'Handed ownership to the next local waiter' : 'Deleted ownership');
+    if (logs(logger, 'trace')) logger.trace({ owner: this.owner, key: this.key }, outcome === 'handed-off' ? 'Handed ownership to the next local waiter' : 'Deleted ownership');
   }
 
   /** `await using o = await owners.own(…)` releases at the end of the block. */
@@ -430,7 +431,7 @@ export class Ownership implements AsyncDisposable {
       logger.warn({ ...fields, err }, 'Failed to set ownership message to refresh (keep going, may lose)');
       return 'failed';
     }
-    logger.trace({ ...fields, expires }, 'Refreshed ownership');
+    if (logs(logger, 'trace')) logger.trace({ ...fields, expires }, 'Refreshed ownership');
     this.#lastSentMono = Math.max(this.#lastSentMono, sentAtMono);
     return 'ok';
   }
@@ -465,7 +466,7 @@ export class Ownership implements AsyncDisposable {
       }
       if (result.swapped) {
         this.#lastWrite = { value, predicate: result.predicate };
-        logger.trace({ ...fields, expires }, 'Refreshed ownership');
+        if (logs(logger, 'trace')) logger.trace({ ...fields, expires }, 'Refreshed ownership');
         this.#lastSentMono = Math.max(this.#lastSentMono, sentAtMono);
         return 'ok';
       }

@@ -7,6 +7,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { TimestampSchema, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { CorruptRecordError } from './errors.js';
 import { MostlyCorrectOwnershipSchema, type MostlyCorrectOwnership } from './gen/mostly_correct_ownership_pb.js';
+import { bytesEqual } from './store/store.js';
 
 export type { MostlyCorrectOwnership } from './gen/mostly_correct_ownership_pb.js';
 export { MostlyCorrectOwnershipSchema } from './gen/mostly_correct_ownership_pb.js';
@@ -14,8 +15,19 @@ export { MostlyCorrectOwnershipSchema } from './gen/mostly_correct_ownership_pb.
 /** The lakeFS partition that holds ownership records. */
 export const OWNERSHIP_PARTITION = 'mc-ownership';
 
-/** `ms` since the epoch as whole seconds and nanoseconds (rounded), as a Timestamp holds it. */
-function splitMs(ms: number): { seconds: number; nanos: number } {
+/** A protobuf Timestamp for `ms` milliseconds since the epoch, rounded to the nanosecond. */
+export function timestampFromMs(ms: number): Timestamp {
+  const { seconds, nanos } = split(ms);
+  return create(TimestampSchema, { seconds: BigInt(seconds), nanos });
+}
+
+/** Milliseconds since the epoch for a Timestamp; an absent one is the epoch, as Go's `AsTime(nil)`. */
+export function msFromTimestamp(ts: Timestamp | undefined): number {
+  return ts === undefined ? 0 : Number(ts.seconds) * 1000 + ts.nanos / 1e6;
+}
+
+/** Whole seconds and nanoseconds (rounded, carried into seconds) of `ms` since the epoch. */
+function split(ms: number): { seconds: number; nanos: number } {
   let seconds = Math.floor(ms / 1000);
   let nanos = Math.round((ms - seconds * 1000) * 1e6);
   if (nanos >= 1e9) {
@@ -25,25 +37,21 @@ function splitMs(ms: number): { seconds: number; nanos: number } {
   return { seconds, nanos };
 }
 
-/** A protobuf Timestamp for `ms` milliseconds since the epoch, rounded to the nanosecond. */
-export function timestampFromMs(ms: number): Timestamp {
-  const { seconds, nanos } = splitMs(ms);
-  return create(TimestampSchema, { seconds: BigInt(seconds), nanos });
-}
-
-/** Milliseconds since the epoch for a Timestamp; an absent one is the epoch, as Go's `AsTime(nil)`. */
-export function msFromTimestamp(ts: Timestamp | undefined): number {
-  return ts === undefined ? 0 : Number(ts.seconds) * 1000 + ts.nanos / 1e6;
-}
-
-/** `ms` as it survives a round trip through a Timestamp (nanosecond precision). */
+/**
+ * `ms` as it survives a round trip through a Timestamp (nanosecond precision):
+ * `msFromTimestamp(timestampFromMs(ms))`, computed without the message.
+ */
 export function quantizeMs(ms: number): number {
-  return msFromTimestamp(timestampFromMs(ms));
+  const { seconds, nanos } = split(ms);
+  // `+ 0` turns -0 into 0, as the BigInt seconds of a Timestamp do
+  return (seconds + 0) * 1000 + nanos / 1e6;
 }
 
 /** ISO-8601 text for `ms` since the epoch (for record comments and logs). */
 export function isoFromMs(ms: number): string {
-  return timestampDate(timestampFromMs(ms)).toISOString();
+  const { seconds, nanos } = split(ms);
+  // a Timestamp as `create` builds it (a plain object), without the reflection `create` does
+  return timestampDate({ $typeName: 'google.protobuf.Timestamp', seconds: BigInt(seconds), nanos }).toISOString();
 }
 
 /** A new record. */
@@ -59,13 +67,48 @@ export function encodeRecord(record: MostlyCorrectOwnership): Uint8Array {
 /**
  * Bytes to record. Throws {@link CorruptRecordError} (with the raw bytes and the
  * decoder's error as `cause`) when `value` is not a valid record.
+ *
+ * The same bytes are decoded over and over (every waiter's poll and every
+ * refresh reads the record the holder last wrote), so decoded records are
+ * cached by content: a hit returns a fresh copy of what `fromBinary` returned
+ * for those bytes, which the caller may change (refresh and release set
+ * `expires`) without touching the cache. Records with unknown fields are not
+ * cached.
  */
 export function decodeRecord(value: Uint8Array, prefixedKey: string, owner?: string): MostlyCorrectOwnership {
+  const slot = value.length <= DECODE_CACHE_MAX_BYTES ? hashBytes(value) & (DECODE_CACHE_SLOTS - 1) : -1;
+  const cached = slot >= 0 ? decoded[slot] : undefined;
+  if (cached !== undefined && bytesEqual(cached.bytes, value)) return copyRecord(cached.record);
+  let record: MostlyCorrectOwnership;
   try {
-    return fromBinary(MostlyCorrectOwnershipSchema, value);
+    record = fromBinary(MostlyCorrectOwnershipSchema, value);
   } catch (cause) {
     throw new CorruptRecordError(prefixedKey, owner, value, { cause });
   }
+  // the bytes are copied: the caller owns `value` and may change it later
+  if (slot >= 0 && record.$unknown === undefined) decoded[slot] = { bytes: new Uint8Array(value), record: copyRecord(record) };
+  return record;
+}
+
+/** Records up to this size (bytes) are cached by {@link decodeRecord}; real ones are ~100. */
+const DECODE_CACHE_MAX_BYTES = 512;
+/** Slots of the cache (a power of two); a record goes to the slot its bytes hash to, replacing what was there. */
+const DECODE_CACHE_SLOTS = 1024;
+/** Decoded records with their bytes, by hash of the bytes (a hit compares the bytes in full). */
+const decoded: ({ bytes: Uint8Array; record: MostlyCorrectOwnership } | undefined)[] = new Array<undefined>(DECODE_CACHE_SLOTS).fill(undefined);
+
+/** FNV-1a over the bytes (32 bits). */
+function hashBytes(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/** A copy of a record as `fromBinary` builds it: plain objects, the Timestamp copied too. */
+function copyRecord(r: MostlyCorrectOwnership): MostlyCorrectOwnership {
+  const copy = { ...r };
+  if (r.expires !== undefined) copy.expires = { ...r.expires };
+  return copy;
 }
 
 /** Expiry of `record` in ms since the epoch (the epoch when unset). */

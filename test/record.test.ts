@@ -1,12 +1,16 @@
-import { create } from '@bufbuild/protobuf';
-import { TimestampSchema } from '@bufbuild/protobuf/wkt';
+import { create, fromBinary } from '@bufbuild/protobuf';
+import { TimestampSchema, timestampDate } from '@bufbuild/protobuf/wkt';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   CorruptRecordError,
+  MostlyCorrectOwnershipSchema,
   decodeRecord,
   encodeRecord,
   expiresMs,
+  isoFromMs,
   newRecord,
+  quantizeMs,
   timestampFromMs,
   msFromTimestamp,
 } from '../src/index.js';
@@ -97,5 +101,66 @@ describe('ownership record wire format', () => {
     expect(e.value).toEqual(garbage);
     expect(e.cause).toBeInstanceOf(Error);
     expect(e.message).toContain('mc-ownership/branches/main');
+  });
+});
+
+describe('record helpers computed without messages', () => {
+  // quantizeMs and isoFromMs skip building a Timestamp; they must give what the message round trip gives
+  const ms = fc.oneof(
+    fc.double({ min: -1e13, max: 1e13, noNaN: true }),
+    fc.integer({ min: -1e13, max: 1e13 }),
+    fc.double({ min: 1_700_000_000_000, max: 1_700_000_100_000, noNaN: true }),
+    fc.constantFrom(0, 999.9999999, 1_700_000_000_999.999, -0.0000001, -5e-324),
+  );
+
+  it('quantizeMs(ms) is msFromTimestamp(timestampFromMs(ms))', () => {
+    fc.assert(fc.property(ms, (x) => Object.is(quantizeMs(x), msFromTimestamp(timestampFromMs(x)))));
+  });
+
+  it('isoFromMs(ms) is the Timestamp\'s Date as ISO text', () => {
+    fc.assert(fc.property(ms, (x) => isoFromMs(x) === timestampDate(timestampFromMs(x)).toISOString()));
+  });
+});
+
+describe('decodeRecord cache', () => {
+  it('returns what fromBinary returns, first and later times alike', () => {
+    const bytes = encodeRecord(newRecord('cache#1', 1_700_000_000_123.456, 'c'));
+    const expected = fromBinary(MostlyCorrectOwnershipSchema, bytes);
+    expect(decodeRecord(bytes, 'k')).toStrictEqual(expected);
+    expect(decodeRecord(bytes.slice(), 'k')).toStrictEqual(expected);
+  });
+
+  it('hands out copies: changing a decoded record (as refresh and release do) leaves later decodes alone', () => {
+    const bytes = encodeRecord(newRecord('cache#2', 1_700_000_000_000, 'c'));
+    const first = decodeRecord(bytes, 'k');
+    const second = decodeRecord(bytes, 'k');
+    expect(second).not.toBe(first);
+    expect(second.expires).not.toBe(first.expires);
+    second.expires!.seconds = 5n;
+    second.owner = 'someone else';
+    first.expires = timestampFromMs(0);
+    const third = decodeRecord(bytes, 'k');
+    expect(third.owner).toBe('cache#2');
+    expect(expiresMs(third)).toBe(1_700_000_000_000);
+  });
+
+  it('is not fooled when the caller changes the bytes it decoded', () => {
+    const bytes = encodeRecord(newRecord('cache#4', 1_700_000_000_000, 'c'));
+    const original = bytes.slice();
+    expect(decodeRecord(bytes, 'k').owner).toBe('cache#4');
+    bytes[bytes.indexOf('4'.charCodeAt(0))] = '5'.charCodeAt(0); // the caller reuses its buffer
+    expect(decodeRecord(bytes, 'k').owner).toBe('cache#5');
+    expect(decodeRecord(original, 'k').owner).toBe('cache#4');
+  });
+
+  it('still rejects garbage after caching good records, and keeps unknown fields', () => {
+    const good = encodeRecord(newRecord('cache#3', 1, 'c'));
+    decodeRecord(good, 'k');
+    expect(() => decodeRecord(new Uint8Array([0xff, 0xff, 0xff]), 'k')).toThrow(CorruptRecordError);
+    const withUnknown = new Uint8Array([...good, 0xa0, 0x06, 0x01]); // field 100, varint 1
+    const once = decodeRecord(withUnknown, 'k');
+    const twice = decodeRecord(withUnknown, 'k');
+    expect(twice).toStrictEqual(once);
+    expect(hex(encodeRecord(twice))).toBe(hex(withUnknown));
   });
 });

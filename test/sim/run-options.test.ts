@@ -51,4 +51,19 @@ describe('runSeed options', () => {
     expect(r.pendingOwnAgesMs[0]).toBeCloseTo(100, 6); // the other called own() at 0 and still waits
     expect(r.acquireLatenciesMs).toHaveLength(1);
   });
+
+  it('checkpoints are called in order at their true times, and the run is the same with or without them', async () => {
+    const s = parseScenario(
+      { duration: 2000, owner: { strategy: 'lakefs', acquireInterval: 5, refreshInterval: 40 }, nodes: 3, workload: { think: { dist: 'exponential', mean: 10 }, hold: { dist: 'uniform', min: 5, max: 50 } } },
+      'x.yaml',
+    );
+    for (const engine of ['fast', 'reference'] as const) {
+      const plain = await runSeed(s, 7, { engine });
+      const seen: number[] = [];
+      const split = await runSeed(s, 7, { engine, checkpoints: { atMs: [0, 333.3, 1000, 5000], fn: (t) => seen.push(t) } });
+      expect(seen).toEqual([0, 333.3, 1000]);
+      expect(split.traceHash).toBe(plain.traceHash);
+      expect({ ...split, trace: undefined }).toStrictEqual({ ...plain, trace: undefined });
+    }
+  });
 });
