@@ -331,15 +331,12 @@ export class MostlyCorrectOwner {
             { ...fields, ownership: guess === undefined ? 'not owned' : 'expired', expires, now: guessNowMs, speculative: true },
             'Try to take ownership',
           );
-          const result = await this.#swapOrThrow(swap, keyBytes, bytes, guess?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
-          if (result.swapped) {
-            const written = { value: bytes, predicate: result.predicate };
-            this.#remember(prefixedKey, written, record);
+          const result = await this.#swapCandidate(swap, keyBytes, bytes, record, guess?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
+          if (result.written !== undefined) {
             if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-            return { sentAtMono, token, written };
+            return { sentAtMono, token, written: result.written };
           }
           claim.unpick();
-          this.#remember(prefixedKey, result.current);
           if (sameEntry(result.current, guess)) {
             // the store answered from before a concurrent write that won (PostgreSQL's
             // snapshot): as a failed setIf after a read of the guess, a lost race
@@ -401,14 +398,11 @@ export class MostlyCorrectOwner {
                 if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, candidateOwner, 'setIf', attempt, { cause: err });
               }
             } else {
-              const result = await this.#swapOrThrow(swap, keyBytes, bytes, entry?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
-              if (result.swapped) {
-                const written = { value: bytes, predicate: result.predicate };
-                this.#remember(prefixedKey, written, record);
+              const result = await this.#swapCandidate(swap, keyBytes, bytes, record, entry?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
+              if (result.written !== undefined) {
                 if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-                return { sentAtMono, token, written };
+                return { sentAtMono, token, written: result.written };
               }
-              this.#remember(prefixedKey, result.current);
             }
             claim.unpick();
             outcome = 'lost-race';
@@ -462,21 +456,36 @@ export class MostlyCorrectOwner {
     return { bytes: encodeRecord(candidate), token, expires: expiresMs(candidate), record: candidate };
   }
 
-  async #swapOrThrow(
+  /**
+   * Swaps the candidate `bytes` (decoded: `record`) in for `expected` and
+   * remembers the outcome as the key's next guess: what was written, or what
+   * the store answered instead (`current`). Rejects with `signal.reason` when
+   * it aborts, else with {@link OwnError} on a store failure.
+   */
+  async #swapCandidate(
     swap: SwapFn,
     keyBytes: Uint8Array,
     bytes: Uint8Array,
+    record: MostlyCorrectOwnership,
     expected: Predicate | null,
     signal: AbortSignal | undefined,
     prefixedKey: string,
     owner: string,
     attempt: number,
-  ): Promise<SwapResult> {
+  ): Promise<{ written: StoreEntry; current?: never } | { written: undefined; current: StoreEntry | undefined }> {
+    let result: SwapResult;
     try {
-      return await abortable(swap(OWNERSHIP_PARTITION, keyBytes, bytes, expected), signal);
+      result = await abortable(swap(OWNERSHIP_PARTITION, keyBytes, bytes, expected), signal);
     } catch (err) {
       throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, owner, 'swap', attempt, { cause: err });
     }
+    if (result.swapped) {
+      const written = { value: bytes, predicate: result.predicate };
+      this.#remember(prefixedKey, written, record);
+      return { written };
+    }
+    this.#remember(prefixedKey, result.current);
+    return { written: undefined, current: result.current };
   }
 
   /**
