@@ -38,18 +38,27 @@ export class MemoryKV {
 
   /** Writes if the predicate matches (`null`: key absent); returns whether it wrote. */
   setIf(partition: string, key: Uint8Array, value: Uint8Array, predicate: Predicate | null): boolean {
-    const k = mapKey(partition, key);
-    const current = this.#data.get(k);
-    const matches =
-      predicate === null ? current === undefined : current !== undefined && bytesEqual(current, predicateValue(predicate));
-    if (matches) this.#data.set(k, new Uint8Array(value));
-    return matches;
+    return this.#setIf(partition, key, value, predicate) !== undefined;
   }
 
   /** {@link Store.swap}, synchronously: writes if `expected` matches, else returns what is stored. */
   swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): SwapResult {
-    if (this.setIf(partition, key, value, expected)) return { swapped: true, predicate: valuePredicate(value.slice()) };
+    const stored = this.#setIf(partition, key, value, expected);
+    // the stored array is never written again, so it is the new value's predicate as it is
+    if (stored !== undefined) return { swapped: true, predicate: valuePredicate(stored) };
     return { swapped: false, current: this.get(partition, key) };
+  }
+
+  /** setIf's write: the array now stored, or `undefined` when the predicate did not match. */
+  #setIf(partition: string, key: Uint8Array, value: Uint8Array, predicate: Predicate | null): Uint8Array | undefined {
+    const k = mapKey(partition, key);
+    const current = this.#data.get(k);
+    const matches =
+      predicate === null ? current === undefined : current !== undefined && bytesEqual(current, predicateValue(predicate));
+    if (!matches) return undefined;
+    const stored = new Uint8Array(value);
+    this.#data.set(k, stored);
+    return stored;
   }
 
   delete(partition: string, key: Uint8Array): void {
