@@ -3,8 +3,8 @@
  * bytes, byte-compatible with lakeFS. Times cross this boundary as
  * milliseconds since the Unix epoch and are stored with nanosecond precision.
  */
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { TimestampSchema, timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { CorruptRecordError } from './errors.js';
 import { MostlyCorrectOwnershipSchema, type MostlyCorrectOwnership } from './gen/mostly_correct_ownership_pb.js';
 import { bytesEqual } from './store/store.js';
@@ -15,10 +15,16 @@ export { MostlyCorrectOwnershipSchema } from './gen/mostly_correct_ownership_pb.
 /** The lakeFS partition that holds ownership records. */
 export const OWNERSHIP_PARTITION = 'mc-ownership';
 
-/** A protobuf Timestamp for `ms` milliseconds since the epoch, rounded to the nanosecond. */
+/**
+ * A protobuf Timestamp for `ms` milliseconds since the epoch, rounded to the nanosecond.
+ *
+ * Built as the plain object `create(TimestampSchema, …)` returns for a proto3
+ * message (test/record.test.ts pins the equality), without `create`'s
+ * reflection: a record is built on every acquire and refresh.
+ */
 export function timestampFromMs(ms: number): Timestamp {
   const { seconds, nanos } = split(ms);
-  return create(TimestampSchema, { seconds: BigInt(seconds), nanos });
+  return { $typeName: 'google.protobuf.Timestamp', seconds: BigInt(seconds), nanos };
 }
 
 /** Milliseconds since the epoch for a Timestamp; an absent one is the epoch, as Go's `AsTime(nil)`. */
@@ -49,14 +55,17 @@ export function quantizeMs(ms: number): number {
 
 /** ISO-8601 text for `ms` since the epoch (for record comments and logs). */
 export function isoFromMs(ms: number): string {
-  const { seconds, nanos } = split(ms);
-  // a Timestamp as `create` builds it (a plain object), without the reflection `create` does
-  return timestampDate({ $typeName: 'google.protobuf.Timestamp', seconds: BigInt(seconds), nanos }).toISOString();
+  return timestampDate(timestampFromMs(ms)).toISOString();
 }
 
-/** A new record. */
+/**
+ * A new record: what `create(MostlyCorrectOwnershipSchema, { owner, expires,
+ * comment })` returns (the other fields at their zero values), built as a
+ * plain object without `create`'s reflection (test/record.test.ts pins the
+ * equality).
+ */
 export function newRecord(owner: string, expiresMs: number, comment: string): MostlyCorrectOwnership {
-  return create(MostlyCorrectOwnershipSchema, { owner, expires: timestampFromMs(expiresMs), comment });
+  return { $typeName: 'mostly_correct_owner.v1.MostlyCorrectOwnership', owner, comment, token: 0n, leaseMs: 0, expires: timestampFromMs(expiresMs) };
 }
 
 /** Record to bytes. Unknown fields read from a newer writer are written back. */

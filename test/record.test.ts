@@ -117,6 +117,19 @@ describe('record helpers computed without messages', () => {
     fc.assert(fc.property(ms, (x) => Object.is(quantizeMs(x), msFromTimestamp(timestampFromMs(x)))));
   });
 
+  it('timestampFromMs and newRecord build exactly what create() builds (same fields, same bytes)', () => {
+    fc.assert(
+      fc.property(ms, fc.string(), fc.string(), (x, owner, comment) => {
+        const ts = timestampFromMs(x);
+        expect(ts).toStrictEqual(create(TimestampSchema, { seconds: ts.seconds, nanos: ts.nanos }));
+        const rec = newRecord(owner, x, comment);
+        const viaCreate = create(MostlyCorrectOwnershipSchema, { owner, expires: create(TimestampSchema, { seconds: ts.seconds, nanos: ts.nanos }), comment });
+        expect(rec).toStrictEqual(viaCreate);
+        expect(encodeRecord(rec)).toEqual(encodeRecord(viaCreate));
+      }),
+    );
+  });
+
   it('isoFromMs(ms) is the Timestamp\'s Date as ISO text', () => {
     fc.assert(fc.property(ms, (x) => isoFromMs(x) === timestampDate(timestampFromMs(x)).toISOString()));
   });
