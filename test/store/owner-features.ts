@@ -57,12 +57,17 @@ export function ownerFeatures(name: string, open: () => Promise<OpenedStore>): v
         const ten = await readsWhileWaiting(fixedStrategy, 10);
         console.log(`${name}: store reads in 400 ms while waiting (fixed): 1 local waiter ${one}, 10 local waiters ${ten}`);
         expect(one).toBeGreaterThanOrEqual(5);
-        expect(ten).toBeLessThanOrEqual(1.5 * one + 3);
+        // room for a loaded machine (fewer poll rounds in the window, while each own() may still read
+        // once on its own) that still fails when every waiter polls: that is ≈ 10 × one ≥ 50
+        expect(ten).toBeLessThanOrEqual(2 * one + 10);
         // lakefs: each own() polls (it sleeps until the expiry it read: refreshInterval 200 ms)
         const lakefsOne = await readsWhileWaiting(lakefsStrategy, 1);
         const lakefsTen = await readsWhileWaiting(lakefsStrategy, 10);
         console.log(`${name}: store reads in 400 ms while waiting (lakefs): 1 local waiter ${lakefsOne}, 10 local waiters ${lakefsTen}`);
-        expect(lakefsTen).toBeGreaterThanOrEqual(8 * lakefsOne);
+        // each lakefs own() reads on its own, then sleeps until the 2 s expiry it read: 1 read each in
+        // the window, 10 in all; ≥ 5× leaves room for reads a loaded machine has not sent before the
+        // abort, while a shared poller would give ≈ 1×
+        expect(lakefsTen).toBeGreaterThanOrEqual(5 * lakefsOne);
       } finally {
         await remoteStore.close?.();
         for (const s of localStores) await s.close?.();
