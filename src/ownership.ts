@@ -274,7 +274,7 @@ export class Ownership implements AsyncDisposable {
     if (next !== undefined) return this.#handOff(next, record, view);
     // Expiry at the beginning of time: definitely expired. (Go resets the
     // Timestamp in place, so the field stays present with zero seconds/nanos.)
-    record.expires = timestampFromMs(0);
+    record.expires = EPOCH;
     // push handoff: the notification rides along with the write when the store can do both at once
     const notify = this.#ctx.strategy.pushHandoff && store.notify !== undefined;
     const written = await this.#write(encodeRecord(record), entry.predicate, record, notify);
@@ -568,6 +568,13 @@ function copyRecord(record: MostlyCorrectOwnership): MostlyCorrectOwnership {
   if (record.expires !== undefined) copy.expires = { ...record.expires };
   return copy;
 }
+
+/**
+ * The expiry a release writes. One shared Timestamp (building one with
+ * `create` per release was measurable): records replace `expires`, never
+ * change it in place, and it is frozen to keep it that way.
+ */
+const EPOCH = Object.freeze(timestampFromMs(0));
 
 /** Swap options of a release under push handoff: the store notifies waiters with the write. */
 const NOTIFY: SwapOptions = Object.freeze({ notify: true });
