@@ -6,8 +6,8 @@ import { Cancel, type Cancellation } from './cancel.js';
 
 /**
  * Settles like `promise`, or rejects with `signal.reason` as soon as `signal`
- * (an AbortSignal or a {@link Cancel}) aborts. The abandoned promise's own rejection is observed so it can never
- * become an unhandled rejection.
+ * (an AbortSignal or a {@link Cancel}) aborts. The abandoned promise's own
+ * rejection is observed so it can never become an unhandled rejection.
  */
 export function abortable<T>(promise: Promise<T>, signal: Cancellation | undefined): Promise<T> {
   if (signal === undefined) return promise;

@@ -7,6 +7,7 @@
  * jumps and pauses instead. A test fails if any other file in `src/` reaches
  * for `Date`, `setTimeout`, `setInterval` or `performance.now`.
  */
+import type { Cancel } from './cancel.js';
 
 /** A source of wall-clock and monotonic time, plus a cancellable sleep. */
 export interface Clock {
@@ -29,8 +30,6 @@ export interface Clock {
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
-
-import type { Cancel } from './cancel.js';
 
 /** A pending {@link systemClock} sleep. */
 interface Sleeper {
@@ -103,7 +102,8 @@ export const systemClock: Clock = Object.freeze({
  * listener: a holder's refresh loop and deadline watcher sleep on a token
  * that lives as long as its ownership, and most ownerships are released
  * long before either timer fires). Any other clock (a simulated one) gets
- * the signal, so it sees exactly the calls an AbortController gave it.
+ * the signal, so it sees exactly the calls an AbortController gave it; so
+ * does systemClock once `cancel` made its signal (one order for all waits).
  */
 export function sleepOn(clock: Clock, ms: number, cancel: Cancel): Promise<void> {
   /* eslint-disable @typescript-eslint/prefer-promise-reject-errors -- rejects with the abort reason unchanged, as `Clock.sleep` does */
