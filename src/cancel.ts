@@ -21,8 +21,13 @@
 export class Cancel {
   #aborted = false;
   #reason: unknown = undefined;
-  /** Callbacks to run on abort, in the order they were added (`undefined` slots were removed). */
-  #listeners: ((() => void) | undefined)[] | undefined;
+  /**
+   * Callbacks to run on abort, in the order they were added (a Set keeps
+   * insertion order and removes in O(1), however the waits interleave: a
+   * holder's refresh loop and deadline watcher take turns for as long as
+   * the key is held).
+   */
+  #listeners: Set<() => void> | undefined;
   /** The AbortSignal's controller, once {@link signal} was read. */
   #controller: AbortController | undefined;
 
@@ -52,13 +57,15 @@ export class Cancel {
     this.#reason = reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
-    if (listeners !== undefined) for (const listener of listeners) listener?.();
+    // a callback removed by an earlier one during this loop is not called, as with EventTarget
+    if (listeners !== undefined) for (const listener of listeners) listener();
     this.#controller?.abort(reason);
   }
 
   /**
    * Calls `listener` once, on abort (not when already aborted: check
-   * {@link aborted} first). Returns a function that removes it.
+   * {@link aborted} first). Returns a function that removes it. The same
+   * function added twice is called once, as with `addEventListener`.
    */
   onAbort(listener: () => void): () => void {
     const controller = this.#controller;
@@ -67,14 +74,16 @@ export class Cancel {
       signal.addEventListener('abort', listener, { once: true });
       return () => signal.removeEventListener('abort', listener);
     }
-    const listeners = (this.#listeners ??= []);
-    const at = listeners.push(listener) - 1;
+    const listeners = (this.#listeners ??= new Set());
+    listeners.add(listener);
     return () => {
-      // the list is dropped on abort; a removal after that, or a second one, finds nothing to remove
-      if (this.#listeners !== listeners || listeners[at] !== listener) return;
-      if (at === listeners.length - 1) listeners.pop();
-      else listeners[at] = undefined;
+      listeners.delete(listener);
     };
+  }
+
+  /** Number of callbacks waiting for the abort, not counting its signal's listeners (for leak checks). */
+  get callbacks(): number {
+    return this.#listeners?.size ?? 0;
   }
 
   /** An AbortSignal that aborts with this token, made on first use (for `Clock.sleep`). */

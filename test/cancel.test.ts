@@ -54,6 +54,23 @@ describe('Cancel', () => {
     expect(signal.reason).toBe('why');
   });
 
+  it('keeps only live callbacks, however two waits take turns (as the refresh loop and the deadline watcher do)', () => {
+    const c = new Cancel();
+    let removeA = c.onAbort(() => {});
+    let removeB = c.onAbort(() => {});
+    for (let i = 0; i < 1000; i++) {
+      removeA();
+      removeA = c.onAbort(() => {});
+      removeB();
+      removeB = c.onAbort(() => {});
+    }
+    expect(c.callbacks).toBe(2);
+    const calls: number[] = [];
+    c.onAbort(() => calls.push(1));
+    c.abort('x');
+    expect(calls).toEqual([1]);
+  });
+
   it('a signal made after the abort is already aborted, with the reason', () => {
     const c = new Cancel();
     c.abort('late');
