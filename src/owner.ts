@@ -12,8 +12,8 @@
  */
 import { abortable } from './abort.js';
 import { ownerComment } from './comment.js';
-import { onAbort as onCancel, signalOf, type Cancellation } from './cancel.js';
-import { systemClock, type Clock } from './clock.js';
+import { Cancel, onAbort as onCancel, signalOf, type Cancellation } from './cancel.js';
+import { sleepOn, systemClock, type Clock } from './clock.js';
 import { OwnError, isPredicateFailed } from './errors.js';
 import { bytesEqual, type Predicate, type StoreEntry, type SwapResult } from './store/store.js';
 import { logs, silentLogger, type Logger } from './logger.js';
@@ -310,7 +310,7 @@ export class MostlyCorrectOwner {
     // once, so a release between the first read and the subscription is seen.
     const push = strategy.pushHandoff && store.watch !== undefined && store.notify !== undefined;
     let notified = false;
-    let wake: AbortController | undefined;
+    let wake: Cancel | undefined;
     let unwatch: (() => void) | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
@@ -443,7 +443,7 @@ export class MostlyCorrectOwner {
           continue; // subscribed: look again at once
         }
         if (notified) continue; // released while this attempt was in flight: retry at once
-        if (await this.#sleepUnlessNotified(sleepMs, signal, (ac) => (wake = ac))) logger.trace(fields, 'Release notified; try again now');
+        if (await this.#sleepUnlessNotified(sleepMs, signal, (w) => (wake = w))) logger.trace(fields, 'Release notified; try again now');
         wake = undefined;
       }
     } finally {
@@ -511,21 +511,22 @@ export class MostlyCorrectOwner {
   }
 
   /**
-   * Sleeps `ms`, or less when a notification aborts the controller handed to
+   * Sleeps `ms`, or less when a notification aborts the token handed to
    * `expose` (then resolves `true`); rejects only when `signal` aborts. Leaves
-   * no timer and no listener behind.
+   * no timer and no listener behind. The token is a {@link Cancel}: on the
+   * system clock a waiter's poll makes no AbortController (see `sleepOn`).
    */
-  async #sleepUnlessNotified(ms: number, signal: Cancellation | undefined, expose: (ac: AbortController) => void): Promise<boolean> {
+  async #sleepUnlessNotified(ms: number, signal: Cancellation | undefined, expose: (wake: Cancel) => void): Promise<boolean> {
     if (signal?.aborted) throw signal.reason;
-    const ac = new AbortController();
-    expose(ac);
-    const detach = signal === undefined ? undefined : onCancel(signal, () => ac.abort(signal.reason));
+    const wake = new Cancel();
+    expose(wake);
+    const detach = signal === undefined ? undefined : onCancel(signal, () => wake.abort(signal.reason));
     try {
-      await this.#ctx.clock.sleep(ms, ac.signal);
+      await sleepOn(this.#ctx.clock, ms, wake);
       return false;
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (ac.signal.reason !== NOTIFIED) throw err;
+      if (wake.reason !== NOTIFIED) throw err;
       return true;
     } finally {
       detach?.();
