@@ -9,7 +9,9 @@
  * Uses REDIS_URL when set, otherwise starts a throwaway redis-server.
  *
  * - uncontended: one worker, one key, CYCLES × (acquire + release), one after
- *   another; cycles/s and per-cycle latency.
+ *   another; cycles/s and per-cycle latency, and the CPU a cycle costs this
+ *   process (`process.cpuUsage`: the library and ioredis) and redis-server
+ *   (`INFO cpu`), to tell client work from server work.
  * - contended: one key, 4 workers that each loop acquire → hold 1 ms →
  *   release for SECONDS, in one process (4 workers) and in 2 processes × 2
  *   workers. Acquisitions/s; handoff = from a release to the next acquisition
@@ -155,14 +157,31 @@ interface UncontendedResult {
   /** Over all cycles of all rounds. */
   p50: number;
   p99: number;
+  /** CPU µs per cycle (median round): this process (user + system, all threads), and redis-server. */
+  clientCpuUs: number;
+  serverCpuUs: number;
+}
+
+/** redis-server's CPU time so far (user + system, µs), from `INFO cpu`. */
+async function serverCpuUs(info: Redis): Promise<number> {
+  const text = await info.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`${name}:([0-9.]+)`).exec(text)?.[1] ?? NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
 }
 
 /** One round: CYCLES back-to-back acquire + release on one key; the cycle latencies and the rate. */
-async function uncontendedRound(library: Library, url: string): Promise<{ latencies: number[]; cyclesPerSecond: number }> {
+async function uncontendedRound(
+  library: Library,
+  url: string,
+  info: Redis,
+): Promise<{ latencies: number[]; cyclesPerSecond: number; clientCpuUs: number; serverCpuUs: number }> {
   const locker = makeLocker(library, url, `uncontended-${library}-${process.pid}`);
   const signal = new AbortController().signal;
   for (let i = 0; i < 200; i++) await (await locker.acquire(signal))();
   const latencies: number[] = [];
+  // where a cycle's time goes: this process's CPU (the library and its client) and the server's
+  const server0 = await serverCpuUs(info);
+  const client0 = process.cpuUsage();
   const start = now();
   for (let i = 0; i < CYCLES; i++) {
     const t = now();
@@ -171,30 +190,45 @@ async function uncontendedRound(library: Library, url: string): Promise<{ latenc
     latencies.push(now() - t);
   }
   const total = now() - start;
+  const client = process.cpuUsage(client0);
+  const server = (await serverCpuUs(info)) - server0;
   await locker.close();
-  return { latencies, cyclesPerSecond: (CYCLES / total) * 1000 };
+  return {
+    latencies,
+    cyclesPerSecond: (CYCLES / total) * 1000,
+    clientCpuUs: (client.user + client.system) / CYCLES,
+    serverCpuUs: server / CYCLES,
+  };
 }
 
 /** ROUNDS rounds per library, interleaved, so a slow moment of a shared machine hits all of them. */
 async function uncontended(url: string): Promise<UncontendedResult[]> {
-  const rounds = new Map<Library, { latencies: number[]; rates: number[] }>(UNCONTENDED.map((l) => [l, { latencies: [], rates: [] }]));
+  const rounds = new Map<Library, { latencies: number[]; rates: number[]; clientCpu: number[]; serverCpu: number[] }>(
+    UNCONTENDED.map((l) => [l, { latencies: [], rates: [], clientCpu: [], serverCpu: [] }]),
+  );
+  const info = new Redis(url);
   // One discarded round each first: the first rounds of a fresh process run
   // before the JIT has settled and are several times slower.
-  for (const library of UNCONTENDED) await uncontendedRound(library, url);
+  for (const library of UNCONTENDED) await uncontendedRound(library, url, info);
   for (let r = 0; r < ROUNDS; r++) {
     for (const library of UNCONTENDED) {
-      const round = await uncontendedRound(library, url);
+      const round = await uncontendedRound(library, url, info);
       const acc = rounds.get(library)!;
       acc.latencies.push(...round.latencies);
       acc.rates.push(round.cyclesPerSecond);
+      acc.clientCpu.push(round.clientCpuUs);
+      acc.serverCpu.push(round.serverCpuUs);
       console.error(`uncontended round ${r + 1}/${ROUNDS} ${library}: ${round.cyclesPerSecond.toFixed(0)} cycles/s`);
     }
   }
+  await info.quit();
   const semaphoreBest = Math.max(...rounds.get(SEMAPHORE)!.rates);
   return UNCONTENDED.map((library) => {
-    const { latencies, rates } = rounds.get(library)!;
+    const { latencies, rates, clientCpu, serverCpu } = rounds.get(library)!;
     latencies.sort((a, b) => a - b);
     rates.sort((a, b) => a - b);
+    clientCpu.sort((a, b) => a - b);
+    serverCpu.sort((a, b) => a - b);
     return {
       library,
       cyclesPerSecond: percentile(rates, 50),
@@ -203,6 +237,8 @@ async function uncontended(url: string): Promise<UncontendedResult[]> {
       ratio: rates.at(-1)! / semaphoreBest,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
+      clientCpuUs: percentile(clientCpu, 50),
+      serverCpuUs: percentile(serverCpu, 50),
     };
   });
 }
@@ -378,13 +414,13 @@ async function main(): Promise<void> {
       `Command: \`npm run bench:redis\` (a warm-up round, then ${ROUNDS} interleaved rounds × ${CYCLES} uncontended cycles, ${SECONDS} s per contended run; lease/TTL ${LEASE_MS} ms, retry ${RETRY_MS} ms, hold ${HOLD_MS} ms).`,
       `Machine: ${machine(redisVersion)}. Raw GET round trip p50: ${ms(raw)} ms.`,
       '',
-      '**Uncontended** (one worker, acquire + release, back to back; best round, median round and range; ratio = best round ÷ redis-semaphore\'s best round)',
+      '**Uncontended** (one worker, acquire + release, back to back; best round, median round and range; ratio = best round ÷ redis-semaphore\'s best round; CPU per cycle, median round: this process (`process.cpuUsage`, all threads) and redis-server (`INFO cpu`))',
       '',
-      '| library | best cycles/s | × redis-semaphore | median | range | p50 ms | p99 ms |',
-      '|---|---:|---:|---:|---:|---:|---:|',
+      '| library | best cycles/s | × redis-semaphore | median | range | p50 ms | p99 ms | client CPU µs/cycle | server CPU µs/cycle |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...unc.map(
         (r) =>
-          `| ${r.library} | ${r.cyclesPerSecondMax.toFixed(0)} | ${r.ratio.toFixed(2)} | ${r.cyclesPerSecond.toFixed(0)} | ${r.cyclesPerSecondMin.toFixed(0)}–${r.cyclesPerSecondMax.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} |`,
+          `| ${r.library} | ${r.cyclesPerSecondMax.toFixed(0)} | ${r.ratio.toFixed(2)} | ${r.cyclesPerSecond.toFixed(0)} | ${r.cyclesPerSecondMin.toFixed(0)}–${r.cyclesPerSecondMax.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.clientCpuUs.toFixed(0)} | ${r.serverCpuUs.toFixed(0)} |`,
       ),
       '',
       `**Contended** (one key, hold ${HOLD_MS} ms, ${SECONDS} s)`,

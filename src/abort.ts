@@ -2,13 +2,14 @@
 /**
  * Small helpers for AbortSignal plumbing. No time, no timers.
  */
+import { Cancel, type Cancellation } from './cancel.js';
 
 /**
  * Settles like `promise`, or rejects with `signal.reason` as soon as `signal`
- * aborts. The abandoned promise's own rejection is observed so it can never
- * become an unhandled rejection.
+ * (an AbortSignal or a {@link Cancel}) aborts. The abandoned promise's own
+ * rejection is observed so it can never become an unhandled rejection.
  */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function abortable<T>(promise: Promise<T>, signal: Cancellation | undefined): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) {
     promise.catch(ignore);
@@ -19,14 +20,21 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
       promise.catch(ignore);
       reject(signal.reason as Error);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    // a Cancel takes a plain callback (no EventTarget listener to add and remove around every store operation)
+    let detach: (() => void) | undefined;
+    if (signal instanceof Cancel) detach = signal.onAbort(onAbort);
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      if (detach !== undefined) detach();
+      else (signal as AbortSignal).removeEventListener('abort', onAbort);
+    };
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         resolve(value);
       },
       (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         reject(err);
       },
     );

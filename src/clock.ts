@@ -7,6 +7,7 @@
  * jumps and pauses instead. A test fails if any other file in `src/` reaches
  * for `Date`, `setTimeout`, `setInterval` or `performance.now`.
  */
+import type { Cancel } from './cancel.js';
 
 /** A source of wall-clock and monotonic time, plus a cancellable sleep. */
 export interface Clock {
@@ -93,3 +94,33 @@ export const systemClock: Clock = Object.freeze({
     });
   },
 });
+
+/**
+ * `clock.sleep(ms, cancel.signal)`, for the library's own waits: on
+ * {@link systemClock}, while `cancel` has made no AbortSignal, a timer and a
+ * callback on `cancel` instead (no AbortSignal made, no EventTarget
+ * listener: a holder's refresh loop and deadline watcher sleep on a token
+ * that lives as long as its ownership, and most ownerships are released
+ * long before either timer fires). Any other clock (a simulated one) gets
+ * the signal, so it sees exactly the calls an AbortController gave it; so
+ * does systemClock once `cancel` made its signal (one order for all waits).
+ */
+export function sleepOn(clock: Clock, ms: number, cancel: Cancel): Promise<void> {
+  /* eslint-disable @typescript-eslint/prefer-promise-reject-errors -- rejects with the abort reason unchanged, as `Clock.sleep` does */
+  if (clock !== systemClock || cancel.hasSignal) return clock.sleep(ms, cancel.signal);
+  return new Promise<void>((resolve, reject) => {
+    if (cancel.aborted) {
+      reject(cancel.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      detach();
+      resolve();
+    }, Math.max(0, ms));
+    const detach = cancel.onAbort(() => {
+      clearTimeout(timer);
+      reject(cancel.reason);
+    });
+  });
+  /* eslint-enable @typescript-eslint/prefer-promise-reject-errors */
+}

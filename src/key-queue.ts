@@ -18,7 +18,9 @@
  * was already sent) rejects at once; the record it was given is then released
  * on its behalf, which hands the key on to the next waiter.
  */
+import { Cancel } from './cancel.js';
 import type { Ownership } from './ownership.js';
+import type { MostlyCorrectOwnership } from './record.js';
 import type { StoreEntry } from './store/store.js';
 
 /** What the shared acquire loop needs from a queue. */
@@ -53,12 +55,14 @@ export interface Acquired {
   readonly token: bigint | undefined;
   /** Fast path: the record written (bytes and predicate), the guess for the first refresh and the release. */
   readonly written: StoreEntry | undefined;
+  /** Fast path: `written` as the record it was encoded from (never mutated afterwards), so the holder need not decode its own bytes. */
+  readonly writtenRecord?: MostlyCorrectOwnership | undefined;
 }
 
 /** The queue's view of its owner. */
 export interface KeyQueueHost {
   /** Runs the shared acquire loop until a SetIf for a picked owner succeeds. */
-  acquire(claim: Claim, signal: AbortSignal): Promise<Acquired>;
+  acquire(claim: Claim, cancel: Cancel): Promise<Acquired>;
   /** Builds the handle for `ownerId` (its refresh loop starts). */
   ownership(ownerId: string, signal: AbortSignal | undefined, acquired: Acquired, hooks: HandoffHooks): Ownership;
   /** Turns a store failure of the poller into the error `ownerId`'s `own()` rejects with. */
@@ -85,7 +89,8 @@ export class KeyQueue implements HandoffHooks {
   readonly #waiters: Waiter[] = [];
   #inflight: Waiter | undefined;
   #holder: Ownership | undefined;
-  #poller: AbortController | undefined;
+  /** Cancels the running poll session (a {@link Cancel}, not an AbortController: most sessions never need a signal). */
+  #poller: Cancel | undefined;
 
   constructor(host: KeyQueueHost) {
     this.#host = host;
@@ -131,23 +136,23 @@ export class KeyQueue implements HandoffHooks {
   /** Starts the poller when someone waits, nobody local holds the key and none runs. */
   #pump(): void {
     if (this.#holder !== undefined || this.#poller !== undefined || this.#inflight !== undefined || this.#waiters.length === 0) return;
-    const ac = new AbortController();
-    this.#poller = ac;
-    this.#poll(ac).catch((err: unknown) => {
+    const cancel = new Cancel();
+    this.#poller = cancel;
+    this.#poll(cancel).catch((err: unknown) => {
       // #poll handles its own errors; this is a bug
       for (const w of this.#waiters.splice(0)) w.reject(err);
     });
   }
 
-  async #poll(ac: AbortController): Promise<void> {
+  async #poll(cancel: Cancel): Promise<void> {
     let acquired: Acquired;
     try {
-      acquired = await this.#host.acquire(this, ac.signal);
+      acquired = await this.#host.acquire(this, cancel);
     } catch (err) {
       const inflight = this.#inflight;
       this.#inflight = undefined;
       this.#poller = undefined;
-      if (!ac.signal.aborted) {
+      if (!cancel.aborted) {
         // a store failure or a corrupt record: every waiter's own() rejects, as each would have alone
         const failed = [...(inflight ? [inflight] : []), ...this.#waiters.splice(0)];
         for (const w of failed) {

@@ -11,7 +11,9 @@
  * harmless.
  */
 import { abortable } from './abort.js';
-import { systemClock, type Clock } from './clock.js';
+import { ownerComment } from './comment.js';
+import { Cancel, onAbort as onCancel, signalOf, type Cancellation } from './cancel.js';
+import { sleepOn, systemClock, type Clock } from './clock.js';
 import { OwnError, isPredicateFailed } from './errors.js';
 import { bytesEqual, type Predicate, type StoreEntry, type SwapResult } from './store/store.js';
 import { logs, silentLogger, type Logger } from './logger.js';
@@ -23,7 +25,6 @@ import {
   decodeRecord,
   encodeRecord,
   expiresMs,
-  isoFromMs,
   newRecord,
   quantizeMs,
   type MostlyCorrectOwnership,
@@ -152,6 +153,12 @@ export class MostlyCorrectOwner {
   /** Fast path: the last record known per prefixed key, oldest first (a Map keeps insertion order). */
   readonly #guesses = new Map<string, Known>();
   readonly #guessCap: number;
+  /**
+   * The key of the last `own()`, prefixed and encoded: calls mostly name the
+   * key the last one named. The bytes are shared by every ownership of the
+   * key; nothing writes to them.
+   */
+  #lastKey: { readonly key: string; readonly prefixedKey: string; readonly keyBytes: Uint8Array } | undefined;
 
   constructor(options: MostlyCorrectOwnerOptions) {
     if (options === null || typeof options !== 'object') {
@@ -219,8 +226,12 @@ export class MostlyCorrectOwner {
     const { signal } = options;
     signal?.throwIfAborted();
     const ownerId = `${owner}#${randomSlug(this.#ctx.random)}`;
-    const prefixedKey = `${this.#prefix}/${key}`;
-    const keyBytes = textEncoder.encode(prefixedKey);
+    let named = this.#lastKey;
+    if (named?.key !== key) {
+      const prefixedKey = `${this.#prefix}/${key}`;
+      this.#lastKey = named = { key, prefixedKey, keyBytes: textEncoder.encode(prefixedKey) };
+    }
+    const { prefixedKey, keyBytes } = named;
     if (this.#ctx.strategy.coalesce) return this.#queueFor(key, prefixedKey, keyBytes).enqueue(ownerId, signal);
     const acquired = await this.#acquire({ pick: () => ownerId, unpick: () => {} }, ownerId, prefixedKey, keyBytes, signal);
     return new Ownership(this.#ctx, { owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired });
@@ -280,7 +291,7 @@ export class MostlyCorrectOwner {
     ownerId: string | undefined,
     prefixedKey: string,
     keyBytes: Uint8Array,
-    signal: AbortSignal | undefined,
+    signal: Cancellation | undefined,
   ): Promise<Acquired> {
     const { store, swap, clock, logger, strategy, random, acquireIntervalMs, refreshIntervalMs } = this.#ctx;
     const tracing = logs(logger, 'trace');
@@ -299,7 +310,7 @@ export class MostlyCorrectOwner {
     // once, so a release between the first read and the subscription is seen.
     const push = strategy.pushHandoff && store.watch !== undefined && store.notify !== undefined;
     let notified = false;
-    let wake: AbortController | undefined;
+    let wake: Cancel | undefined;
     let unwatch: (() => void) | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
@@ -334,7 +345,7 @@ export class MostlyCorrectOwner {
           const result = await this.#swapCandidate(swap, keyBytes, bytes, record, guess?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
           if (result.written !== undefined) {
             if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-            return { sentAtMono, token, written: result.written };
+            return { sentAtMono, token, written: result.written, writtenRecord: record };
           }
           claim.unpick();
           if (sameEntry(result.current, guess)) {
@@ -401,7 +412,7 @@ export class MostlyCorrectOwner {
               const result = await this.#swapCandidate(swap, keyBytes, bytes, record, entry?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
               if (result.written !== undefined) {
                 if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-                return { sentAtMono, token, written: result.written };
+                return { sentAtMono, token, written: result.written, writtenRecord: record };
               }
             }
             claim.unpick();
@@ -421,7 +432,7 @@ export class MostlyCorrectOwner {
         });
         if (tracing) logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
         if (!push) {
-          await clock.sleep(sleepMs, signal);
+          await clock.sleep(sleepMs, signalOf(signal));
           continue;
         }
         if (unwatch === undefined) {
@@ -432,7 +443,7 @@ export class MostlyCorrectOwner {
           continue; // subscribed: look again at once
         }
         if (notified) continue; // released while this attempt was in flight: retry at once
-        if (await this.#sleepUnlessNotified(sleepMs, signal, (ac) => (wake = ac))) logger.trace(fields, 'Release notified; try again now');
+        if (await this.#sleepUnlessNotified(sleepMs, signal, (w) => (wake = w))) logger.trace(fields, 'Release notified; try again now');
         wake = undefined;
       }
     } finally {
@@ -447,7 +458,7 @@ export class MostlyCorrectOwner {
     nowMs: number,
   ): { bytes: Uint8Array; token: bigint | undefined; expires: number; record: MostlyCorrectOwnership } {
     const { strategy, refreshIntervalMs } = this.#ctx;
-    const candidate = newRecord(owner, nowMs + refreshIntervalMs, `${owner}@${isoFromMs(nowMs)}`);
+    const candidate = newRecord(owner, nowMs + refreshIntervalMs, ownerComment(owner, nowMs));
     const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
     if (token !== undefined) {
       candidate.token = token;
@@ -468,7 +479,7 @@ export class MostlyCorrectOwner {
     bytes: Uint8Array,
     record: MostlyCorrectOwnership,
     expected: Predicate | null,
-    signal: AbortSignal | undefined,
+    signal: Cancellation | undefined,
     prefixedKey: string,
     owner: string,
     attempt: number,
@@ -500,25 +511,25 @@ export class MostlyCorrectOwner {
   }
 
   /**
-   * Sleeps `ms`, or less when a notification aborts the controller handed to
+   * Sleeps `ms`, or less when a notification aborts the token handed to
    * `expose` (then resolves `true`); rejects only when `signal` aborts. Leaves
-   * no timer and no listener behind.
+   * no timer and no listener behind. The token is a {@link Cancel}: on the
+   * system clock a waiter's poll makes no AbortController (see `sleepOn`).
    */
-  async #sleepUnlessNotified(ms: number, signal: AbortSignal | undefined, expose: (ac: AbortController) => void): Promise<boolean> {
-    signal?.throwIfAborted();
-    const ac = new AbortController();
-    expose(ac);
-    const onAbort = (): void => ac.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+  async #sleepUnlessNotified(ms: number, signal: Cancellation | undefined, expose: (wake: Cancel) => void): Promise<boolean> {
+    if (signal?.aborted) throw signal.reason;
+    const wake = new Cancel();
+    expose(wake);
+    const detach = signal === undefined ? undefined : onCancel(signal, () => wake.abort(signal.reason));
     try {
-      await this.#ctx.clock.sleep(ms, ac.signal);
+      await sleepOn(this.#ctx.clock, ms, wake);
       return false;
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (ac.signal.reason !== NOTIFIED) throw err;
+      if (wake.reason !== NOTIFIED) throw err;
       return true;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      detach?.();
     }
   }
 }

@@ -3,6 +3,9 @@
  * the injected monotonic clock) and `release()`.
  */
 import { abortable } from './abort.js';
+import { ownerComment } from './comment.js';
+import { Cancel } from './cancel.js';
+import { sleepOn } from './clock.js';
 import { bytesEqual, type Predicate, type StoreEntry, type SwapOptions } from './store/store.js';
 import { CorruptRecordError, isPredicateFailed, OwnershipLostError, PredicateFailedError, type LossReason } from './errors.js';
 import type { HandoffHooks } from './key-queue.js';
@@ -12,7 +15,6 @@ import {
   OWNERSHIP_PARTITION,
   decodeRecord,
   encodeRecord,
-  isoFromMs,
   newRecord,
   quantizeMs,
   timestampFromMs,
@@ -38,6 +40,8 @@ export interface OwnershipInit {
   readonly token: bigint | undefined;
   /** Fast path: the record written (bytes and predicate); `undefined` on the generic path. */
   readonly written?: StoreEntry | undefined;
+  /** Fast path: `written` as the record it was encoded from (never mutated afterwards). */
+  readonly writtenRecord?: MostlyCorrectOwnership | undefined;
   /** The local queue of the key (strategies with `coalesce`): release hands over to its next waiter. */
   readonly hooks?: HandoffHooks | undefined;
 }
@@ -64,7 +68,11 @@ export class Ownership implements AsyncDisposable {
 
   readonly #ctx: OwnerContext;
   readonly #keyBytes: Uint8Array;
-  readonly #stop = new AbortController();
+  /**
+   * Stops the refresh loop and the deadline watcher. A {@link Cancel}: on the
+   * system clock their sleeps need no AbortSignal (see `sleepOn`).
+   */
+  readonly #stop = new Cancel();
   readonly #refreshDone: Promise<void>;
   readonly #detachOwnSignal: () => void;
   /** Made when `lost` is first read (most holders never read it: one controller less per ownership). */
@@ -80,6 +88,13 @@ export class Ownership implements AsyncDisposable {
    * guess its next refresh or release swaps from; `undefined` on the generic path.
    */
   #lastWrite: StoreEntry | undefined;
+  /**
+   * `#lastWrite` as the record it was encoded from, when decoding the bytes
+   * would give that record back (see {@link decodesToItself}); never mutated.
+   * Refresh and release build on our last write: with this they copy it
+   * instead of decoding our own bytes again.
+   */
+  #lastRecord: MostlyCorrectOwnership | undefined;
 
   /** @internal Created by `MostlyCorrectOwner.own()`. */
   constructor(ctx: OwnerContext, init: OwnershipInit) {
@@ -90,7 +105,7 @@ export class Ownership implements AsyncDisposable {
     this.#keyBytes = init.keyBytes;
     this.token = init.token;
     this.#lastSentMono = init.sentAtMono;
-    this.#lastWrite = ctx.swap === undefined ? undefined : init.written;
+    if (ctx.swap !== undefined && init.written !== undefined) this.#wrote(init.written, init.writtenRecord);
     this.#hooks = init.hooks;
     this.#detachOwnSignal = linkSignal(ctx.strategy.ownSignalStopsRefresh ? init.signal : undefined, this.#stop);
     const start = ctx.strategy.refreshFromAcquireSend ? init.sentAtMono : ctx.clock.monotonicNow();
@@ -122,7 +137,7 @@ export class Ownership implements AsyncDisposable {
   }
 
   #markLost(reason: LossReason, newOwner?: string): void {
-    if (!this.#ctx.strategy.signalsLoss || this.#lostReason !== undefined || this.#stop.signal.aborted) return;
+    if (!this.#ctx.strategy.signalsLoss || this.#lostReason !== undefined || this.#stop.aborted) return;
     this.#ctx.logger.info({ owner: this.owner, prefixed_key: this.prefixedKey, reason, new_owner: newOwner }, 'Ownership lost');
     this.#lostReason = new OwnershipLostError(reason, this.prefixedKey, this.owner, newOwner);
     this.#hooks?.lost(this); // the local queue first, as when it listened on the signal before the holder could
@@ -140,7 +155,7 @@ export class Ownership implements AsyncDisposable {
         return;
       }
       try {
-        await clock.sleep(wait, this.#stop.signal);
+        await sleepOn(clock, wait, this.#stop);
       } catch {
         return; // released or lost
       }
@@ -210,7 +225,7 @@ export class Ownership implements AsyncDisposable {
   /** Runs a store operation of the refresh loop, remembering it as in flight. */
   #track<T>(op: Promise<T>): Promise<T> {
     this.#inflight = op;
-    return abortable(op, this.#stop.signal);
+    return abortable(op, this.#stop);
   }
 
   async #releaseIf(): Promise<ReleaseOutcome> {
@@ -249,7 +264,7 @@ export class Ownership implements AsyncDisposable {
     if (entry === undefined) {
       throw new Error(`get ownership message ${this.prefixedKey} to release it from ${this.owner}: not found`);
     }
-    const record = decodeRecord(entry.value, this.prefixedKey, this.owner);
+    const record = this.#decode(entry);
     const fields = { prefixed_key: this.prefixedKey, owner: this.owner, new_owner: record.owner };
     if (record.owner !== this.owner) {
       logger.info(fields, 'Lost ownership race before trying to release');
@@ -259,7 +274,7 @@ export class Ownership implements AsyncDisposable {
     if (next !== undefined) return this.#handOff(next, record, view);
     // Expiry at the beginning of time: definitely expired. (Go resets the
     // Timestamp in place, so the field stays present with zero seconds/nanos.)
-    record.expires = timestampFromMs(0);
+    record.expires = EPOCH;
     // push handoff: the notification rides along with the write when the store can do both at once
     const notify = this.#ctx.strategy.pushHandoff && store.notify !== undefined;
     const written = await this.#write(encodeRecord(record), entry.predicate, record, notify);
@@ -273,7 +288,7 @@ export class Ownership implements AsyncDisposable {
     const { logger, clock, refreshIntervalMs } = this.#ctx;
     const hooks = this.#hooks!;
     const nowMs = quantizeMs(clock.now());
-    const candidate = newRecord(next, nowMs + refreshIntervalMs, `${next}@${isoFromMs(nowMs)}`);
+    const candidate = newRecord(next, nowMs + refreshIntervalMs, ownerComment(next, nowMs));
     const token = (ours.token ?? 0n) + 1n;
     candidate.token = token;
     candidate.leaseMs = Math.round(refreshIntervalMs);
@@ -289,7 +304,7 @@ export class Ownership implements AsyncDisposable {
       if (!view.guess) logger.info({ prefixed_key: this.prefixedKey, owner: this.owner, new_owner: next }, 'Lost ownership race while handing over');
       return this.#raced(view, written.current);
     }
-    hooks.handedOff(this, { sentAtMono: view.sentAtMono, token, written: written.entry });
+    hooks.handedOff(this, { sentAtMono: view.sentAtMono, token, written: written.entry, writtenRecord: candidate });
     return 'handed-off';
   }
 
@@ -302,6 +317,22 @@ export class Ownership implements AsyncDisposable {
     const raced = view.guess ? 'guess' : 'read';
     if (current === undefined || sameState(current.entry, view.entry)) return { raced: 'read', next: undefined };
     return { raced, next: { entry: current.entry, sentAtMono: view.sentAtMono, guess: false } };
+  }
+
+  /** Remembers `entry` as our last write (fast path), encoded from `record` when known. */
+  #wrote(entry: StoreEntry, record: MostlyCorrectOwnership | undefined): void {
+    this.#lastWrite = entry;
+    this.#lastRecord = record !== undefined && decodesToItself(record) ? record : undefined;
+  }
+
+  /**
+   * The record in `entry`, a fresh object the caller may change. Our last
+   * write is copied from the record it was encoded from; anything else is
+   * decoded (may throw {@link CorruptRecordError}).
+   */
+  #decode(entry: StoreEntry): MostlyCorrectOwnership {
+    const known = entry === this.#lastWrite ? this.#lastRecord : undefined;
+    return known !== undefined ? copyRecord(known) : decodeRecord(entry.value, this.prefixedKey, this.owner);
   }
 
   /**
@@ -329,7 +360,7 @@ export class Ownership implements AsyncDisposable {
     const result = await swap(OWNERSHIP_PARTITION, this.#keyBytes, value, predicate, notify ? NOTIFY : undefined);
     if (result.swapped) {
       const entry = { value, predicate: result.predicate };
-      this.#lastWrite = entry;
+      this.#wrote(entry, record);
       remember(this.prefixedKey, entry, record); // `record` is not touched again here
       return { ok: true, entry, notified: result.notified === true };
     }
@@ -345,7 +376,7 @@ export class Ownership implements AsyncDisposable {
   async #refreshLoop(start: number): Promise<void> {
     const { clock, logger, refreshIntervalMs } = this.#ctx;
     const interval = refreshIntervalMs / 2;
-    const stop = this.#stop.signal;
+    const stop = this.#stop;
     const fields = { interval, owner: this.owner, prefixed_key: this.prefixedKey };
     const tickAt = (k: number): number => start + k * interval;
     const firedUpTo = (t: number): number => {
@@ -362,7 +393,7 @@ export class Ownership implements AsyncDisposable {
         received = fired; // a tick fell due while the last one was handled: it is pending
       } else {
         try {
-          await clock.sleep(tickAt(received + 1) - clock.monotonicNow(), stop);
+          await sleepOn(clock, tickAt(received + 1) - clock.monotonicNow(), stop);
         } catch {
           logger.trace(fields, 'Cancelled; stop refreshing ownership');
           return;
@@ -379,7 +410,7 @@ export class Ownership implements AsyncDisposable {
         const untilTick = tickAt(received + 1) - clock.monotonicNow();
         if (untilTick <= this.#ctx.acquireIntervalMs) break;
         try {
-          await clock.sleep(this.#ctx.acquireIntervalMs, stop);
+          await sleepOn(clock, this.#ctx.acquireIntervalMs, stop);
         } catch {
           return;
         }
@@ -393,7 +424,7 @@ export class Ownership implements AsyncDisposable {
   async #refreshOnce(fields: Record<string, unknown>): Promise<'ok' | 'failed' | 'stop'> {
     const { store, swap, clock, logger, refreshIntervalMs, strategy } = this.#ctx;
     if (swap !== undefined && this.#lastWrite !== undefined) return this.#refreshBySwap(fields, swap, this.#lastWrite);
-    const stop = this.#stop.signal;
+    const stop = this.#stop;
     let record: MostlyCorrectOwnership;
     let entry;
     const sentAtMono = clock.monotonicNow();
@@ -446,13 +477,13 @@ export class Ownership implements AsyncDisposable {
    */
   async #refreshBySwap(fields: Record<string, unknown>, swap: SwapFn, lastWrite: StoreEntry): Promise<'ok' | 'failed' | 'stop'> {
     const { clock, logger, refreshIntervalMs, remember } = this.#ctx;
-    const stop = this.#stop.signal;
+    const stop = this.#stop;
     const sentAtMono = clock.monotonicNow();
     let basis = lastWrite;
     for (let guess = true; ; guess = false) {
       // A Go store operation under a cancelled context fails; so does ours.
       if (stop.aborted) return 'stop';
-      const record = decodeRecord(basis.value, this.prefixedKey, this.owner);
+      const record = this.#decode(basis);
       const expires = clock.now() + refreshIntervalMs;
       record.expires = timestampFromMs(expires);
       const value = encodeRecord(record);
@@ -465,7 +496,7 @@ export class Ownership implements AsyncDisposable {
         return 'failed';
       }
       if (result.swapped) {
-        this.#lastWrite = { value, predicate: result.predicate };
+        this.#wrote({ value, predicate: result.predicate }, record);
         if (logs(logger, 'trace')) logger.trace({ ...fields, expires }, 'Refreshed ownership');
         this.#lastSentMono = Math.max(this.#lastSentMono, sentAtMono);
         return 'ok';
@@ -518,11 +549,38 @@ function sameState(a: StoreEntry | undefined, b: StoreEntry | undefined): boolea
 /** How a release ended: handed to a local waiter, written as expired, or nothing to write (not ours, given up). */
 type ReleaseOutcome = 'handed-off' | 'expired' | 'expired-notified' | 'done';
 
+/**
+ * Whether decoding `record`'s encoding gives `record` back field for field.
+ * Numbers and timestamps do (an encoding that would change them throws
+ * instead), strings do unless they hold a lone surrogate, which UTF-8 turns
+ * into U+FFFD; any surrogate is taken as a reason to decode (owner ids
+ * rarely hold one).
+ */
+function decodesToItself(record: MostlyCorrectOwnership): boolean {
+  return !SURROGATE.test(record.owner) && !SURROGATE.test(record.comment);
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** A copy of `record` that can be changed without touching it (`expires` is replaced, never mutated, but copied too). */
+function copyRecord(record: MostlyCorrectOwnership): MostlyCorrectOwnership {
+  const copy = { ...record };
+  if (record.expires !== undefined) copy.expires = { ...record.expires };
+  return copy;
+}
+
+/**
+ * The expiry a release writes. One shared Timestamp (building one with
+ * `create` per release was measurable): records replace `expires`, never
+ * change it in place, and it is frozen to keep it that way.
+ */
+const EPOCH = Object.freeze(timestampFromMs(0));
+
 /** Swap options of a release under push handoff: the store notifies waiters with the write. */
 const NOTIFY: SwapOptions = Object.freeze({ notify: true });
 
 /** Aborts `target` when `source` aborts; returns a function that unlinks them. */
-function linkSignal(source: AbortSignal | undefined, target: AbortController): () => void {
+function linkSignal(source: AbortSignal | undefined, target: Cancel): () => void {
   if (source === undefined) return () => {};
   if (source.aborted) {
     target.abort(source.reason);

@@ -272,3 +272,29 @@ describe('fast path: which strategies and options take it', () => {
     expect(err.message).toMatch(/store swap failed on attempt 1: connection reset/);
   });
 });
+
+describe('fast path: refresh and release build on the record last written without decoding it (same bytes as decoding)', () => {
+  it('refresh and release write what decoding the last write and changing expires writes', async () => {
+    const { mem, store } = swapping();
+    const o = await makeOwner(fixedStrategy, store).own('a', 'k');
+    const acquired = (await storedRecord(mem))!;
+    await clock.tickAsync(REFRESH / 2);
+    const refreshed = (await storedRecord(mem))!;
+    expect({ ...refreshed, expires: undefined }).toEqual({ ...acquired, expires: undefined });
+    expect(expiresMs(refreshed)).toBe(Date.now() + REFRESH);
+    await o.release();
+    const released = (await storedRecord(mem))!;
+    expect({ ...released, expires: undefined }).toEqual({ ...acquired, expires: undefined });
+    expect(expiresMs(released)).toBe(0);
+    expect(ops(store)).toEqual(['swap', 'swap', 'swap']);
+  });
+
+  it('an owner id with a lone surrogate (U+FFFD on the wire) is decided on as decoded, as before: not ours at release', async () => {
+    const { mem, store } = swapping();
+    const o = await makeOwner(fixedStrategy, store).own('a\uD800', 'k');
+    const written = (await storedRecord(mem))!;
+    expect(written.owner).not.toBe(o.owner);
+    await o.release();
+    expect(await storedRecord(mem)).toEqual(written); // nothing written: the record names someone else
+  });
+});
