@@ -11,7 +11,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineKind } from './engines.js';
-import { seedRecord } from './report/report.js';
+import { seedRecord } from './report/seed-record.js';
 import { runSeed } from './run.js';
 import type { Scenario } from './scenario.js';
 
