@@ -32,21 +32,22 @@ export interface NodeClockSpec {
 /** The {@link Clock} a simulated node's production code sees. */
 export class NodeClock implements Clock {
   readonly #engine: Engine;
-  readonly #node: number;
   readonly #rate: number;
   readonly #offset: number;
   readonly #jumps: readonly ClockJump[];
   readonly #lateness: () => number;
+  /** How this node's timer events are scheduled (one object for all of them). */
+  readonly #timerOptions: { readonly gate: number; readonly flush: true; readonly kind: number };
   /** Pending sleeps by signal (see {@link NodeClock.#pendingOn}). */
   readonly #sleepersOf = new WeakMap<AbortSignal, Set<Sleeper>>();
 
   constructor(engine: Engine, node: number, spec: NodeClockSpec, lateness: () => number) {
     this.#engine = engine;
-    this.#node = node;
     this.#rate = 1 + spec.driftPpm / 1e6;
     this.#offset = spec.offsetMs;
     this.#jumps = [...spec.jumps].sort((a, b) => a.at - b.at);
     this.#lateness = lateness;
+    this.#timerOptions = Object.freeze({ gate: node, flush: true, kind: EventKind.timer });
   }
 
   now(): number {
@@ -68,7 +69,7 @@ export class NodeClock implements Clock {
     return new Promise<void>((resolve, reject) => {
       const engine = this.#engine;
       const fire = engine.now + Math.max(0, ms) / this.#rate + this.#lateness();
-      const opts = { gate: this.#node, flush: true, kind: EventKind.timer };
+      const opts = this.#timerOptions;
       if (signal === undefined) {
         engine.at(fire, resolve, opts);
         return;
