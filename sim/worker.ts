@@ -27,6 +27,7 @@ export interface WorkerRequest {
   seed: number;
 }
 
+/** A worker's answer for one seed, posted when its run ends: the seed's record, or why it failed. */
 export type WorkerReply = { ok: true; seed: number; record: ReturnType<typeof seedRecord> } | { ok: false; seed: number; error: { name: string; message: string } };
 
 const setup = workerData as WorkerSetup;
