@@ -163,39 +163,45 @@ export class Engine {
     return undefined;
   }
 
-  #less(a: SimEvent, b: SimEvent): boolean {
-    return a.time < b.time || (a.time === b.time && a.seq < b.seq);
-  }
-
+  // A binary min-heap on (time, seq). Sifting moves a hole instead of swapping
+  // pairs: one write per level instead of a destructuring swap.
   #push(ev: SimEvent): void {
     const heap = this.#heap;
+    let i = heap.length;
     heap.push(ev);
-    let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.#less(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      const p = heap[parent]!;
+      if (!before(ev, p)) break;
+      heap[i] = p;
       i = parent;
     }
+    heap[i] = ev;
   }
 
   #pop(): void {
     const heap = this.#heap;
     const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
+    const n = heap.length;
+    if (n === 0) return;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < heap.length && this.#less(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && this.#less(heap[r]!, heap[m]!)) m = r;
-      if (m === i) break;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
+      const c = r < n && before(heap[r]!, heap[l]!) ? r : l;
+      const child = heap[c]!;
+      if (!before(child, last)) break;
+      heap[i] = child;
+      i = c;
     }
+    heap[i] = last;
   }
+}
+
+/** The total order of events: by time, then by sequence number. */
+function before(a: SimEvent, b: SimEvent): boolean {
+  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
 }
 
 /** Event kinds, for the trace hash. */

@@ -153,7 +153,7 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
               strategy: options.strategy ?? STRATEGIES[strategy],
               ...(logger ? { logger } : {}),
             });
-      void workloadLoop({ engine, node, owner, work, ops, clock, rng, oracle, resource, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, note });
+      void workloadLoop({ engine, node, owner, work, ops, clock, rng, oracle, resource, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, note: trace ? note : undefined });
     };
     engine.at(0, start, { gate: node, flush: true, kind: EventKind.control });
     note(node, `clock offset ${offsetMs.toFixed(3)} ms, drift ${driftPpm.toFixed(1)} ppm`);

@@ -165,7 +165,7 @@ export class SimStore {
           );
         }
       },
-      { kind: EventKind.storeArrive },
+      ARRIVE,
     );
   }
 
@@ -209,11 +209,14 @@ export class SimStore {
           this.observer?.({ node, op, outcome, value: read });
           engine.at(engine.now + responseDelay, reply, { gate: node, incarnation, flush: true, kind: EventKind.storeReply });
         },
-        { kind: EventKind.storeArrive },
+        ARRIVE,
       );
     });
   }
 }
+
+/** How a message's arrival at the store is scheduled (one object for all of them). */
+const ARRIVE = Object.freeze({ kind: EventKind.storeArrive });
 
 type Op = 'get' | 'set' | 'setIf' | 'delete' | 'swap';
 const watchKey = (partition: string, key: Uint8Array): string => `${partition}\0${Buffer.from(key).toString('hex')}`;

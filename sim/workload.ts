@@ -52,8 +52,12 @@ export interface WorkloadContext {
   keys: number;
   think: Distribution;
   hold: Distribution;
-  /** Trace hook (no-op unless tracing). */
-  note: (node: number, text: string, extra?: { owner?: string; message?: string }) => void;
+  /**
+   * Trace hook; `undefined` unless tracing, and called as `note?.(…)`, so an
+   * untraced run does not build the lines it would drop (three strings and
+   * two objects per acquisition).
+   */
+  note: ((node: number, text: string, extra?: { owner?: string; message?: string }) => void) | undefined;
 }
 
 /** Belief codes mixed into the trace hash. */
@@ -77,19 +81,19 @@ export async function workloadLoop(w: WorkloadContext): Promise<void> {
     }
     const opStart = engine.now;
     const ticket = oracle.ownCalled(node, key, opStart);
-    note(node, `own(${key}) called`);
+    note?.(node, `own(${key}) called`);
     let ownership;
     try {
       ownership = await owner.own(`node${node}`, key);
     } catch (err) {
       oracle.ownFailed(ticket);
       engine.mix(engine.now, OWN_FAILED);
-      note(node, `own(${key}) failed: ${err instanceof Error ? err.message : String(err)}`);
+      note?.(node, `own(${key}) failed: ${err instanceof Error ? err.message : String(err)}`);
       continue;
     }
     const belief = oracle.owned(ticket, ownership.owner, engine.now);
     engine.mix(engine.now, OWNED | (node << 12));
-    note(node, `OWNS ${key} as ${ownership.owner}${ownership.token === undefined ? '' : ` (token ${ownership.token})`}`, { owner: ownership.owner, message: 'OWNS' });
+    note?.(node, `OWNS ${key} as ${ownership.owner}${ownership.token === undefined ? '' : ` (token ${ownership.token})`}`, { owner: ownership.owner, message: 'OWNS' });
     w.resource.write(belief, ownership.token); // register
     let told = false;
     if (w.work === undefined) {
@@ -104,13 +108,13 @@ export async function workloadLoop(w: WorkloadContext): Promise<void> {
     if (told) {
       oracle.told(belief, engine.now);
       engine.mix(engine.now, TOLD | (node << 12));
-      note(node, `TOLD: ${(ownership.lost.reason as Error).message}`, { owner: ownership.owner, message: 'TOLD' });
+      note?.(node, `TOLD: ${(ownership.lost.reason as Error).message}`, { owner: ownership.owner, message: 'TOLD' });
     } else {
       w.resource.write(belief, ownership.token); // the work's effect
       oracle.releasing(belief, engine.now);
       engine.mix(engine.now, RELEASING | (node << 12));
     }
-    note(node, `releases ${key} (${ownership.owner})`, { owner: ownership.owner, message: 'RELEASES' });
+    note?.(node, `releases ${key} (${ownership.owner})`, { owner: ownership.owner, message: 'RELEASES' });
     await ownership.release();
   }
 }

@@ -4,18 +4,11 @@
  * give the same report however they were run.
  */
 import { hashString } from '../prng.js';
-import type { RunResult } from '../run.js';
+import type { SeedRecord } from './seed-record.js';
 import { scenarioHash, type Scenario } from '../scenario.js';
 import { round, summarize, wilson, type LatencySummary, type Rate } from '../stats.js';
 
-/** What a report keeps of one seed's run: enough to rebuild the report exactly (`mco merge`). */
-export type SeedRecord = Omit<RunResult, 'trace' | 'firstViolation'>;
-
-/** Keeps the fields of a run result that go into a {@link SeedRecord}. */
-export function seedRecord(r: RunResult): SeedRecord {
-  const { trace: _t, firstViolation: _f, ...rest } = r;
-  return rest;
-}
+export { seedRecord, type SeedRecord } from './seed-record.js';
 
 export interface Report {
   schemaVersion: 1;
