@@ -10,7 +10,7 @@
  * Limits: drift is constant per node; a jump is instantaneous; there is no
  * clock slewing.
  */
-import type { Clock } from '../src/index.js';
+import type { CancelToken, Clock } from '../src/index.js';
 import { EventKind, type Engine, type SimEvent } from './engine.js';
 
 /** Wall-clock origin: true time 0 reads as this (2023-11-14T22:13:20Z). */
@@ -38,8 +38,8 @@ export class NodeClock implements Clock {
   readonly #lateness: () => number;
   /** How this node's timer events are scheduled (one object for all of them). */
   readonly #timerOptions: { readonly gate: number; readonly flush: true; readonly kind: number };
-  /** Pending sleeps by signal (see {@link NodeClock.#pendingOn}). */
-  readonly #sleepersOf = new WeakMap<AbortSignal, Set<Sleeper>>();
+  /** Pending sleeps by signal or token (see {@link NodeClock.#pendingOn}). */
+  readonly #sleepersOf = new WeakMap<AbortSignal | CancelToken, Set<Sleeper>>();
 
   constructor(engine: Engine, node: number, spec: NodeClockSpec, lateness: () => number) {
     this.#engine = engine;
@@ -66,15 +66,30 @@ export class NodeClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    return this.#sleep(ms, signal);
+  }
+
+  /**
+   * {@link Clock.sleepCancellable}: the same timer event as `sleep`, and the
+   * same one abort callback per token as per signal, so a run makes the same
+   * events in the same order whichever of the two the owner calls.
+   */
+  sleepCancellable(ms: number, cancel: CancelToken): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort reason unchanged, as `sleep` rejects
+    if (cancel.aborted) return Promise.reject(cancel.reason);
+    return this.#sleep(ms, cancel);
+  }
+
+  #sleep(ms: number, cancel: AbortSignal | CancelToken | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const engine = this.#engine;
       const fire = engine.now + Math.max(0, ms) / this.#rate + this.#lateness();
       const opts = this.#timerOptions;
-      if (signal === undefined) {
+      if (cancel === undefined) {
         engine.at(fire, resolve, opts);
         return;
       }
-      const pending = this.#pendingOn(signal);
+      const pending = this.#pendingOn(cancel);
       const sleeper: Sleeper = { ev: undefined, reject };
       sleeper.ev = engine.at(
         fire,
@@ -89,31 +104,29 @@ export class NodeClock implements Clock {
   }
 
   /**
-   * The pending sleeps on `signal`, with one 'abort' listener that cancels
-   * and rejects them all, as `systemClock` does: the production code sleeps
-   * on the same signal over and over (a refresh loop ticks on its stop
-   * signal for as long as it holds the key), and adding and removing an
-   * EventTarget listener per sleep was ≈ 4 % of a run's CPU. A signal slept
-   * on again costs a Set insert and delete.
+   * The pending sleeps on `cancel` (a signal or a token), with one abort
+   * listener that cancels and rejects them all, as `systemClock` does for
+   * signals: the production code sleeps on the same signal or token over and
+   * over (a refresh loop ticks on its stop token for as long as it holds the
+   * key), and adding and removing a listener per sleep was ≈ 4 % of a run's
+   * CPU. One slept on again costs a Set insert and delete.
    */
-  #pendingOn(signal: AbortSignal): Set<Sleeper> {
-    let pending = this.#sleepersOf.get(signal);
+  #pendingOn(cancel: AbortSignal | CancelToken): Set<Sleeper> {
+    let pending = this.#sleepersOf.get(cancel);
     if (pending === undefined) {
       const created = new Set<Sleeper>();
       pending = created;
-      this.#sleepersOf.set(signal, created);
+      this.#sleepersOf.set(cancel, created);
       const engine = this.#engine;
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const s of created) {
-            engine.cancel(s.ev!);
-            s.reject(signal.reason as Error);
-          }
-          created.clear();
-        },
-        { once: true },
-      );
+      const onAbort = (): void => {
+        for (const s of created) {
+          engine.cancel(s.ev!);
+          s.reject(cancel.reason as Error);
+        }
+        created.clear();
+      };
+      if ('onAbort' in cancel) cancel.onAbort(onAbort);
+      else cancel.addEventListener('abort', onAbort, { once: true });
     }
     return pending;
   }

@@ -16,9 +16,10 @@
  * a simulated clock sleeping on the signal sees the order an
  * AbortController would have given.
  */
+import type { CancelToken } from './clock.js';
 
 /** Cancels a {@link Cancel}'s waits; see the module comment. */
-export class Cancel {
+export class Cancel implements CancelToken {
   #aborted = false;
   #reason: unknown = undefined;
   /**

@@ -9,6 +9,24 @@
  */
 import type { Cancel } from './cancel.js';
 
+/**
+ * What the library's own waits are cancelled by when a clock can take it
+ * ({@link Clock.sleepCancellable}): a flag, a reason and abort callbacks,
+ * without an AbortSignal's EventTarget.
+ */
+export interface CancelToken {
+  /** Whether the token has aborted. */
+  readonly aborted: boolean;
+  /** Why it aborted (`undefined` before); a cancelled sleep rejects with it. */
+  readonly reason: unknown;
+  /**
+   * Calls `listener` once when the token aborts (never when it already has:
+   * check {@link aborted} first). Listeners run in the order they were
+   * added. Returns a function that removes `listener`.
+   */
+  onAbort(listener: () => void): () => void;
+}
+
 /** A source of wall-clock and monotonic time, plus a cancellable sleep. */
 export interface Clock {
   /**
@@ -29,6 +47,17 @@ export interface Clock {
    * already-aborted signal rejects without starting a timer.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: {@link sleep}, cancelled by a {@link CancelToken} instead of an
+   * AbortSignal (rejects promptly with `cancel.reason`, leaves no timer
+   * behind; an already-aborted token rejects without starting one). The
+   * library's own waits (a holder's refresh ticks and deadline, a waiter's
+   * poll) use it when it is there, which spares an AbortController and its
+   * abort event per ownership; without it they call `sleep(ms, signal)` with
+   * a signal that aborts with the token. Either way the same waits happen in
+   * the same order.
+   */
+  sleepCancellable?(ms: number, cancel: CancelToken): Promise<void>;
 }
 
 /** A pending {@link systemClock} sleep. */
@@ -93,34 +122,35 @@ export const systemClock: Clock = Object.freeze({
       pending.add(sleeper);
     });
   },
+  // a timer and a callback on the token: no AbortSignal made, no EventTarget listener
+  sleepCancellable(ms: number, cancel: CancelToken): Promise<void> {
+    /* eslint-disable @typescript-eslint/prefer-promise-reject-errors -- rejects with the abort reason unchanged, as `sleep` does */
+    return new Promise<void>((resolve, reject) => {
+      if (cancel.aborted) {
+        reject(cancel.reason);
+        return;
+      }
+      const timer = setTimeout(() => {
+        detach();
+        resolve();
+      }, Math.max(0, ms));
+      const detach = cancel.onAbort(() => {
+        clearTimeout(timer);
+        reject(cancel.reason);
+      });
+    });
+    /* eslint-enable @typescript-eslint/prefer-promise-reject-errors */
+  },
 });
 
 /**
- * `clock.sleep(ms, cancel.signal)`, for the library's own waits: on
- * {@link systemClock}, while `cancel` has made no AbortSignal, a timer and a
- * callback on `cancel` instead (no AbortSignal made, no EventTarget
- * listener: a holder's refresh loop and deadline watcher sleep on a token
- * that lives as long as its ownership, and most ownerships are released
- * long before either timer fires). Any other clock (a simulated one) gets
- * the signal, so it sees exactly the calls an AbortController gave it; so
- * does systemClock once `cancel` made its signal (one order for all waits).
+ * A sleep of the library's own, cancelled by `cancel`: through the clock's
+ * {@link Clock.sleepCancellable} when it has one (a holder's refresh loop and
+ * deadline watcher sleep on a token that lives as long as its ownership, and
+ * most ownerships are released long before either timer fires, so making an
+ * AbortSignal for them was most of their cost), otherwise `sleep` with the
+ * token's AbortSignal, made then.
  */
 export function sleepOn(clock: Clock, ms: number, cancel: Cancel): Promise<void> {
-  /* eslint-disable @typescript-eslint/prefer-promise-reject-errors -- rejects with the abort reason unchanged, as `Clock.sleep` does */
-  if (clock !== systemClock || cancel.hasSignal) return clock.sleep(ms, cancel.signal);
-  return new Promise<void>((resolve, reject) => {
-    if (cancel.aborted) {
-      reject(cancel.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      detach();
-      resolve();
-    }, Math.max(0, ms));
-    const detach = cancel.onAbort(() => {
-      clearTimeout(timer);
-      reject(cancel.reason);
-    });
-  });
-  /* eslint-enable @typescript-eslint/prefer-promise-reject-errors */
+  return clock.sleepCancellable !== undefined ? clock.sleepCancellable(ms, cancel) : clock.sleep(ms, cancel.signal);
 }

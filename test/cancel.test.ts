@@ -148,7 +148,28 @@ describe('sleepOn', () => {
     expect(clock.countTimers()).toBe(0);
   });
 
-  it('any other clock is called with the token\'s AbortSignal (a simulated clock sees what an AbortController gave it)', async () => {
+  it('a clock with sleepCancellable gets the token itself; no AbortSignal is made', async () => {
+    const seen: unknown[] = [];
+    const other: Clock = {
+      now: () => systemClock.now(),
+      monotonicNow: () => systemClock.monotonicNow(),
+      sleep: () => Promise.reject(new Error('sleep must not be called')),
+      sleepCancellable: (ms, cancel) => {
+        seen.push(cancel);
+        return systemClock.sleepCancellable!(ms, cancel);
+      },
+    };
+    const c = new Cancel();
+    const s = track(sleepOn(other, 100, c));
+    expect(seen).toEqual([c]);
+    expect(c.hasSignal).toBe(false);
+    c.abort('stop');
+    await clock.tickAsync(0);
+    expect(s).toEqual({ state: 'rejected', reason: 'stop' });
+    expect(clock.countTimers()).toBe(0);
+  });
+
+  it('a clock without sleepCancellable is called with the token\'s AbortSignal', async () => {
     const seen: (AbortSignal | undefined)[] = [];
     const other: Clock = {
       now: () => systemClock.now(),
