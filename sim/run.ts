@@ -139,6 +139,7 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     const logger = trace ? traceLogger((text, extra) => note(node, text, extra)) : undefined;
     const start = (): void => {
       const strategy = scenario.owner.strategy;
+      const chosen = strategy === 'none' ? undefined : (options.strategy ?? STRATEGIES[strategy]);
       // strategy `none`: no owner at all, workers go straight to the resource
       const owner =
         strategy === 'none'
@@ -150,10 +151,10 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
               refreshInterval: scenario.owner.refreshIntervalMs,
               clock,
               random,
-              strategy: options.strategy ?? STRATEGIES[strategy],
+              strategy: chosen,
               ...(logger ? { logger } : {}),
             });
-      void workloadLoop({ engine, node, owner, work, ops, clock, rng, oracle, resource, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, note: trace ? note : undefined });
+      void workloadLoop({ engine, node, owner, work, ops, clock, rng, oracle, resource, keys: scenario.keys, think: scenario.workload.think, hold: scenario.workload.hold, signalsLoss: chosen?.signalsLoss ?? false, note: trace ? note : undefined });
     };
     engine.at(0, start, { gate: node, flush: true, kind: EventKind.control });
     note(node, `clock offset ${offsetMs.toFixed(3)} ms, drift ${driftPpm.toFixed(1)} ppm`);

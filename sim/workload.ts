@@ -53,6 +53,12 @@ export interface WorkloadContext {
   think: Distribution;
   hold: Distribution;
   /**
+   * Whether the owner's strategy ever aborts `Ownership.lost`. When it does
+   * not (`lakefs`: lakeFS never tells the holder), holding does not ask for
+   * the signal, which would only cost an AbortController per acquisition.
+   */
+  signalsLoss: boolean;
+  /**
    * Trace hook; `undefined` unless tracing, and called as `note?.(…)`, so an
    * untraced run does not build the lines it would drop (three strings and
    * two objects per acquisition).
@@ -96,14 +102,15 @@ export async function workloadLoop(w: WorkloadContext): Promise<void> {
     note?.(node, `OWNS ${key} as ${ownership.owner}${ownership.token === undefined ? '' : ` (token ${ownership.token})`}`, { owner: ownership.owner, message: 'OWNS' });
     w.resource.write(belief, ownership.token); // register
     let told = false;
+    const lost = w.signalsLoss ? ownership.lost : undefined;
     if (w.work === undefined) {
       try {
-        await clock.sleep(sample(w.hold, rng), ownership.lost);
+        await clock.sleep(sample(w.hold, rng), lost);
       } catch {
         told = true;
       }
     } else {
-      told = (await operation(w, key, opStart, ownership.lost)) === 'lost';
+      told = (await operation(w, key, opStart, lost)) === 'lost';
     }
     if (told) {
       oracle.told(belief, engine.now);
