@@ -5,13 +5,15 @@
  * an exact instant (the simulator's store does).
  */
 import { PredicateFailedError } from '../errors.js';
-import { bytesEqual, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
+import { bytesEqual, copyBytes, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
  * Synchronous key-value map with lakeFS predicate semantics. Values are copied
- * in and out. A stored array is never written to after it was stored (every
- * write stores a fresh copy), so the opaque predicate `get` returns can be the
- * stored array itself: one copy per read instead of two.
+ * in (each into a buffer of its own: it may be kept for long) and out (with
+ * {@link copyBytes}: a read is the hot path). A stored array is never written
+ * to after it was stored (every write stores a fresh copy), so the opaque
+ * predicate `get` returns can be the stored array itself: one copy per read
+ * instead of two.
  */
 export class MemoryKV {
   readonly #data = new Map<string, Uint8Array>();
@@ -19,7 +21,7 @@ export class MemoryKV {
   get(partition: string, key: Uint8Array): StoreEntry | undefined {
     const value = this.#data.get(mapKey(partition, key));
     if (value === undefined) return undefined;
-    return { value: new Uint8Array(value), predicate: valuePredicate(value) };
+    return { value: copyBytes(value), predicate: valuePredicate(value) };
   }
 
   /**

@@ -140,3 +140,33 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Size of the shared buffer {@link copyBytes} carves small copies from (as Node's `Buffer` pool). */
+const SLAB_BYTES = 8 * 1024;
+/** Copies larger than this get a buffer of their own. */
+const SLAB_COPY_MAX_BYTES = 512;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * A copy of `bytes` for a caller to own. A small copy is a view into a
+ * shared 8 KB buffer instead of a buffer of its own: a typed array with its
+ * own buffer of more than 64 bytes (an ownership record is ~100) costs an
+ * off-heap allocation, ≈ 0.5 µs here against ≈ 0.04 µs for a view, and is
+ * what every read of a record pays. The trade-off is Node's `Buffer` pool's:
+ * a copy kept alive keeps its 8 KB buffer alive, so use this for copies
+ * handed to callers, not for what a store keeps for long.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const n = bytes.length;
+  if (n > SLAB_COPY_MAX_BYTES) return bytes.slice();
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const copy = new Uint8Array(slab, slabUsed, n);
+  copy.set(bytes);
+  // keep views 8-byte aligned, as the Buffer pool does
+  slabUsed = (slabUsed + n + 7) & ~7;
+  return copy;
+}

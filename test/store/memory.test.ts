@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryKV, MemoryStore, valuePredicate } from '../../src/index.js';
+import { copyBytes } from '../../src/store/store.js';
 import { notificationConformance, storeConformance, swapConformance } from './conformance.js';
 
 storeConformance('MemoryStore', () => Promise.resolve({ store: new MemoryStore() }));
@@ -24,5 +26,35 @@ describe('MemoryKV.peek', () => {
     expect(kv.peek('p', key)).not.toBe(first);
     expect(kv.peek('p', key)).toEqual(new Uint8Array([3]));
     expect(first).toEqual(v1); // the old array was not written over
+  });
+});
+
+describe('copyBytes (the copies MemoryKV.get hands out)', () => {
+  it('gives equal, independent copies: writing to one changes neither the source nor any other copy, across shared-buffer boundaries', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 1500 }), { minLength: 1, maxLength: 200 }), (sources) => {
+        const originals = sources.map((s) => s.slice());
+        const copies = sources.map((s) => copyBytes(s));
+        for (const [i, c] of copies.entries()) {
+          expect(c).toEqual(originals[i]);
+          c.fill(0xee); // the caller owns its copy
+          sources[i]!.fill(0x11);
+        }
+        for (const [i, c] of copies.entries()) {
+          expect(c).toEqual(new Uint8Array(originals[i]!.length).fill(0xee));
+          expect(sources[i]).toEqual(new Uint8Array(originals[i]!.length).fill(0x11));
+        }
+      }),
+    );
+  });
+
+  it('MemoryKV.get hands out a copy the caller may change without touching the store', () => {
+    const kv = new MemoryKV();
+    const key = new TextEncoder().encode('k');
+    kv.set('p', key, new Uint8Array([1, 2, 3]));
+    const a = kv.get('p', key)!;
+    a.value.fill(9);
+    expect(kv.get('p', key)!.value).toEqual(new Uint8Array([1, 2, 3]));
+    expect(kv.setIf('p', key, new Uint8Array([4]), a.predicate)).toBe(true); // the predicate was not the changed copy
   });
 });
