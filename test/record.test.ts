@@ -166,6 +166,19 @@ describe('decodeRecord cache', () => {
     expect(decodeRecord(original, 'k').owner).toBe('cache#4');
   });
 
+  it('any sequence of decodes (repeats, slot collisions, changed copies) gives what fromBinary gives', () => {
+    const pool = Array.from({ length: 40 }, (_, i) => encodeRecord(newRecord(`seq#${i % 7}`, 1_700_000_000_000 + i * 0.5, `c${i % 3}`)));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(pool.length - 1), fc.boolean()), { maxLength: 300 }), (steps) => {
+        for (const [i, change] of steps) {
+          const got = decodeRecord(pool[i]!, 'k');
+          expect(got).toStrictEqual(fromBinary(MostlyCorrectOwnershipSchema, pool[i]!));
+          if (change) got.expires = timestampFromMs(0); // as release does to its copy
+        }
+      }),
+    );
+  });
+
   it('still rejects garbage after caching good records, and keeps unknown fields', () => {
     const good = encodeRecord(newRecord('cache#3', 1, 'c'));
     decodeRecord(good, 'k');
