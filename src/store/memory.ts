@@ -148,8 +148,19 @@ export class MemoryStore implements Store {
  * UTF-16 code unit per key byte (injective, and about 5× cheaper than hex).
  */
 function mapKey(partition: string, key: Uint8Array): string {
-  return `${partition.length}:${partition}:${codeUnits(key)}`;
+  // the same key is asked for over and over (a holder's refreshes, its waiters' polls): comparing
+  // with the last one is cheaper than building and hashing the string again
+  if (partition === lastPartition && bytesEqual(key, lastKey)) return lastMapKey;
+  lastMapKey = `${partition.length}:${partition}:${codeUnits(key)}`;
+  lastPartition = partition;
+  // a copy: the caller may change its array later
+  lastKey = key.slice();
+  return lastMapKey;
 }
+
+let lastPartition: string | undefined;
+let lastKey = new Uint8Array(0);
+let lastMapKey = '';
 
 const CHUNK = 4096;
 

@@ -29,6 +29,21 @@ describe('MemoryKV.peek', () => {
   });
 });
 
+describe('MemoryKV keys', () => {
+  it('finds the key the bytes say now, when a caller reuses and changes its key array', () => {
+    const kv = new MemoryKV();
+    const key = new TextEncoder().encode('key-a');
+    kv.set('p', key, new Uint8Array([1]));
+    key[4] = 'b'.charCodeAt(0); // now 'key-b'
+    expect(kv.get('p', key)).toBeUndefined();
+    kv.set('p', key, new Uint8Array([2]));
+    expect(kv.get('p', new TextEncoder().encode('key-a'))!.value).toEqual(new Uint8Array([1]));
+    expect(kv.get('p', new TextEncoder().encode('key-b'))!.value).toEqual(new Uint8Array([2]));
+    expect(kv.get('q', key)).toBeUndefined(); // same bytes, other partition
+    expect(kv.size).toBe(2);
+  });
+});
+
 describe('copyBytes (the copies MemoryKV.get hands out)', () => {
   it('gives equal, independent copies: writing to one changes neither the source nor any other copy, across shared-buffer boundaries', () => {
     fc.assert(
