@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { abortable } from '../src/abort.js';
 import { Cancel, onAbort, signalOf } from '../src/cancel.js';
 import { sleepOn, systemClock, type Clock } from '../src/clock.js';
-import { installFakeTime, type InstalledClock } from './helpers/fake-time.js';
+import { installFakeTime, track, type InstalledClock } from './helpers/fake-time.js';
 
 let clock: InstalledClock;
 beforeEach(() => {
@@ -18,19 +18,6 @@ beforeEach(() => {
 afterEach(() => {
   clock.uninstall();
 });
-
-/** Settles `p` into a tag that can be checked after fake time moved. */
-function track(p: Promise<unknown>): { state: 'pending' | 'resolved' | 'rejected'; reason?: unknown } {
-  const t: { state: 'pending' | 'resolved' | 'rejected'; reason?: unknown } = { state: 'pending' };
-  p.then(
-    () => (t.state = 'resolved'),
-    (err: unknown) => {
-      t.state = 'rejected';
-      t.reason = err;
-    },
-  );
-  return t;
-}
 
 describe('Cancel', () => {
   it('runs callbacks once, in the order added, then the listeners of its signal', () => {

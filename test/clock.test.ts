@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../src/index.js';
-import { installFakeTime, type InstalledClock } from './helpers/fake-time.js';
+import { installFakeTime, track, type InstalledClock } from './helpers/fake-time.js';
 
 let clock: InstalledClock;
 beforeEach(() => {
@@ -16,19 +16,6 @@ beforeEach(() => {
 afterEach(() => {
   clock.uninstall();
 });
-
-/** Settles `p` into a tag that can be checked after fake time moved. */
-function track(p: Promise<void>): { state: 'pending' | 'resolved' | 'rejected'; reason?: unknown } {
-  const t: { state: 'pending' | 'resolved' | 'rejected'; reason?: unknown } = { state: 'pending' };
-  p.then(
-    () => (t.state = 'resolved'),
-    (err: unknown) => {
-      t.state = 'rejected';
-      t.reason = err;
-    },
-  );
-  return t;
-}
 
 describe('systemClock.sleep', () => {
   it('resolves after ms, not before, with or without a signal', async () => {

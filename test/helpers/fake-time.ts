@@ -13,6 +13,25 @@ export function installFakeTime(startMs = 1_700_000_000_000): InstalledClock {
   });
 }
 
+/** How a promise settled, as {@link track} records it. */
+export interface Tracked {
+  state: 'pending' | 'resolved' | 'rejected';
+  reason?: unknown;
+}
+
+/** Settles `p` into a tag that can be checked after fake time moved. */
+export function track(p: Promise<unknown>): Tracked {
+  const t: Tracked = { state: 'pending' };
+  p.then(
+    () => (t.state = 'resolved'),
+    (err: unknown) => {
+      t.state = 'rejected';
+      t.reason = err;
+    },
+  );
+  return t;
+}
+
 /** systemClock with its wall clock shifted by `offsetMs` (timers unchanged). */
 export function skewedClock(offsetMs: number): Clock {
   return {
