@@ -4,7 +4,7 @@
  */
 import { abortable } from './abort.js';
 import { ownerComment } from './comment.js';
-import { Cancel } from './cancel.js';
+import { Cancel, onAbort } from './cancel.js';
 import { sleepOn } from './clock.js';
 import { bytesEqual, type Predicate, type StoreEntry, type SwapOptions } from './store/store.js';
 import { CorruptRecordError, isPredicateFailed, OwnershipLostError, PredicateFailedError, type LossReason } from './errors.js';
@@ -586,7 +586,5 @@ function linkSignal(source: AbortSignal | undefined, target: Cancel): () => void
     target.abort(source.reason);
     return () => {};
   }
-  const onAbort = (): void => target.abort(source.reason);
-  source.addEventListener('abort', onAbort, { once: true });
-  return () => source.removeEventListener('abort', onAbort);
+  return onAbort(source, () => target.abort(source.reason));
 }
