@@ -13,6 +13,7 @@ import { logs } from './logger.js';
 import type { OwnerContext, SwapFn } from './owner.js';
 import {
   OWNERSHIP_PARTITION,
+  copyRecord,
   decodeRecord,
   encodeRecord,
   newRecord,
@@ -561,13 +562,6 @@ function decodesToItself(record: MostlyCorrectOwnership): boolean {
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/;
-
-/** A copy of `record` that can be changed without touching it (`expires` is replaced, never mutated, but copied too). */
-function copyRecord(record: MostlyCorrectOwnership): MostlyCorrectOwnership {
-  const copy = { ...record };
-  if (record.expires !== undefined) copy.expires = { ...record.expires };
-  return copy;
-}
 
 /**
  * The expiry a release writes. One shared Timestamp (building one with

@@ -127,8 +127,11 @@ function hashBytes(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
-/** A copy of a record as `fromBinary` builds it: plain objects, the Timestamp copied too. */
-function copyRecord(r: MostlyCorrectOwnership): MostlyCorrectOwnership {
+/**
+ * A copy of a record that can be changed without touching it: plain objects,
+ * as `fromBinary` builds them, the Timestamp copied too.
+ */
+export function copyRecord(r: MostlyCorrectOwnership): MostlyCorrectOwnership {
   const copy = { ...r };
   if (r.expires !== undefined) copy.expires = { ...r.expires };
   return copy;
