@@ -7,7 +7,7 @@
  * jumps and pauses instead. A test fails if any other file in `src/` reaches
  * for `Date`, `setTimeout`, `setInterval` or `performance.now`.
  */
-import type { Cancel } from './cancel.js';
+import { Cancel, signalOf, type Cancellation } from './cancel.js';
 
 /**
  * What the library's own waits are cancelled by when a clock can take it
@@ -144,13 +144,15 @@ export const systemClock: Clock = Object.freeze({
 });
 
 /**
- * A sleep of the library's own, cancelled by `cancel`: through the clock's
+ * A sleep of the library's own, cancelled by `cancel` (a {@link Cancel}, a
+ * caller's AbortSignal, or nothing): a Cancel goes through the clock's
  * {@link Clock.sleepCancellable} when it has one (a holder's refresh loop and
  * deadline watcher sleep on a token that lives as long as its ownership, and
  * most ownerships are released long before either timer fires, so making an
- * AbortSignal for them was most of their cost), otherwise `sleep` with the
- * token's AbortSignal, made then.
+ * AbortSignal for them was most of their cost); otherwise `sleep` with the
+ * AbortSignal (a Cancel's is made then).
  */
-export function sleepOn(clock: Clock, ms: number, cancel: Cancel): Promise<void> {
-  return clock.sleepCancellable !== undefined ? clock.sleepCancellable(ms, cancel) : clock.sleep(ms, cancel.signal);
+export function sleepOn(clock: Clock, ms: number, cancel: Cancellation | undefined): Promise<void> {
+  if (cancel instanceof Cancel && clock.sleepCancellable !== undefined) return clock.sleepCancellable(ms, cancel);
+  return clock.sleep(ms, signalOf(cancel));
 }

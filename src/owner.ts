@@ -12,7 +12,7 @@
  */
 import { abortable } from './abort.js';
 import { ownerComment } from './comment.js';
-import { Cancel, onAbort as onCancel, signalOf, type Cancellation } from './cancel.js';
+import { Cancel, onAbort as onCancel, type Cancellation } from './cancel.js';
 import { sleepOn, systemClock, type Clock } from './clock.js';
 import { OwnError, isPredicateFailed } from './errors.js';
 import { bytesEqual, type Predicate, type StoreEntry, type SwapResult } from './store/store.js';
@@ -432,7 +432,7 @@ export class MostlyCorrectOwner {
         });
         if (tracing) logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
         if (!push) {
-          await clock.sleep(sleepMs, signalOf(signal));
+          await sleepOn(clock, sleepMs, signal);
           continue;
         }
         if (unwatch === undefined) {

@@ -156,6 +156,27 @@ describe('sleepOn', () => {
     expect(clock.countTimers()).toBe(0);
   });
 
+  it('a caller\'s AbortSignal, or none, goes to sleep() as it is, even on a clock with sleepCancellable', async () => {
+    const seen: (AbortSignal | undefined)[] = [];
+    const other: Clock = {
+      now: () => systemClock.now(),
+      monotonicNow: () => systemClock.monotonicNow(),
+      sleep: (ms, signal) => {
+        seen.push(signal);
+        return systemClock.sleep(ms, signal);
+      },
+      sleepCancellable: () => Promise.reject(new Error('sleepCancellable must not be called')),
+    };
+    const ac = new AbortController();
+    const a = track(sleepOn(other, 100, ac.signal));
+    const b = track(sleepOn(other, 100, undefined));
+    expect(seen).toEqual([ac.signal, undefined]);
+    ac.abort('stop');
+    await clock.tickAsync(100);
+    expect([a, b]).toEqual([{ state: 'rejected', reason: 'stop' }, { state: 'resolved' }]);
+    expect(clock.countTimers()).toBe(0);
+  });
+
   it('a clock without sleepCancellable is called with the token\'s AbortSignal', async () => {
     const seen: (AbortSignal | undefined)[] = [];
     const other: Clock = {
