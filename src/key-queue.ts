@@ -20,7 +20,7 @@
  */
 import { Cancel } from './cancel.js';
 import type { Ownership } from './ownership.js';
-import type { MostlyCorrectOwnership } from './record.js';
+import type { MostlyCorrectOwnership, RecordEncoding } from './record.js';
 import type { StoreEntry } from './store/store.js';
 
 /** What the shared acquire loop needs from a queue. */
@@ -57,6 +57,8 @@ export interface Acquired {
   readonly written: StoreEntry | undefined;
   /** Fast path: `written` as the record it was encoded from (never mutated afterwards), so the holder need not decode its own bytes. */
   readonly writtenRecord?: MostlyCorrectOwnership | undefined;
+  /** The encoding of the record written, for the holder's next writes of it (see {@link RecordEncoding}). */
+  readonly encoding?: RecordEncoding | undefined;
 }
 
 /** The queue's view of its owner. */

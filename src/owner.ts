@@ -23,7 +23,7 @@ import { systemRandom, randomSlug, type RandomSource } from './random.js';
 import {
   OWNERSHIP_PARTITION,
   decodeRecord,
-  encodeRecord,
+  RecordEncoding,
   expiresMs,
   newRecord,
   quantizeMs,
@@ -337,7 +337,7 @@ export class MostlyCorrectOwner {
             (guessRecord !== undefined && (observed ? expiresMs(guessRecord) === 0 : expiresMs(guessRecord) < guessNowMs)))
         ) {
           const candidateOwner = claim.pick();
-          const { bytes, token, expires, record } = this.#candidate(candidateOwner, guessRecord, guessNowMs);
+          const { bytes, token, expires, record, encoding } = this.#candidate(candidateOwner, guessRecord, guessNowMs);
           if (tracing) logger.trace(
             { ...fields, ownership: guess === undefined ? 'not owned' : 'expired', expires, now: guessNowMs, speculative: true },
             'Try to take ownership',
@@ -345,7 +345,7 @@ export class MostlyCorrectOwner {
           const result = await this.#swapCandidate(swap, keyBytes, bytes, record, guess?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
           if (result.written !== undefined) {
             if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-            return { sentAtMono, token, written: result.written, writtenRecord: record };
+            return { sentAtMono, token, written: result.written, writtenRecord: record, encoding };
           }
           claim.unpick();
           if (sameEntry(result.current, guess)) {
@@ -396,14 +396,14 @@ export class MostlyCorrectOwner {
           }
           if (state !== 'owned') {
             const candidateOwner = claim.pick();
-            const { bytes, token, expires, record } = this.#candidate(candidateOwner, read, nowMs);
+            const { bytes, token, expires, record, encoding } = this.#candidate(candidateOwner, read, nowMs);
             candidateExpiresMs = expires;
             if (tracing) logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
             if (swap === undefined) {
               try {
                 await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, bytes, entry?.predicate ?? null), signal);
                 if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-                return { sentAtMono, token, written: undefined };
+                return { sentAtMono, token, written: undefined, encoding };
               } catch (err) {
                 if (signal?.aborted) throw signal.reason;
                 if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, candidateOwner, 'setIf', attempt, { cause: err });
@@ -412,7 +412,7 @@ export class MostlyCorrectOwner {
               const result = await this.#swapCandidate(swap, keyBytes, bytes, record, entry?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
               if (result.written !== undefined) {
                 if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-                return { sentAtMono, token, written: result.written, writtenRecord: record };
+                return { sentAtMono, token, written: result.written, writtenRecord: record, encoding };
               }
             }
             claim.unpick();
@@ -456,7 +456,7 @@ export class MostlyCorrectOwner {
     owner: string,
     read: MostlyCorrectOwnership | undefined,
     nowMs: number,
-  ): { bytes: Uint8Array; token: bigint | undefined; expires: number; record: MostlyCorrectOwnership } {
+  ): { bytes: Uint8Array; token: bigint | undefined; expires: number; record: MostlyCorrectOwnership; encoding: RecordEncoding } {
     const { strategy, refreshIntervalMs } = this.#ctx;
     const candidate = newRecord(owner, nowMs + refreshIntervalMs, ownerComment(owner, nowMs));
     const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
@@ -464,7 +464,9 @@ export class MostlyCorrectOwner {
       candidate.token = token;
       candidate.leaseMs = Math.round(refreshIntervalMs);
     }
-    return { bytes: encodeRecord(candidate), token, expires: expiresMs(candidate), record: candidate };
+    // the holder's refreshes and release re-encode only `expires` from this
+    const encoding = new RecordEncoding(candidate);
+    return { bytes: encoding.encode(candidate.expires), token, expires: expiresMs(candidate), record: candidate, encoding };
   }
 
   /**

@@ -15,7 +15,7 @@ import {
   OWNERSHIP_PARTITION,
   copyRecord,
   decodeRecord,
-  encodeRecord,
+  RecordEncoding,
   newRecord,
   quantizeMs,
   timestampFromMs,
@@ -43,6 +43,8 @@ export interface OwnershipInit {
   readonly written?: StoreEntry | undefined;
   /** Fast path: `written` as the record it was encoded from (never mutated afterwards). */
   readonly writtenRecord?: MostlyCorrectOwnership | undefined;
+  /** The encoding of the record written, for this handle's next writes of it. */
+  readonly encoding?: RecordEncoding | undefined;
   /** The local queue of the key (strategies with `coalesce`): release hands over to its next waiter. */
   readonly hooks?: HandoffHooks | undefined;
 }
@@ -96,6 +98,11 @@ export class Ownership implements AsyncDisposable {
    * instead of decoding our own bytes again.
    */
   #lastRecord: MostlyCorrectOwnership | undefined;
+  /**
+   * The encoding of our record, for refreshes and the release: they write it
+   * again with another `expires` (see {@link RecordEncoding}).
+   */
+  #encoding: RecordEncoding | undefined;
 
   /** @internal Created by `MostlyCorrectOwner.own()`. */
   constructor(ctx: OwnerContext, init: OwnershipInit) {
@@ -106,6 +113,7 @@ export class Ownership implements AsyncDisposable {
     this.#keyBytes = init.keyBytes;
     this.token = init.token;
     this.#lastSentMono = init.sentAtMono;
+    this.#encoding = init.encoding;
     if (ctx.swap !== undefined && init.written !== undefined) this.#wrote(init.written, init.writtenRecord);
     this.#hooks = init.hooks;
     this.#detachOwnSignal = linkSignal(ctx.strategy.ownSignalStopsRefresh ? init.signal : undefined, this.#stop);
@@ -278,7 +286,7 @@ export class Ownership implements AsyncDisposable {
     record.expires = EPOCH;
     // push handoff: the notification rides along with the write when the store can do both at once
     const notify = this.#ctx.strategy.pushHandoff && store.notify !== undefined;
-    const written = await this.#write(encodeRecord(record), entry.predicate, record, notify);
+    const written = await this.#write(this.#encode(record), entry.predicate, record, notify);
     if (written.ok) return written.notified ? 'expired-notified' : 'expired';
     if (!view.guess) logger.info(fields, 'Lost ownership race while trying to release');
     return this.#raced(view, written.current);
@@ -293,9 +301,10 @@ export class Ownership implements AsyncDisposable {
     const token = (ours.token ?? 0n) + 1n;
     candidate.token = token;
     candidate.leaseMs = Math.round(refreshIntervalMs);
+    const encoding = new RecordEncoding(candidate);
     let written;
     try {
-      written = await this.#write(encodeRecord(candidate), view.entry!.predicate, candidate);
+      written = await this.#write(encoding.encode(candidate.expires), view.entry!.predicate, candidate);
     } catch (err) {
       hooks.putBack();
       throw err;
@@ -305,7 +314,7 @@ export class Ownership implements AsyncDisposable {
       if (!view.guess) logger.info({ prefixed_key: this.prefixedKey, owner: this.owner, new_owner: next }, 'Lost ownership race while handing over');
       return this.#raced(view, written.current);
     }
-    hooks.handedOff(this, { sentAtMono: view.sentAtMono, token, written: written.entry, writtenRecord: candidate });
+    hooks.handedOff(this, { sentAtMono: view.sentAtMono, token, written: written.entry, writtenRecord: candidate, encoding });
     return 'handed-off';
   }
 
@@ -324,6 +333,17 @@ export class Ownership implements AsyncDisposable {
   #wrote(entry: StoreEntry, record: MostlyCorrectOwnership | undefined): void {
     this.#lastWrite = entry;
     this.#lastRecord = record !== undefined && decodesToItself(record) ? record : undefined;
+  }
+
+  /** `record`'s bytes, from the encoding of our record when it is ours with another `expires`. */
+  #encode(record: MostlyCorrectOwnership): Uint8Array {
+    const encoding = this.#encoding;
+    if (encoding !== undefined && encoding.fits(record)) return encoding.encode(record.expires);
+    // not the record the encoding was made for (a record of ours written in another form): encode it
+    // all, and keep its encoding for the next write
+    const fresh = new RecordEncoding(record);
+    this.#encoding = fresh;
+    return fresh.encode(record.expires);
   }
 
   /**
@@ -457,7 +477,7 @@ export class Ownership implements AsyncDisposable {
     const expires = clock.now() + refreshIntervalMs;
     record.expires = timestampFromMs(expires);
     try {
-      await this.#track(store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, encodeRecord(record), entry.predicate));
+      await this.#track(store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, this.#encode(record), entry.predicate));
     } catch (err) {
       if (stop.aborted) return 'stop';
       logger.warn({ ...fields, err }, 'Failed to set ownership message to refresh (keep going, may lose)');
@@ -487,7 +507,7 @@ export class Ownership implements AsyncDisposable {
       const record = this.#decode(basis);
       const expires = clock.now() + refreshIntervalMs;
       record.expires = timestampFromMs(expires);
-      const value = encodeRecord(record);
+      const value = this.#encode(record);
       let result;
       try {
         result = await this.#track(swap(OWNERSHIP_PARTITION, this.#keyBytes, value, basis.predicate));

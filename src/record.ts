@@ -74,6 +74,92 @@ export function encodeRecord(record: MostlyCorrectOwnership): Uint8Array {
 }
 
 /**
+ * The encoding of a series of records that differ only in `expires`: a
+ * holder writes its acquisition's record again with a new expiry on every
+ * refresh, and once more (expiring at the epoch) on release.
+ *
+ * `toBinary` writes a message as its fields' encodings one after another, in
+ * field-number order, then the unknown fields. So a record's bytes are the
+ * bytes of field 1 (`owner`), then of field 2 (`expires`), then of the rest,
+ * and only the middle part changes between refreshes. The two fixed parts
+ * are encoded once, each write encodes `expires` alone: `toBinary` still
+ * writes every byte. test/record.test.ts checks the result against
+ * {@link encodeRecord} on generated records. Measured against
+ * `encodeRecord`: a refresh's write costs about half (the strings' UTF-8
+ * and their reflection are what it saves), a release's about an eighth, and
+ * making the encoding at acquisition about a tenth more than one encode.
+ */
+export class RecordEncoding {
+  readonly #owner: string;
+  readonly #comment: string;
+  readonly #token: bigint;
+  readonly #leaseMs: number;
+  readonly #unknown: MostlyCorrectOwnership['$unknown'];
+  /** Field 1. */
+  readonly #head: Uint8Array;
+  /** Fields 3 to 5, then the unknown fields. */
+  readonly #tail: Uint8Array;
+
+  /** The encoding of `record`'s fields other than `expires` (copied now: later changes to `record` are not seen). */
+  constructor(record: MostlyCorrectOwnership) {
+    this.#owner = record.owner;
+    this.#comment = record.comment;
+    this.#token = record.token;
+    this.#leaseMs = record.leaseMs;
+    this.#unknown = record.$unknown;
+    this.#head = toBinary(MostlyCorrectOwnershipSchema, { ...BLANK, owner: record.owner });
+    const rest = { ...BLANK, comment: record.comment, token: record.token, leaseMs: record.leaseMs };
+    if (record.$unknown !== undefined) rest.$unknown = record.$unknown;
+    this.#tail = toBinary(MostlyCorrectOwnershipSchema, rest);
+  }
+
+  /** Whether `record`'s fields other than `expires` are the ones this encodes. */
+  fits(record: MostlyCorrectOwnership): boolean {
+    return (
+      record.owner === this.#owner &&
+      record.comment === this.#comment &&
+      record.token === this.#token &&
+      record.leaseMs === this.#leaseMs &&
+      record.$unknown === this.#unknown
+    );
+  }
+
+  /** The bytes of the record with these fields and `expires`: what `encodeRecord` returns for it. */
+  encode(expires: Timestamp | undefined): Uint8Array {
+    const middle = expires === undefined ? NO_BYTES : expiresBytes(expires);
+    const head = this.#head;
+    const tail = this.#tail;
+    const bytes = new Uint8Array(head.length + middle.length + tail.length);
+    bytes.set(head);
+    bytes.set(middle, head.length);
+    bytes.set(tail, head.length + middle.length);
+    return bytes;
+  }
+}
+
+/** A record with every field at its zero value (nothing to encode). */
+const BLANK: MostlyCorrectOwnership = Object.freeze({
+  $typeName: 'mostly_correct_owner.v1.MostlyCorrectOwnership',
+  owner: '',
+  comment: '',
+  token: 0n,
+  leaseMs: 0,
+});
+
+const NO_BYTES = new Uint8Array(0);
+
+/** Field 2 of a record expiring at the epoch (every release writes it), made on first use. */
+let epochBytes: Uint8Array | undefined;
+
+/** The bytes of field 2 holding `expires`. */
+function expiresBytes(expires: Timestamp): Uint8Array {
+  if (expires.seconds === 0n && expires.nanos === 0) {
+    return (epochBytes ??= toBinary(MostlyCorrectOwnershipSchema, { ...BLANK, expires: timestampFromMs(0) }));
+  }
+  return toBinary(MostlyCorrectOwnershipSchema, { ...BLANK, expires });
+}
+
+/**
  * Bytes to record. Throws {@link CorruptRecordError} (with the raw bytes and the
  * decoder's error as `cause`) when `value` is not a valid record.
  *

@@ -14,6 +14,8 @@ import {
   timestampFromMs,
   msFromTimestamp,
 } from '../src/index.js';
+import type { MostlyCorrectOwnership } from '../src/index.js';
+import { RecordEncoding, copyRecord } from '../src/record.js';
 
 // Golden vectors, computed field by field from the protobuf wire format
 // (tag = field << 3 | wire type; varints little-endian base 128), not by this library.
@@ -188,5 +190,59 @@ describe('decodeRecord cache', () => {
     const twice = decodeRecord(withUnknown, 'k');
     expect(twice).toStrictEqual(once);
     expect(hex(encodeRecord(twice))).toBe(hex(withUnknown));
+  });
+});
+
+describe('RecordEncoding (a holder re-encodes only `expires`)', () => {
+  const ms = fc.oneof(fc.integer({ min: -1e13, max: 1e13 }), fc.double({ min: 0, max: 1e13, noNaN: true }), fc.constant(0));
+  const record = fc
+    .record({
+      owner: fc.string({ unit: 'binary' }),
+      comment: fc.string({ unit: 'binary' }),
+      expires: fc.option(ms, { nil: undefined }),
+      token: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      leaseMs: fc.nat({ max: 2 ** 32 - 1 }),
+      unknown: fc.boolean(),
+    })
+    .map(({ owner, comment, expires, token, leaseMs, unknown }) => {
+      const rec = newRecord(owner, 0, comment);
+      rec.expires = expires === undefined ? undefined : timestampFromMs(expires);
+      rec.token = token;
+      rec.leaseMs = leaseMs;
+      if (!unknown) return rec;
+      // a record from a newer writer: decoded with an unknown field (100, varint 1), which is written back
+      return fromBinary(MostlyCorrectOwnershipSchema, new Uint8Array([...encodeRecord(rec), 0xa0, 0x06, 0x01]));
+    });
+
+  it('gives the bytes encodeRecord gives, for the record it was made from and for it with any other expires', () => {
+    fc.assert(
+      fc.property(record, fc.array(fc.option(ms, { nil: undefined }), { maxLength: 5 }), (rec, others) => {
+        const encoding = new RecordEncoding(rec);
+        expect(hex(encoding.encode(rec.expires))).toBe(hex(encodeRecord(rec)));
+        for (const other of others) {
+          const next = copyRecord(rec);
+          next.expires = other === undefined ? undefined : timestampFromMs(other);
+          expect(encoding.fits(next)).toBe(true);
+          expect(hex(encoding.encode(next.expires))).toBe(hex(encodeRecord(next)));
+        }
+      }),
+    );
+  });
+
+  it('fits only records with the same owner, comment, token, lease and unknown fields', () => {
+    const base = Object.assign(newRecord('me#1', 1_700_000_000_000, 'me#1@then'), { token: 3n, leaseMs: 1000 });
+    const encoding = new RecordEncoding(base);
+    const changes: Partial<MostlyCorrectOwnership>[] = [{ owner: 'me#2' }, { comment: 'me#1@now' }, { token: 4n }, { leaseMs: 999 }, { $unknown: [] }];
+    for (const change of changes) expect(encoding.fits({ ...base, ...change })).toBe(false);
+    expect(encoding.fits({ ...base, expires: timestampFromMs(0) })).toBe(true);
+    // later changes to the record it was made from are not seen
+    base.owner = 'me#3';
+    expect(encoding.fits(base)).toBe(false);
+    expect(hex(encoding.encode(timestampFromMs(0)))).toBe(hex(encodeRecord({ ...base, owner: 'me#1', expires: timestampFromMs(0) })));
+  });
+
+  it('writes the release record Go writes (expires present and empty)', () => {
+    const rec = newRecord(OWNER, 1_700_000_000_123, COMMENT);
+    expect(hex(new RecordEncoding(rec).encode(timestampFromMs(0)))).toBe(RELEASED_HEX);
   });
 });
