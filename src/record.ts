@@ -53,10 +53,29 @@ export function quantizeMs(ms: number): number {
   return (seconds + 0) * 1000 + nanos / 1e6;
 }
 
-/** ISO-8601 text for `ms` since the epoch (for record comments and logs). */
+/**
+ * ISO-8601 text for `ms` since the epoch (for record comments and logs):
+ * the text of the Timestamp's Date, `timestampDate(timestampFromMs(ms))`.
+ * Within one second only the milliseconds change, so the Date's text is made
+ * once a second and the milliseconds put in (each new text cost about as
+ * much as encoding a record; test/record.test.ts checks the two agree).
+ */
 export function isoFromMs(ms: number): string {
-  return timestampDate(timestampFromMs(ms)).toISOString();
+  const { seconds, nanos } = split(ms);
+  // what timestampMs() gives the Date: whole milliseconds, the nanoseconds rounded
+  const millis = Math.round(nanos / 1e6);
+  if (seconds !== isoSecond || millis > 999) {
+    if (millis > 999) return timestampDate({ $typeName: 'google.protobuf.Timestamp', seconds: BigInt(seconds), nanos }).toISOString();
+    isoSecond = seconds;
+    // "…:SS." of "…:SS.000Z"
+    isoPrefix = timestampDate({ $typeName: 'google.protobuf.Timestamp', seconds: BigInt(seconds), nanos: 0 }).toISOString().slice(0, -4);
+  }
+  return `${isoPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }
+
+/** The second {@link isoFromMs} last made a Date's text for, and that text up to the milliseconds. */
+let isoSecond = Number.NaN;
+let isoPrefix = '';
 
 /**
  * A new record: what `create(MostlyCorrectOwnershipSchema, { owner, expires,
@@ -175,7 +194,7 @@ export function decodeRecord(value: Uint8Array, prefixedKey: string, owner?: str
   // until it writes again): comparing with it first skips hashing the bytes
   const last = lastDecoded;
   if (last !== undefined && bytesEqual(last.bytes, value)) return copyRecord(last.record);
-  const slot = value.length <= DECODE_CACHE_MAX_BYTES ? hashBytes(value) & (DECODE_CACHE_SLOTS - 1) : -1;
+  const slot = value.length <= DECODE_CACHE_MAX_BYTES ? decodeCacheSlot(value) : -1;
   const cached = slot >= 0 ? decoded[slot] : undefined;
   if (cached !== undefined && bytesEqual(cached.bytes, value)) {
     lastDecoded = cached;
@@ -187,9 +206,13 @@ export function decodeRecord(value: Uint8Array, prefixedKey: string, owner?: str
   } catch (cause) {
     throw new CorruptRecordError(prefixedKey, owner, value, { cause });
   }
-  // the bytes are copied: the caller owns `value` and may change it later
+  // the bytes are copied (the caller owns `value` and may change it later) into the slot's own
+  // part of one buffer: an allocation per miss was a measurable part of a simulation
   if (slot >= 0 && record.$unknown === undefined) {
-    const entry = { bytes: new Uint8Array(value), record: copyRecord(record) };
+    const bytes = new Uint8Array((cacheBytes ??= new ArrayBuffer(DECODE_CACHE_SLOTS * DECODE_CACHE_MAX_BYTES)), slot * DECODE_CACHE_MAX_BYTES, value.length);
+    bytes.set(value);
+    // the entry this replaces is dropped everywhere at once: its bytes (the same memory) are no longer its own
+    const entry = { bytes, record: copyRecord(record) };
     decoded[slot] = entry;
     lastDecoded = entry;
   }
@@ -202,9 +225,16 @@ const DECODE_CACHE_MAX_BYTES = 512;
 const DECODE_CACHE_SLOTS = 1024;
 /** Decoded records with their bytes, by hash of the bytes (a hit compares the bytes in full). */
 const decoded: ({ bytes: Uint8Array; record: MostlyCorrectOwnership } | undefined)[] = new Array<undefined>(DECODE_CACHE_SLOTS).fill(undefined);
+/** The cached records' bytes: slot `i` keeps its entry's at `i × DECODE_CACHE_MAX_BYTES` (512 KB, made on the first miss). */
+let cacheBytes: ArrayBuffer | undefined;
 
 /** The entry the last cached decode hit or filled. */
 let lastDecoded: { bytes: Uint8Array; record: MostlyCorrectOwnership } | undefined;
+
+/** The slot of the decode cache that `bytes` go to (exported for tests that need two records in one slot). */
+export function decodeCacheSlot(bytes: Uint8Array): number {
+  return hashBytes(bytes) & (DECODE_CACHE_SLOTS - 1);
+}
 
 /** FNV-1a over the bytes (32 bits). */
 function hashBytes(bytes: Uint8Array): number {

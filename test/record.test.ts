@@ -15,7 +15,7 @@ import {
   msFromTimestamp,
 } from '../src/index.js';
 import type { MostlyCorrectOwnership } from '../src/index.js';
-import { RecordEncoding, copyRecord } from '../src/record.js';
+import { RecordEncoding, copyRecord, decodeCacheSlot } from '../src/record.js';
 
 // Golden vectors, computed field by field from the protobuf wire format
 // (tag = field << 3 | wire type; varints little-endian base 128), not by this library.
@@ -135,6 +135,16 @@ describe('record helpers computed without messages', () => {
   it('isoFromMs(ms) is the Timestamp\'s Date as ISO text', () => {
     fc.assert(fc.property(ms, (x) => isoFromMs(x) === timestampDate(timestampFromMs(x)).toISOString()));
   });
+
+  it('isoFromMs agrees with the Date on runs of times within a few seconds (its text of a second is reused)', () => {
+    const base = fc.oneof(fc.integer({ min: -1e13, max: 1e13 }), fc.constantFrom(0, -1000, 1_700_000_000_000));
+    const offsets = fc.array(fc.oneof(fc.double({ min: -1500, max: 2500, noNaN: true }), fc.integer({ min: -1500, max: 2500 }), fc.constantFrom(999.9999996, 999.9999994, -0.0000004)), { maxLength: 40 });
+    fc.assert(
+      fc.property(base, offsets, (b, xs) => {
+        for (const x of xs) expect(isoFromMs(b + x)).toBe(timestampDate(timestampFromMs(b + x)).toISOString());
+      }),
+    );
+  });
 });
 
 describe('decodeRecord cache', () => {
@@ -169,9 +179,10 @@ describe('decodeRecord cache', () => {
   });
 
   it('any sequence of decodes (repeats, slot collisions, changed copies) gives what fromBinary gives', () => {
-    const pool = Array.from({ length: 40 }, (_, i) => encodeRecord(newRecord(`seq#${i % 7}`, 1_700_000_000_000 + i * 0.5, `c${i % 3}`)));
+    // more records than the cache has slots (1024), so some share a slot
+    const pool = Array.from({ length: 1500 }, (_, i) => encodeRecord(newRecord(`seq#${i % 7}`, 1_700_000_000_000 + i * 0.5, `c${i % 3}`)));
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(pool.length - 1), fc.boolean()), { maxLength: 300 }), (steps) => {
+      fc.property(fc.array(fc.tuple(fc.nat(pool.length - 1), fc.boolean()), { maxLength: 3000 }), (steps) => {
         for (const [i, change] of steps) {
           const got = decodeRecord(pool[i]!, 'k');
           expect(got).toStrictEqual(fromBinary(MostlyCorrectOwnershipSchema, pool[i]!));
@@ -179,6 +190,22 @@ describe('decodeRecord cache', () => {
         }
       }),
     );
+  });
+
+  it('two records that share a slot replace each other without mixing up bytes and records', () => {
+    const pool = Array.from({ length: 1100 }, (_, i) => encodeRecord(newRecord(`slot#${i}`, 1_700_000_000_000 + i, 'c')));
+    const bySlot = new Map<number, Uint8Array>();
+    let pairs = 0;
+    for (const bytes of pool) {
+      const other = bySlot.get(decodeCacheSlot(bytes));
+      bySlot.set(decodeCacheSlot(bytes), bytes);
+      if (other === undefined) continue;
+      pairs++;
+      for (const b of [other, bytes, bytes, other, other, bytes]) {
+        expect(decodeRecord(b, 'k')).toStrictEqual(fromBinary(MostlyCorrectOwnershipSchema, b));
+      }
+    }
+    expect(pairs).toBeGreaterThan(0); // 1100 records in 1024 slots
   });
 
   it('still rejects garbage after caching good records, and keeps unknown fields', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryKV, MemoryStore, valuePredicate } from '../../src/index.js';
-import { copyBytes } from '../../src/store/store.js';
+import { bytesEqual, copyBytes } from '../../src/store/store.js';
 import { notificationConformance, storeConformance, swapConformance } from './conformance.js';
 
 storeConformance('MemoryStore', () => Promise.resolve({ store: new MemoryStore() }));
@@ -71,5 +71,31 @@ describe('copyBytes (the copies MemoryKV.get hands out)', () => {
     a.value.fill(9);
     expect(kv.get('p', key)!.value).toEqual(new Uint8Array([1, 2, 3]));
     expect(kv.setIf('p', key, new Uint8Array([4]), a.predicate)).toBe(true); // the predicate was not the changed copy
+  });
+});
+
+describe('bytesEqual', () => {
+  it('is byte-wise equality, below and above the length where it compares natively, on any views', () => {
+    const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+    // lengths drawn evenly (fast-check's own sizes stay small), so both sides of 48 bytes come up
+    const bytes = fc.integer({ min: 0, max: 200 }).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }));
+    const pair = bytes.chain((a) =>
+      fc.oneof(
+        fc.constant([a, a.slice()] as const),
+        fc.record({ at: fc.nat(Math.max(0, a.length - 1)), xor: fc.integer({ min: 1, max: 255 }) }).map(({ at, xor }) => {
+          const b = a.slice();
+          if (b.length > 0) b[at]! ^= xor;
+          return [a, b] as const;
+        }),
+        bytes.map((b) => [a, b] as const),
+        // a view at an odd offset into a larger buffer
+        fc.constant([a, new Uint8Array([7, ...a, 9]).subarray(1, 1 + a.length)] as const),
+      ),
+    );
+    fc.assert(
+      fc.property(pair, ([a, b]) => {
+        expect(bytesEqual(a, b)).toBe(hex(a) === hex(b));
+      }),
+    );
   });
 });
