@@ -21,7 +21,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
-import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
+import { bytesEqual, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
  * The part of an ioredis client the store uses: a `Redis` or a `Cluster`
@@ -184,6 +184,10 @@ export class RedisStore implements Store {
   #subscriber: Subscriber | undefined;
   /** Watchers by channel (latin1 of the channel bytes). */
   readonly #watchers = new Map<string, Set<() => void>>();
+  /** The last key {@link #key} built, and the key bytes it was built from (a copy). */
+  #lastKey: { readonly partition: string; readonly key: Uint8Array; readonly redisKey: Buffer } | undefined;
+  /** The last channel {@link #channel} built, for the Redis key it was built from. */
+  #lastChannel: { readonly redisKey: Buffer; readonly channel: Buffer } | undefined;
 
   constructor(options: RedisStoreOptions = {}) {
     this.swap = undefined;
@@ -266,14 +270,18 @@ export class RedisStore implements Store {
     if (notify) args.push(this.#channel(partition, key));
     const redisKey = this.#key(partition, key);
     const client = this.#client as RedisClient & BufferScripts;
-    const reply: unknown = await this.#run('swap', async () => {
+    // one async frame (not #run's closure): a swap is the whole of an uncontended acquire or release
+    let reply: unknown;
+    try {
+      reply = await client.evalshaBuffer(SWAP_SCRIPT_SHA1, 1, redisKey, ...args);
+    } catch (err) {
+      if (!messageOf(err).startsWith('NOSCRIPT')) throw this.#error('swap', err);
       try {
-        return await client.evalshaBuffer(SWAP_SCRIPT_SHA1, 1, redisKey, ...args);
-      } catch (err) {
-        if (!messageOf(err).startsWith('NOSCRIPT')) throw err;
-        return await client.evalBuffer(SWAP_SCRIPT, 1, redisKey, ...args);
+        reply = await client.evalBuffer(SWAP_SCRIPT, 1, redisKey, ...args);
+      } catch (again) {
+        throw this.#error('swap', again);
       }
-    });
+    }
     if (reply === 1) return notify ? { swapped: true, predicate: valuePredicate(new Uint8Array(value)), notified: true } : { swapped: true, predicate: valuePredicate(new Uint8Array(value)) };
     if (Array.isArray(reply) && reply[0] === 0) {
       const current: unknown = reply[1];
@@ -378,23 +386,42 @@ export class RedisStore implements Store {
 
   /** `mco:released:[keyPrefix:]partition:key`, as bytes. */
   #channel(partition: string, key: Uint8Array): Buffer {
-    return Buffer.concat([CHANNEL_PREFIX, this.#key(partition, key)]);
+    const redisKey = this.#key(partition, key);
+    const last = this.#lastChannel;
+    if (last !== undefined && last.redisKey === redisKey) return last.channel;
+    const channel = Buffer.concat([CHANNEL_PREFIX, redisKey]);
+    this.#lastChannel = { redisKey, channel };
+    return channel;
   }
 
-  /** `[keyPrefix:]partition:key`, as bytes. */
+  /**
+   * `[keyPrefix:]partition:key`, as bytes. Calls mostly name the key the last
+   * one named (an owner's acquire, refreshes and release): that one is kept,
+   * with a private copy of the key bytes to compare with (the caller may
+   * change its array). ioredis only reads the Buffers it is given.
+   */
   #key(partition: string, key: Uint8Array): Buffer {
-    return Buffer.concat([this.#prefix, Buffer.from(partition), COLON, asBuffer(key)]);
+    const last = this.#lastKey;
+    if (last !== undefined && last.partition === partition && bytesEqual(last.key, key)) return last.redisKey;
+    const redisKey = Buffer.concat([this.#prefix, Buffer.from(partition), COLON, asBuffer(key)]);
+    this.#lastKey = { partition, key: key.slice(), redisKey };
+    return redisKey;
   }
 
   async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      let detail = messageOf(err);
-      const last = this.#lastConnectionError;
-      if (last !== undefined && !detail.includes(last)) detail += ` (last connection error: ${last})`;
-      throw new StoreError('redis', operation, this.address, scrubSecrets(detail, this.#secrets), { cause: err });
+      throw this.#error(operation, err);
     }
+  }
+
+  /** The {@link StoreError} for a failed `operation`, naming the last connection error. */
+  #error(operation: string, err: unknown): StoreError {
+    let detail = messageOf(err);
+    const last = this.#lastConnectionError;
+    if (last !== undefined && !detail.includes(last)) detail += ` (last connection error: ${last})`;
+    return new StoreError('redis', operation, this.address, scrubSecrets(detail, this.#secrets), { cause: err });
   }
 }
 

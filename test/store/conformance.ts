@@ -132,6 +132,25 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         expect((await s.get(p, b('k')))?.value).toEqual(b('value'));
       }),
     );
+
+    it(
+      'a caller may reuse and change its key array between calls: each call names the key its bytes say then',
+      withStore(async (s, p) => {
+        const key = b('key-a');
+        await s.set(p, key, b('1'));
+        key[4] = 'b'.charCodeAt(0); // now 'key-b'
+        expect(await s.get(p, key)).toBeUndefined();
+        await s.setIf(p, key, b('2'), null);
+        expect((await s.get(p, b('key-a')))?.value).toEqual(b('1'));
+        expect((await s.get(p, b('key-b')))?.value).toEqual(b('2'));
+        if (s.swap !== undefined) {
+          key[4] = 'c'.charCodeAt(0);
+          expect((await s.swap(p, key, b('3'), null)).swapped).toBe(true);
+          expect((await s.get(p, b('key-c')))?.value).toEqual(b('3'));
+          expect((await s.get(p, b('key-b')))?.value).toEqual(b('2'));
+        }
+      }),
+    );
   });
 }
 
