@@ -466,7 +466,7 @@ export class MostlyCorrectOwner {
     }
     // the holder's refreshes and release re-encode only `expires` from this
     const encoding = new RecordEncoding(candidate);
-    return { bytes: encoding.encode(candidate.expires), token, expires: expiresMs(candidate), record: candidate, encoding };
+    return { bytes: encoding.encode(candidate), token, expires: expiresMs(candidate), record: candidate, encoding };
   }
 
   /**

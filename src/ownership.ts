@@ -16,6 +16,7 @@ import {
   copyRecord,
   decodeRecord,
   RecordEncoding,
+  decodesToItself,
   newRecord,
   quantizeMs,
   timestampFromMs,
@@ -304,7 +305,7 @@ export class Ownership implements AsyncDisposable {
     const encoding = new RecordEncoding(candidate);
     let written;
     try {
-      written = await this.#write(encoding.encode(candidate.expires), view.entry!.predicate, candidate);
+      written = await this.#write(encoding.encode(candidate), view.entry!.predicate, candidate);
     } catch (err) {
       hooks.putBack();
       throw err;
@@ -338,12 +339,12 @@ export class Ownership implements AsyncDisposable {
   /** `record`'s bytes, from the encoding of our record when it is ours with another `expires`. */
   #encode(record: MostlyCorrectOwnership): Uint8Array {
     const encoding = this.#encoding;
-    if (encoding !== undefined && encoding.fits(record)) return encoding.encode(record.expires);
+    if (encoding !== undefined && encoding.fits(record)) return encoding.encode(record);
     // not the record the encoding was made for (a record of ours written in another form): encode it
     // all, and keep its encoding for the next write
     const fresh = new RecordEncoding(record);
     this.#encoding = fresh;
-    return fresh.encode(record.expires);
+    return fresh.encode(record);
   }
 
   /**
@@ -570,18 +571,6 @@ function sameState(a: StoreEntry | undefined, b: StoreEntry | undefined): boolea
 /** How a release ended: handed to a local waiter, written as expired, or nothing to write (not ours, given up). */
 type ReleaseOutcome = 'handed-off' | 'expired' | 'expired-notified' | 'done';
 
-/**
- * Whether decoding `record`'s encoding gives `record` back field for field.
- * Numbers and timestamps do (an encoding that would change them throws
- * instead), strings do unless they hold a lone surrogate, which UTF-8 turns
- * into U+FFFD; any surrogate is taken as a reason to decode (owner ids
- * rarely hold one).
- */
-function decodesToItself(record: MostlyCorrectOwnership): boolean {
-  return !SURROGATE.test(record.owner) && !SURROGATE.test(record.comment);
-}
-
-const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
  * The expiry a release writes. One shared Timestamp (building one with

@@ -118,6 +118,8 @@ export class RecordEncoding {
   readonly #head: Uint8Array;
   /** Fields 3 to 5, then the unknown fields. */
   readonly #tail: Uint8Array;
+  /** Whether decoding these bytes gives the record back (see {@link decodesToItself}): then a write is remembered for decodes. */
+  readonly #decodesToItself: boolean;
 
   /** The encoding of `record`'s fields other than `expires` (copied now: later changes to `record` are not seen). */
   constructor(record: MostlyCorrectOwnership) {
@@ -130,6 +132,7 @@ export class RecordEncoding {
     const rest = { ...BLANK, comment: record.comment, token: record.token, leaseMs: record.leaseMs };
     if (record.$unknown !== undefined) rest.$unknown = record.$unknown;
     this.#tail = toBinary(MostlyCorrectOwnershipSchema, rest);
+    this.#decodesToItself = record.$unknown === undefined && decodesToItself(record);
   }
 
   /** Whether `record`'s fields other than `expires` are the ones this encodes. */
@@ -143,8 +146,15 @@ export class RecordEncoding {
     );
   }
 
-  /** The bytes of the record with these fields and `expires`: what `encodeRecord` returns for it. */
-  encode(expires: Timestamp | undefined): Uint8Array {
+  /**
+   * `record`'s bytes, what `encodeRecord` returns for it; `record` must
+   * {@link fits | fit}. The caller must change neither `record` nor the
+   * bytes afterwards: the next {@link decodeRecord} of these bytes may
+   * answer with a copy of `record` instead of decoding them.
+   */
+  encode(record: MostlyCorrectOwnership): Uint8Array {
+    if (!this.fits(record)) throw new Error(`RecordEncoding: the record of ${record.owner} is not the one this encoding was made for`);
+    const expires = record.expires;
     const middle = expires === undefined ? NO_BYTES : expiresBytes(expires);
     const head = this.#head;
     const tail = this.#tail;
@@ -152,9 +162,45 @@ export class RecordEncoding {
     bytes.set(head);
     bytes.set(middle, head.length);
     bytes.set(tail, head.length + middle.length);
+    // (without `expires` a record built here has the key and fromBinary's has not: not remembered;
+    // the library always writes one)
+    if (this.#decodesToItself && expires !== undefined) {
+      encoded[encodedNext] = { bytes, record };
+      encodedNext = (encodedNext + 1) & (ENCODED_KEPT - 1);
+    }
     return bytes;
   }
 }
+
+/**
+ * The last records written through a {@link RecordEncoding}, with their
+ * bytes (neither is changed afterwards). A decode that misses the cache looks
+ * here before running `fromBinary`: a holder reading its own record back
+ * (lakeFS refreshes and releases read first), and in the simulator every
+ * node reading what another wrote, then decode nothing.
+ */
+const ENCODED_KEPT = 16;
+const encoded: ({ readonly bytes: Uint8Array; readonly record: MostlyCorrectOwnership } | undefined)[] = new Array<undefined>(ENCODED_KEPT).fill(undefined);
+let encodedNext = 0;
+
+/** The record of the bytes, among those {@link encoded} keeps. */
+function recentlyEncoded(value: Uint8Array): MostlyCorrectOwnership | undefined {
+  for (const e of encoded) if (e !== undefined && bytesEqual(e.bytes, value)) return e.record;
+  return undefined;
+}
+
+/**
+ * Whether decoding `record`'s encoding gives `record` back field for field.
+ * Numbers and timestamps do (an encoding that would change them throws
+ * instead), strings do unless they hold a lone surrogate, which UTF-8 turns
+ * into U+FFFD; any surrogate is taken as a reason to decode (owner ids
+ * rarely hold one). Unknown fields are not looked at.
+ */
+export function decodesToItself(record: MostlyCorrectOwnership): boolean {
+  return !SURROGATE.test(record.owner) && !SURROGATE.test(record.comment);
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** A record with every field at its zero value (nothing to encode). */
 const BLANK: MostlyCorrectOwnership = Object.freeze({
@@ -201,10 +247,15 @@ export function decodeRecord(value: Uint8Array, prefixedKey: string, owner?: str
     return copyRecord(cached.record);
   }
   let record: MostlyCorrectOwnership;
-  try {
-    record = fromBinary(MostlyCorrectOwnershipSchema, value);
-  } catch (cause) {
-    throw new CorruptRecordError(prefixedKey, owner, value, { cause });
+  const written = recentlyEncoded(value);
+  if (written !== undefined) {
+    record = copyRecord(written);
+  } else {
+    try {
+      record = fromBinary(MostlyCorrectOwnershipSchema, value);
+    } catch (cause) {
+      throw new CorruptRecordError(prefixedKey, owner, value, { cause });
+    }
   }
   // the bytes are copied (the caller owns `value` and may change it later) into the slot's own
   // part of one buffer: an allocation per miss was a measurable part of a simulation

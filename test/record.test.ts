@@ -245,15 +245,38 @@ describe('RecordEncoding (a holder re-encodes only `expires`)', () => {
     fc.assert(
       fc.property(record, fc.array(fc.option(ms, { nil: undefined }), { maxLength: 5 }), (rec, others) => {
         const encoding = new RecordEncoding(rec);
-        expect(hex(encoding.encode(rec.expires))).toBe(hex(encodeRecord(rec)));
+        expect(hex(encoding.encode(rec))).toBe(hex(encodeRecord(rec)));
         for (const other of others) {
           const next = copyRecord(rec);
           next.expires = other === undefined ? undefined : timestampFromMs(other);
           expect(encoding.fits(next)).toBe(true);
-          expect(hex(encoding.encode(next.expires))).toBe(hex(encodeRecord(next)));
+          expect(hex(encoding.encode(next))).toBe(hex(encodeRecord(next)));
         }
       }),
     );
+  });
+
+  it('a decode of bytes it just wrote (answered from the record written) gives what fromBinary gives', () => {
+    fc.assert(
+      fc.property(record, fc.array(fc.tuple(fc.option(ms, { nil: undefined }), fc.boolean()), { maxLength: 20 }), (rec, writes) => {
+        const encoding = new RecordEncoding(rec);
+        const written: Uint8Array[] = [];
+        for (const [expires, readNow] of writes) {
+          const next = copyRecord(rec);
+          next.expires = expires === undefined ? undefined : timestampFromMs(expires);
+          written.push(encoding.encode(next));
+          if (readNow) expect(decodeRecord(written.at(-1)!, 'k')).toStrictEqual(fromBinary(MostlyCorrectOwnershipSchema, written.at(-1)!));
+        }
+        // and later, after other writes
+        for (const bytes of written) expect(decodeRecord(bytes, 'k')).toStrictEqual(fromBinary(MostlyCorrectOwnershipSchema, bytes));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses a record it was not made for', () => {
+    const encoding = new RecordEncoding(newRecord('me#1', 1_700_000_000_000, 'c'));
+    expect(() => encoding.encode(newRecord('me#2', 1_700_000_000_000, 'c'))).toThrow(/not the one this encoding was made for/);
   });
 
   it('fits only records with the same owner, comment, token, lease and unknown fields', () => {
@@ -265,11 +288,12 @@ describe('RecordEncoding (a holder re-encodes only `expires`)', () => {
     // later changes to the record it was made from are not seen
     base.owner = 'me#3';
     expect(encoding.fits(base)).toBe(false);
-    expect(hex(encoding.encode(timestampFromMs(0)))).toBe(hex(encodeRecord({ ...base, owner: 'me#1', expires: timestampFromMs(0) })));
+    const released = { ...base, owner: 'me#1', expires: timestampFromMs(0) };
+    expect(hex(encoding.encode(released))).toBe(hex(encodeRecord(released)));
   });
 
   it('writes the release record Go writes (expires present and empty)', () => {
     const rec = newRecord(OWNER, 1_700_000_000_123, COMMENT);
-    expect(hex(new RecordEncoding(rec).encode(timestampFromMs(0)))).toBe(RELEASED_HEX);
+    expect(hex(new RecordEncoding(rec).encode({ ...rec, expires: timestampFromMs(0) }))).toBe(RELEASED_HEX);
   });
 });
