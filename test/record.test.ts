@@ -274,6 +274,27 @@ describe('RecordEncoding (a holder re-encodes only `expires`)', () => {
     );
   });
 
+  it('copyRecord copies field for field, keys and all, whatever built the record', () => {
+    fc.assert(
+      fc.property(record, fc.boolean(), fc.boolean(), (rec, decoded, unknownInExpires) => {
+        let original = rec;
+        if (decoded || unknownInExpires) {
+          const bytes = encodeRecord(rec);
+          // field 2 again, a Timestamp with an unknown field (100, varint 1): merged into expires
+          original = fromBinary(MostlyCorrectOwnershipSchema, unknownInExpires ? new Uint8Array([...bytes, 0x12, 0x03, 0xa0, 0x06, 0x01]) : bytes);
+        }
+        const copy = copyRecord(original);
+        expect(copy).toStrictEqual(original);
+        expect(Object.keys(copy).sort()).toEqual(Object.keys(original).sort());
+        expect(copy).not.toBe(original);
+        if (original.expires !== undefined) {
+          expect(copy.expires).not.toBe(original.expires);
+          expect(Object.keys(copy.expires!).sort()).toEqual(Object.keys(original.expires).sort());
+        }
+      }),
+    );
+  });
+
   it('refuses a record it was not made for', () => {
     const encoding = new RecordEncoding(newRecord('me#1', 1_700_000_000_000, 'c'));
     expect(() => encoding.encode(newRecord('me#2', 1_700_000_000_000, 'c'))).toThrow(/not the one this encoding was made for/);
