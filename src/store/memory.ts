@@ -5,7 +5,7 @@
  * an exact instant (the simulator's store does).
  */
 import { PredicateFailedError } from '../errors.js';
-import { bytesEqual, copyBytes, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
+import { LastKey, bytesEqual, copyBytes, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
  * Synchronous key-value map with lakeFS predicate semantics. Values are copied
@@ -148,19 +148,11 @@ export class MemoryStore implements Store {
  * UTF-16 code unit per key byte (injective, and about 5× cheaper than hex).
  */
 function mapKey(partition: string, key: Uint8Array): string {
-  // the same key is asked for over and over (a holder's refreshes, its waiters' polls): comparing
-  // with the last one is cheaper than building and hashing the string again
-  if (partition === lastPartition && bytesEqual(key, lastKey)) return lastMapKey;
-  lastMapKey = `${partition.length}:${partition}:${codeUnits(key)}`;
-  lastPartition = partition;
-  // a copy: the caller may change its array later
-  lastKey = key.slice();
-  return lastMapKey;
+  // the same key is asked for over and over: the last one's string is kept
+  return mapKeys.of(partition, key);
 }
 
-let lastPartition: string | undefined;
-let lastKey = new Uint8Array(0);
-let lastMapKey = '';
+const mapKeys = new LastKey((partition, key) => `${partition.length}:${partition}:${codeUnits(key)}`);
 
 const CHUNK = 4096;
 

@@ -21,7 +21,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
-import { bytesEqual, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
+import { LastKey, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
  * The part of an ioredis client the store uses: a `Redis` or a `Cluster`
@@ -184,8 +184,8 @@ export class RedisStore implements Store {
   #subscriber: Subscriber | undefined;
   /** Watchers by channel (latin1 of the channel bytes). */
   readonly #watchers = new Map<string, Set<() => void>>();
-  /** The last key {@link #key} built, and the key bytes it was built from (a copy). */
-  #lastKey: { readonly partition: string; readonly key: Uint8Array; readonly redisKey: Buffer } | undefined;
+  /** The last Redis key {@link #key} built (calls mostly name the key the last one named). */
+  readonly #keys = new LastKey((partition, key) => Buffer.concat([this.#prefix, Buffer.from(partition), COLON, asBuffer(key)]));
   /** The last channel {@link #channel} built, for the Redis key it was built from. */
   #lastChannel: { readonly redisKey: Buffer; readonly channel: Buffer } | undefined;
 
@@ -395,17 +395,11 @@ export class RedisStore implements Store {
   }
 
   /**
-   * `[keyPrefix:]partition:key`, as bytes. Calls mostly name the key the last
-   * one named (an owner's acquire, refreshes and release): that one is kept,
-   * with a private copy of the key bytes to compare with (the caller may
-   * change its array). ioredis only reads the Buffers it is given.
+   * `[keyPrefix:]partition:key`, as bytes; the last one is reused while calls
+   * name the same key (ioredis only reads the Buffers it is given).
    */
   #key(partition: string, key: Uint8Array): Buffer {
-    const last = this.#lastKey;
-    if (last !== undefined && last.partition === partition && bytesEqual(last.key, key)) return last.redisKey;
-    const redisKey = Buffer.concat([this.#prefix, Buffer.from(partition), COLON, asBuffer(key)]);
-    this.#lastKey = { partition, key: key.slice(), redisKey };
-    return redisKey;
+    return this.#keys.of(partition, key);
   }
 
   async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {

@@ -148,6 +148,34 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 /** From this length on, {@link bytesEqual} asks `Buffer.compare` (a call costs about as much as 40 bytes of loop). */
 const NATIVE_COMPARE_MIN_BYTES = 48;
 
+/**
+ * What was derived from the last `(partition, key)` asked for, handed back
+ * while calls keep naming that key (a holder's refreshes and release, its
+ * waiters' polls name one key over and over): comparing the bytes is cheaper
+ * than deriving again. They are compared with a private copy, so a caller
+ * that changes its key array later is not fooled.
+ */
+export class LastKey<T> {
+  #partition: string | undefined;
+  #key = new Uint8Array(0);
+  #value: T | undefined;
+  readonly #derive: (partition: string, key: Uint8Array) => T;
+
+  constructor(derive: (partition: string, key: Uint8Array) => T) {
+    this.#derive = derive;
+  }
+
+  /** `derive(partition, key)`, or what it gave for the same partition and key bytes last time. */
+  of(partition: string, key: Uint8Array): T {
+    if (partition === this.#partition && bytesEqual(key, this.#key)) return this.#value as T;
+    const value = this.#derive(partition, key);
+    this.#partition = partition;
+    this.#key = key.slice();
+    this.#value = value;
+    return value;
+  }
+}
+
 /** Size of the shared buffer {@link copyBytes} carves small copies from (as Node's `Buffer` pool). */
 const SLAB_BYTES = 8 * 1024;
 /** Copies larger than this get a buffer of their own. */
