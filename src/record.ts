@@ -64,8 +64,9 @@ export function isoFromMs(ms: number): string {
   const { seconds, nanos } = split(ms);
   // what timestampMs() gives the Date: whole milliseconds, the nanoseconds rounded
   const millis = Math.round(nanos / 1e6);
-  if (seconds !== isoSecond || millis > 999) {
-    if (millis > 999) return timestampDate({ $typeName: 'google.protobuf.Timestamp', seconds: BigInt(seconds), nanos }).toISOString();
+  // nanoseconds that round up to a whole second: the Date is in the next second
+  if (millis > 999) return timestampDate({ $typeName: 'google.protobuf.Timestamp', seconds: BigInt(seconds), nanos }).toISOString();
+  if (seconds !== isoSecond) {
     isoSecond = seconds;
     // "…:SS." of "…:SS.000Z"
     isoPrefix = timestampDate({ $typeName: 'google.protobuf.Timestamp', seconds: BigInt(seconds), nanos: 0 }).toISOString().slice(0, -4);
