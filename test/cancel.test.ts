@@ -157,16 +157,7 @@ describe('sleepOn', () => {
   });
 
   it('a caller\'s AbortSignal, or none, goes to sleep() as it is, even on a clock with sleepCancellable', async () => {
-    const seen: (AbortSignal | undefined)[] = [];
-    const other: Clock = {
-      now: () => systemClock.now(),
-      monotonicNow: () => systemClock.monotonicNow(),
-      sleep: (ms, signal) => {
-        seen.push(signal);
-        return systemClock.sleep(ms, signal);
-      },
-      sleepCancellable: () => Promise.reject(new Error('sleepCancellable must not be called')),
-    };
+    const { clock: other, seen } = recordingSleeps({ cancellable: true });
     const ac = new AbortController();
     const a = track(sleepOn(other, 100, ac.signal));
     const b = track(sleepOn(other, 100, undefined));
@@ -178,15 +169,7 @@ describe('sleepOn', () => {
   });
 
   it('a clock without sleepCancellable is called with the token\'s AbortSignal', async () => {
-    const seen: (AbortSignal | undefined)[] = [];
-    const other: Clock = {
-      now: () => systemClock.now(),
-      monotonicNow: () => systemClock.monotonicNow(),
-      sleep: (ms, signal) => {
-        seen.push(signal);
-        return systemClock.sleep(ms, signal);
-      },
-    };
+    const { clock: other, seen } = recordingSleeps({ cancellable: false });
     const c = new Cancel();
     const s = track(sleepOn(other, 100, c));
     expect(seen).toEqual([c.signal]);
@@ -196,3 +179,21 @@ describe('sleepOn', () => {
     expect(clock.countTimers()).toBe(0);
   });
 });
+
+/**
+ * systemClock with a `sleep` that records the signal it is given; with
+ * `cancellable`, also a `sleepCancellable` that must not be called.
+ */
+function recordingSleeps(options: { cancellable: boolean }): { clock: Clock; seen: (AbortSignal | undefined)[] } {
+  const seen: (AbortSignal | undefined)[] = [];
+  const clock: Clock = {
+    now: () => systemClock.now(),
+    monotonicNow: () => systemClock.monotonicNow(),
+    sleep: (ms, signal) => {
+      seen.push(signal);
+      return systemClock.sleep(ms, signal);
+    },
+  };
+  if (options.cancellable) clock.sleepCancellable = () => Promise.reject(new Error('sleepCancellable must not be called'));
+  return { clock, seen };
+}
