@@ -10,7 +10,7 @@
  * Limits: drift is constant per node; a jump is instantaneous; there is no
  * clock slewing.
  */
-import type { CancelToken, Clock } from '../src/index.js';
+import type { Clock } from '../src/index.js';
 import { EventKind, type Engine, type SimEvent } from './engine.js';
 
 /** Wall-clock origin: true time 0 reads as this (2023-11-14T22:13:20Z). */
@@ -38,8 +38,8 @@ export class NodeClock implements Clock {
   readonly #lateness: () => number;
   /** How this node's timer events are scheduled (one object for all of them). */
   readonly #timerOptions: { readonly gate: number; readonly flush: true; readonly kind: number };
-  /** Pending sleeps by signal or token (see {@link NodeClock.#pendingOn}). */
-  readonly #sleepersOf = new WeakMap<AbortSignal | CancelToken, Set<Sleeper>>();
+  /** Pending sleeps by signal (see {@link NodeClock.#pendingOn}). */
+  readonly #sleepersOf = new WeakMap<AbortSignal, Set<Sleeper>>();
 
   constructor(engine: Engine, node: number, spec: NodeClockSpec, lateness: () => number) {
     this.#engine = engine;
@@ -69,18 +69,7 @@ export class NodeClock implements Clock {
     return this.#sleep(ms, signal);
   }
 
-  /**
-   * {@link Clock.sleepCancellable}: the same timer event as `sleep`, and the
-   * same one abort callback per token as per signal, so a run makes the same
-   * events in the same order whichever of the two the owner calls.
-   */
-  sleepCancellable(ms: number, cancel: CancelToken): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort reason unchanged, as `sleep` rejects
-    if (cancel.aborted) return Promise.reject(cancel.reason);
-    return this.#sleep(ms, cancel);
-  }
-
-  #sleep(ms: number, cancel: AbortSignal | CancelToken | undefined): Promise<void> {
+  #sleep(ms: number, cancel: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const engine = this.#engine;
       const fire = engine.now + Math.max(0, ms) / this.#rate + this.#lateness();
@@ -104,14 +93,13 @@ export class NodeClock implements Clock {
   }
 
   /**
-   * The pending sleeps on `cancel` (a signal or a token), with one abort
-   * listener that cancels and rejects them all, as `systemClock` does for
-   * signals: the production code sleeps on the same signal or token over and
-   * over (a refresh loop ticks on its stop token for as long as it holds the
-   * key), and adding and removing a listener per sleep was ≈ 4 % of a run's
-   * CPU. One slept on again costs a Set insert and delete.
+   * The pending sleeps on `cancel`, with one abort listener that cancels and
+   * rejects them all: the production code sleeps on the same signal over and
+   * over (a refresh loop ticks on its stop signal for as long as it holds the
+   * key), so one listener per signal instead of one per sleep spares the
+   * simulator work (this is the simulator's side of the seam).
    */
-  #pendingOn(cancel: AbortSignal | CancelToken): Set<Sleeper> {
+  #pendingOn(cancel: AbortSignal): Set<Sleeper> {
     let pending = this.#sleepersOf.get(cancel);
     if (pending === undefined) {
       const created = new Set<Sleeper>();
@@ -125,8 +113,7 @@ export class NodeClock implements Clock {
         }
         created.clear();
       };
-      if ('onAbort' in cancel) cancel.onAbort(onAbort);
-      else cancel.addEventListener('abort', onAbort, { once: true });
+      cancel.addEventListener('abort', onAbort, { once: true });
     }
     return pending;
   }

@@ -1,37 +1,48 @@
 /* eslint-disable @typescript-eslint/prefer-promise-reject-errors -- rejections carry the caller's abort reason or the store's error unchanged */
 /**
- * Small helpers for AbortSignal plumbing. No time, no timers.
+ * AbortSignal plumbing. No time, no timers.
  */
-import { onAbort, type Cancellation } from './cancel.js';
 
 /**
  * Settles like `promise`, or rejects with `signal.reason` as soon as `signal`
- * (an AbortSignal or a `Cancel`) aborts. The abandoned promise's own
- * rejection is observed so it can never become an unhandled rejection.
+ * aborts. The abandoned promise's own rejection is observed so it can never
+ * become an unhandled rejection.
  */
-export function abortable<T>(promise: Promise<T>, signal: Cancellation | undefined): Promise<T> {
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) {
     promise.catch(ignore);
-    return Promise.reject(signal.reason as Error);
+    return Promise.reject(signal.reason);
   }
   return new Promise<T>((resolve, reject) => {
-    // a Cancel takes a plain callback (no EventTarget listener to add and remove around every store operation)
-    const detach = onAbort(signal, () => {
+    const onAbort = (): void => {
       promise.catch(ignore);
-      reject(signal.reason as Error);
-    });
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
-        detach();
+        signal.removeEventListener('abort', onAbort);
         resolve(value);
       },
       (err: unknown) => {
-        detach();
+        signal.removeEventListener('abort', onAbort);
         reject(err);
       },
     );
   });
+}
+
+/** Aborts `target` when `source` aborts (at once if it has); returns a function that unlinks them. */
+export function linkSignal(source: AbortSignal | undefined, target: AbortController): () => void {
+  if (source === undefined) return () => {};
+  if (source.aborted) {
+    target.abort(source.reason);
+    return () => {};
+  }
+  const onAbort = (): void => target.abort(source.reason);
+  source.addEventListener('abort', onAbort, { once: true });
+  return () => source.removeEventListener('abort', onAbort);
 }
 
 function ignore(): void {}

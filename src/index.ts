@@ -5,7 +5,7 @@ export { MostlyCorrectOwner, DEFAULT_OWNER_OPTIONS } from './owner.js';
 export type { MostlyCorrectOwnerOptions, OwnOptions, OwnerContext } from './owner.js';
 export { Ownership } from './ownership.js';
 export { systemClock } from './clock.js';
-export type { Clock, CancelToken } from './clock.js';
+export type { Clock } from './clock.js';
 export { systemRandom, randomSlug, randomFloat, SLUG_LENGTH } from './random.js';
 export type { RandomSource } from './random.js';
 export { silentLogger } from './logger.js';

@@ -18,9 +18,7 @@
  * was already sent) rejects at once; the record it was given is then released
  * on its behalf, which hands the key on to the next waiter.
  */
-import { Cancel } from './cancel.js';
 import type { Ownership } from './ownership.js';
-import type { MostlyCorrectOwnership, RecordEncoding } from './record.js';
 import type { StoreEntry } from './store/store.js';
 
 /** What the shared acquire loop needs from a queue. */
@@ -55,16 +53,12 @@ export interface Acquired {
   readonly token: bigint | undefined;
   /** Fast path: the record written (bytes and predicate), the guess for the first refresh and the release. */
   readonly written: StoreEntry | undefined;
-  /** Fast path: `written` as the record it was encoded from (never mutated afterwards), so the holder need not decode its own bytes. */
-  readonly writtenRecord?: MostlyCorrectOwnership | undefined;
-  /** The encoding of the record written, for the holder's next writes of it (see {@link RecordEncoding}). */
-  readonly encoding?: RecordEncoding | undefined;
 }
 
 /** The queue's view of its owner. */
 export interface KeyQueueHost {
   /** Runs the shared acquire loop until a SetIf for a picked owner succeeds. */
-  acquire(claim: Claim, cancel: Cancel): Promise<Acquired>;
+  acquire(claim: Claim, signal: AbortSignal): Promise<Acquired>;
   /** Builds the handle for `ownerId` (its refresh loop starts). */
   ownership(ownerId: string, signal: AbortSignal | undefined, acquired: Acquired, hooks: HandoffHooks): Ownership;
   /** Turns a store failure of the poller into the error `ownerId`'s `own()` rejects with. */
@@ -82,17 +76,14 @@ interface Waiter {
   detach(): void;
 }
 
-/** Stops the poller when nobody waits any more. A constant, not a DOMException per abort. */
-const NOBODY_WAITS = Object.freeze({ name: 'NobodyWaits', message: 'no local waiter left' });
-
 /** The local waiters of one key; see the module comment. */
 export class KeyQueue implements HandoffHooks {
   readonly #host: KeyQueueHost;
   readonly #waiters: Waiter[] = [];
   #inflight: Waiter | undefined;
   #holder: Ownership | undefined;
-  /** Cancels the running poll session (a {@link Cancel}, not an AbortController: most sessions never need a signal). */
-  #poller: Cancel | undefined;
+  /** Cancels the running poll session. */
+  #poller: AbortController | undefined;
 
   constructor(host: KeyQueueHost) {
     this.#host = host;
@@ -138,7 +129,7 @@ export class KeyQueue implements HandoffHooks {
   /** Starts the poller when someone waits, nobody local holds the key and none runs. */
   #pump(): void {
     if (this.#holder !== undefined || this.#poller !== undefined || this.#inflight !== undefined || this.#waiters.length === 0) return;
-    const cancel = new Cancel();
+    const cancel = new AbortController();
     this.#poller = cancel;
     this.#poll(cancel).catch((err: unknown) => {
       // #poll handles its own errors; this is a bug
@@ -146,15 +137,15 @@ export class KeyQueue implements HandoffHooks {
     });
   }
 
-  async #poll(cancel: Cancel): Promise<void> {
+  async #poll(cancel: AbortController): Promise<void> {
     let acquired: Acquired;
     try {
-      acquired = await this.#host.acquire(this, cancel);
+      acquired = await this.#host.acquire(this, cancel.signal);
     } catch (err) {
       const inflight = this.#inflight;
       this.#inflight = undefined;
       this.#poller = undefined;
-      if (!cancel.aborted) {
+      if (!cancel.signal.aborted) {
         // a store failure or a corrupt record: every waiter's own() rejects, as each would have alone
         const failed = [...(inflight ? [inflight] : []), ...this.#waiters.splice(0)];
         for (const w of failed) {
@@ -196,7 +187,7 @@ export class KeyQueue implements HandoffHooks {
   }
 
   #stopPollerIfUnwanted(): void {
-    if (this.#waiters.length === 0 && this.#inflight === undefined) this.#poller?.abort(NOBODY_WAITS);
+    if (this.#waiters.length === 0 && this.#inflight === undefined) this.#poller?.abort();
   }
 
   #maybeIdle(): void {

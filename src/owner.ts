@@ -10,25 +10,16 @@
  * believes it owns it. Use it where a mistaken second owner is wasteful but
  * harmless.
  */
-import { abortable } from './abort.js';
+import { abortable, linkSignal } from './abort.js';
 import { ownerComment } from './comment.js';
-import { Cancel, onAbort as onCancel, type Cancellation } from './cancel.js';
-import { sleepOn, systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import { OwnError, isPredicateFailed } from './errors.js';
 import { bytesEqual, type Predicate, type StoreEntry, type SwapResult } from './store/store.js';
 import { logs, silentLogger, type Logger } from './logger.js';
 import { KeyQueue, type Acquired, type Claim } from './key-queue.js';
 import { Ownership } from './ownership.js';
 import { systemRandom, randomSlug, type RandomSource } from './random.js';
-import {
-  OWNERSHIP_PARTITION,
-  decodeRecord,
-  RecordEncoding,
-  expiresMs,
-  newRecord,
-  quantizeMs,
-  type MostlyCorrectOwnership,
-} from './record.js';
+import { OWNERSHIP_PARTITION, decodeRecord, encodeRecord, expiresMs, newRecord, quantizeMs, type MostlyCorrectOwnership } from './record.js';
 import type { Store } from './store/store.js';
 import { fixedStrategy } from './strategies/fixed.js';
 import type { Strategy } from './strategies/strategy.js';
@@ -128,12 +119,8 @@ export interface OwnerContext {
   readonly lossMarginMs: number;
   /** The store's `swap` when the fast path is on (option, strategy and store allow it); else `undefined`. */
   readonly swap: SwapFn | undefined;
-  /**
-   * Fast path: tells the owner what the store holds for a prefixed key
-   * (`undefined`: absent), for its next guess; `record` is its decoding, when
-   * at hand (never mutated afterwards).
-   */
-  readonly remember: (prefixedKey: string, entry: StoreEntry | undefined, record?: MostlyCorrectOwnership) => void;
+  /** Fast path: tells the owner what the store holds for a prefixed key (`undefined`: absent), for its next guess. */
+  readonly remember: (prefixedKey: string, entry: StoreEntry | undefined) => void;
 }
 
 /** {@link Store.swap}, bound to its store. */
@@ -141,24 +128,15 @@ export type SwapFn = NonNullable<Store['swap']>;
 
 const textEncoder = new TextEncoder();
 
-/** Aborts a waiter's sleep when a release notification arrives. */
-const NOTIFIED = Object.freeze({ name: 'Notified', message: 'release notification' });
-
 /** Hands out mostly-correct ownership of keys; see the module comment. */
 export class MostlyCorrectOwner {
   readonly #ctx: OwnerContext;
   readonly #prefix: string;
   /** Local waiters per prefixed key (strategies with `coalesce`). */
   readonly #queues = new Map<string, KeyQueue>();
-  /** Fast path: the last record known per prefixed key, oldest first (a Map keeps insertion order). */
-  readonly #guesses = new Map<string, Known>();
+  /** Fast path: the last entry known per prefixed key, oldest first (a Map keeps insertion order). */
+  readonly #guesses = new Map<string, StoreEntry>();
   readonly #guessCap: number;
-  /**
-   * The key of the last `own()`, prefixed and encoded: calls mostly name the
-   * key the last one named. The bytes are shared by every ownership of the
-   * key; nothing writes to them.
-   */
-  #lastKey: { readonly key: string; readonly prefixedKey: string; readonly keyBytes: Uint8Array } | undefined;
 
   constructor(options: MostlyCorrectOwnerOptions) {
     if (options === null || typeof options !== 'object') {
@@ -197,7 +175,7 @@ export class MostlyCorrectOwner {
       refreshIntervalMs,
       lossMarginMs: options.lossMargin === undefined ? refreshIntervalMs / 4 : nonNegativeMs('lossMargin', options.lossMargin, refreshIntervalMs),
       swap,
-      remember: (prefixedKey: string, entry: StoreEntry | undefined, record?: MostlyCorrectOwnership) => this.#remember(prefixedKey, entry, record),
+      remember: (prefixedKey: string, entry: StoreEntry | undefined) => this.#remember(prefixedKey, entry),
     });
     if (refreshIntervalMs < 2 * acquireIntervalMs) {
       logger.warn(
@@ -226,12 +204,8 @@ export class MostlyCorrectOwner {
     const { signal } = options;
     signal?.throwIfAborted();
     const ownerId = `${owner}#${randomSlug(this.#ctx.random)}`;
-    let named = this.#lastKey;
-    if (named?.key !== key) {
-      const prefixedKey = `${this.#prefix}/${key}`;
-      this.#lastKey = named = { key, prefixedKey, keyBytes: textEncoder.encode(prefixedKey) };
-    }
-    const { prefixedKey, keyBytes } = named;
+    const prefixedKey = `${this.#prefix}/${key}`;
+    const keyBytes = textEncoder.encode(prefixedKey);
     if (this.#ctx.strategy.coalesce) return this.#queueFor(key, prefixedKey, keyBytes).enqueue(ownerId, signal);
     const acquired = await this.#acquire({ pick: () => ownerId, unpick: () => {} }, ownerId, prefixedKey, keyBytes, signal);
     return new Ownership(this.#ctx, { owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired });
@@ -291,7 +265,7 @@ export class MostlyCorrectOwner {
     ownerId: string | undefined,
     prefixedKey: string,
     keyBytes: Uint8Array,
-    signal: Cancellation | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<Acquired> {
     const { store, swap, clock, logger, strategy, random, acquireIntervalMs, refreshIntervalMs } = this.#ctx;
     const tracing = logs(logger, 'trace');
@@ -310,7 +284,7 @@ export class MostlyCorrectOwner {
     // once, so a release between the first read and the subscription is seen.
     const push = strategy.pushHandoff && store.watch !== undefined && store.notify !== undefined;
     let notified = false;
-    let wake: Cancel | undefined;
+    let wake: AbortController | undefined;
     let unwatch: (() => void) | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
@@ -327,9 +301,8 @@ export class MostlyCorrectOwner {
         // is "take it", write at once. The store compares with the guess, so a write
         // happens only when the guess was the stored record: the decision a read
         // would have led to. A wrong guess is answered with the record: a read.
-        const known = swap === undefined ? undefined : this.#guesses.get(prefixedKey);
-        const guess = known?.entry;
-        const guessRecord = known === undefined ? undefined : (known.record ??= tryDecode(known.entry.value, prefixedKey));
+        const guess = swap === undefined ? undefined : this.#guesses.get(prefixedKey);
+        const guessRecord = guess === undefined ? undefined : tryDecode(guess.value, prefixedKey);
         const guessNowMs = quantizeMs(clock.now());
         if (
           swap !== undefined &&
@@ -337,15 +310,15 @@ export class MostlyCorrectOwner {
             (guessRecord !== undefined && (observed ? expiresMs(guessRecord) === 0 : expiresMs(guessRecord) < guessNowMs)))
         ) {
           const candidateOwner = claim.pick();
-          const { bytes, token, expires, record, encoding } = this.#candidate(candidateOwner, guessRecord, guessNowMs);
+          const { bytes, token, expires } = this.#candidate(candidateOwner, guessRecord, guessNowMs);
           if (tracing) logger.trace(
             { ...fields, ownership: guess === undefined ? 'not owned' : 'expired', expires, now: guessNowMs, speculative: true },
             'Try to take ownership',
           );
-          const result = await this.#swapCandidate(swap, keyBytes, bytes, record, guess?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
+          const result = await this.#swapCandidate(swap, keyBytes, bytes, guess?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
           if (result.written !== undefined) {
             if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-            return { sentAtMono, token, written: result.written, writtenRecord: record, encoding };
+            return { sentAtMono, token, written: result.written };
           }
           claim.unpick();
           if (sameEntry(result.current, guess)) {
@@ -396,23 +369,23 @@ export class MostlyCorrectOwner {
           }
           if (state !== 'owned') {
             const candidateOwner = claim.pick();
-            const { bytes, token, expires, record, encoding } = this.#candidate(candidateOwner, read, nowMs);
+            const { bytes, token, expires } = this.#candidate(candidateOwner, read, nowMs);
             candidateExpiresMs = expires;
             if (tracing) logger.trace({ ...fields, ownership: state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
             if (swap === undefined) {
               try {
                 await abortable(store.setIf(OWNERSHIP_PARTITION, keyBytes, bytes, entry?.predicate ?? null), signal);
                 if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-                return { sentAtMono, token, written: undefined, encoding };
+                return { sentAtMono, token, written: undefined };
               } catch (err) {
                 if (signal?.aborted) throw signal.reason;
                 if (!isPredicateFailed(err)) throw new OwnError(prefixedKey, candidateOwner, 'setIf', attempt, { cause: err });
               }
             } else {
-              const result = await this.#swapCandidate(swap, keyBytes, bytes, record, entry?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
+              const result = await this.#swapCandidate(swap, keyBytes, bytes, entry?.predicate ?? null, signal, prefixedKey, candidateOwner, attempt);
               if (result.written !== undefined) {
                 if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-                return { sentAtMono, token, written: result.written, writtenRecord: record, encoding };
+                return { sentAtMono, token, written: result.written };
               }
             }
             claim.unpick();
@@ -432,13 +405,13 @@ export class MostlyCorrectOwner {
         });
         if (tracing) logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
         if (!push) {
-          await sleepOn(clock, sleepMs, signal);
+          await clock.sleep(sleepMs, signal);
           continue;
         }
         if (unwatch === undefined) {
           unwatch = store.watch!(OWNERSHIP_PARTITION, keyBytes, () => {
             notified = true;
-            wake?.abort(NOTIFIED);
+            wake?.abort();
           });
           continue; // subscribed: look again at once
         }
@@ -456,7 +429,7 @@ export class MostlyCorrectOwner {
     owner: string,
     read: MostlyCorrectOwnership | undefined,
     nowMs: number,
-  ): { bytes: Uint8Array; token: bigint | undefined; expires: number; record: MostlyCorrectOwnership; encoding: RecordEncoding } {
+  ): { bytes: Uint8Array; token: bigint | undefined; expires: number } {
     const { strategy, refreshIntervalMs } = this.#ctx;
     const candidate = newRecord(owner, nowMs + refreshIntervalMs, ownerComment(owner, nowMs));
     const token = strategy.fencing ? (read?.token ?? 0n) + 1n : undefined;
@@ -464,13 +437,11 @@ export class MostlyCorrectOwner {
       candidate.token = token;
       candidate.leaseMs = Math.round(refreshIntervalMs);
     }
-    // the holder's refreshes and release re-encode only `expires` from this
-    const encoding = new RecordEncoding(candidate);
-    return { bytes: encoding.encode(candidate), token, expires: expiresMs(candidate), record: candidate, encoding };
+    return { bytes: encodeRecord(candidate), token, expires: expiresMs(candidate) };
   }
 
   /**
-   * Swaps the candidate `bytes` (decoded: `record`) in for `expected` and
+   * Swaps the candidate `bytes` in for `expected` and
    * remembers the outcome as the key's next guess: what was written, or what
    * the store answered instead (`current`). Rejects with `signal.reason` when
    * it aborts, else with {@link OwnError} on a store failure.
@@ -479,9 +450,8 @@ export class MostlyCorrectOwner {
     swap: SwapFn,
     keyBytes: Uint8Array,
     bytes: Uint8Array,
-    record: MostlyCorrectOwnership,
     expected: Predicate | null,
-    signal: Cancellation | undefined,
+    signal: AbortSignal | undefined,
     prefixedKey: string,
     owner: string,
     attempt: number,
@@ -494,7 +464,7 @@ export class MostlyCorrectOwner {
     }
     if (result.swapped) {
       const written = { value: bytes, predicate: result.predicate };
-      this.#remember(prefixedKey, written, record);
+      this.#remember(prefixedKey, written);
       return { written };
     }
     this.#remember(prefixedKey, result.current);
@@ -503,43 +473,38 @@ export class MostlyCorrectOwner {
 
   /**
    * Remembers what the store holds for `prefixedKey` (`undefined`: absent),
-   * with its decoding when at hand, evicting the oldest entry beyond the cap.
+   * evicting the oldest entry beyond the cap. The value is copied: the next
+   * acquire decides on these bytes, so nothing the caller or the store does
+   * to its arrays afterwards can change that decision.
    */
-  #remember(prefixedKey: string, entry: StoreEntry | undefined, record?: MostlyCorrectOwnership): void {
+  #remember(prefixedKey: string, entry: StoreEntry | undefined): void {
     this.#guesses.delete(prefixedKey);
     if (entry === undefined) return; // absent is what an unknown key is guessed to be anyway
-    this.#guesses.set(prefixedKey, { entry, record });
+    this.#guesses.set(prefixedKey, { value: entry.value.slice(), predicate: entry.predicate });
     if (this.#guesses.size > this.#guessCap) this.#guesses.delete(this.#guesses.keys().next().value!);
   }
 
   /**
-   * Sleeps `ms`, or less when a notification aborts the token handed to
+   * Sleeps `ms`, or less when a notification aborts the controller handed to
    * `expose` (then resolves `true`); rejects only when `signal` aborts. Leaves
-   * no timer and no listener behind. The token is a {@link Cancel}: on the
-   * system clock a waiter's poll makes no AbortController (see `sleepOn`).
+   * no timer and no listener behind.
    */
-  async #sleepUnlessNotified(ms: number, signal: Cancellation | undefined, expose: (wake: Cancel) => void): Promise<boolean> {
-    if (signal?.aborted) throw signal.reason;
-    const wake = new Cancel();
+  async #sleepUnlessNotified(ms: number, signal: AbortSignal | undefined, expose: (wake: AbortController) => void): Promise<boolean> {
+    signal?.throwIfAborted();
+    const wake = new AbortController();
     expose(wake);
-    const detach = signal === undefined ? undefined : onCancel(signal, () => wake.abort(signal.reason));
+    const detach = linkSignal(signal, wake);
     try {
-      await sleepOn(this.#ctx.clock, ms, wake);
+      await this.#ctx.clock.sleep(ms, wake.signal);
       return false;
     } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      if (wake.reason !== NOTIFIED) throw err;
+      signal?.throwIfAborted();
+      if (!wake.signal.aborted) throw err;
       return true;
     } finally {
-      detach?.();
+      detach();
     }
   }
-}
-
-/** The last record an owner wrote or read for a key (fast path), and its decoding once made (`undefined`: not yet, or not a record). */
-interface Known {
-  readonly entry: StoreEntry;
-  record: MostlyCorrectOwnership | undefined;
 }
 
 /** The record in `value`, or `undefined` when it is not one (a guess that cannot be decided on). */

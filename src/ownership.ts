@@ -2,32 +2,14 @@
  * The ownership handle: its refresh loop (a Go-`time.Ticker`-like cadence on
  * the injected monotonic clock) and `release()`.
  */
-import { abortable } from './abort.js';
+import { abortable, linkSignal } from './abort.js';
 import { ownerComment } from './comment.js';
-import { Cancel, onAbort } from './cancel.js';
-import { sleepOn } from './clock.js';
-import { bytesEqual, type Predicate, type StoreEntry, type SwapOptions } from './store/store.js';
+import { bytesEqual, type Predicate, type StoreEntry } from './store/store.js';
 import { CorruptRecordError, isPredicateFailed, OwnershipLostError, PredicateFailedError, type LossReason } from './errors.js';
 import type { HandoffHooks } from './key-queue.js';
 import { logs } from './logger.js';
 import type { OwnerContext, SwapFn } from './owner.js';
-import {
-  OWNERSHIP_PARTITION,
-  copyRecord,
-  decodeRecord,
-  RecordEncoding,
-  decodesToItself,
-  newRecord,
-  quantizeMs,
-  timestampFromMs,
-  type MostlyCorrectOwnership,
-} from './record.js';
-
-/**
- * Abort reason used to stop the refresh loop on release. A plain constant:
- * `abort()` without a reason builds a DOMException each time.
- */
-const RELEASED = Object.freeze({ name: 'Released', message: 'ownership released' });
+import { OWNERSHIP_PARTITION, decodeRecord, encodeRecord, newRecord, quantizeMs, timestampFromMs, type MostlyCorrectOwnership } from './record.js';
 
 /** Where an {@link Ownership} lives. */
 export interface OwnershipInit {
@@ -42,10 +24,6 @@ export interface OwnershipInit {
   readonly token: bigint | undefined;
   /** Fast path: the record written (bytes and predicate); `undefined` on the generic path. */
   readonly written?: StoreEntry | undefined;
-  /** Fast path: `written` as the record it was encoded from (never mutated afterwards). */
-  readonly writtenRecord?: MostlyCorrectOwnership | undefined;
-  /** The encoding of the record written, for this handle's next writes of it. */
-  readonly encoding?: RecordEncoding | undefined;
   /** The local queue of the key (strategies with `coalesce`): release hands over to its next waiter. */
   readonly hooks?: HandoffHooks | undefined;
 }
@@ -72,11 +50,8 @@ export class Ownership implements AsyncDisposable {
 
   readonly #ctx: OwnerContext;
   readonly #keyBytes: Uint8Array;
-  /**
-   * Stops the refresh loop and the deadline watcher. A {@link Cancel}: on the
-   * system clock their sleeps need no AbortSignal (see `sleepOn`).
-   */
-  readonly #stop = new Cancel();
+  /** Stops the refresh loop and the deadline watcher. */
+  readonly #stop = new AbortController();
   readonly #refreshDone: Promise<void>;
   readonly #detachOwnSignal: () => void;
   /** Made when `lost` is first read (most holders never read it: one controller less per ownership). */
@@ -92,18 +67,6 @@ export class Ownership implements AsyncDisposable {
    * guess its next refresh or release swaps from; `undefined` on the generic path.
    */
   #lastWrite: StoreEntry | undefined;
-  /**
-   * `#lastWrite` as the record it was encoded from, when decoding the bytes
-   * would give that record back (see {@link decodesToItself}); never mutated.
-   * Refresh and release build on our last write: with this they copy it
-   * instead of decoding our own bytes again.
-   */
-  #lastRecord: MostlyCorrectOwnership | undefined;
-  /**
-   * The encoding of our record, for refreshes and the release: they write it
-   * again with another `expires` (see {@link RecordEncoding}).
-   */
-  #encoding: RecordEncoding | undefined;
 
   /** @internal Created by `MostlyCorrectOwner.own()`. */
   constructor(ctx: OwnerContext, init: OwnershipInit) {
@@ -114,8 +77,7 @@ export class Ownership implements AsyncDisposable {
     this.#keyBytes = init.keyBytes;
     this.token = init.token;
     this.#lastSentMono = init.sentAtMono;
-    this.#encoding = init.encoding;
-    if (ctx.swap !== undefined && init.written !== undefined) this.#wrote(init.written, init.writtenRecord);
+    if (ctx.swap !== undefined && init.written !== undefined) this.#lastWrite = init.written;
     this.#hooks = init.hooks;
     this.#detachOwnSignal = linkSignal(ctx.strategy.ownSignalStopsRefresh ? init.signal : undefined, this.#stop);
     const start = ctx.strategy.refreshFromAcquireSend ? init.sentAtMono : ctx.clock.monotonicNow();
@@ -147,12 +109,12 @@ export class Ownership implements AsyncDisposable {
   }
 
   #markLost(reason: LossReason, newOwner?: string): void {
-    if (!this.#ctx.strategy.signalsLoss || this.#lostReason !== undefined || this.#stop.aborted) return;
+    if (!this.#ctx.strategy.signalsLoss || this.#lostReason !== undefined || this.#stop.signal.aborted) return;
     this.#ctx.logger.info({ owner: this.owner, prefixed_key: this.prefixedKey, reason, new_owner: newOwner }, 'Ownership lost');
     this.#lostReason = new OwnershipLostError(reason, this.prefixedKey, this.owner, newOwner);
     this.#hooks?.lost(this); // the local queue first, as when it listened on the signal before the holder could
     this.#lost?.abort(this.#lostReason);
-    this.#stop.abort(RELEASED);
+    this.#stop.abort();
   }
 
   /** Tells the holder when its own deadline passes without a successful write. */
@@ -165,7 +127,7 @@ export class Ownership implements AsyncDisposable {
         return;
       }
       try {
-        await sleepOn(clock, wait, this.#stop);
+        await clock.sleep(wait, this.#stop.signal);
       } catch {
         return; // released or lost
       }
@@ -197,7 +159,7 @@ export class Ownership implements AsyncDisposable {
     } catch (err) {
       logger.warn({ err, owner: this.owner, key: this.key }, 'Failed to delete ownership');
     } finally {
-      this.#stop.abort(RELEASED);
+      this.#stop.abort();
       this.#detachOwnSignal();
       if (outcome !== 'handed-off') this.#hooks?.released(this);
     }
@@ -225,7 +187,7 @@ export class Ownership implements AsyncDisposable {
   }
 
   async #stopRefresh(): Promise<void> {
-    this.#stop.abort(RELEASED);
+    this.#stop.abort();
     this.#detachOwnSignal();
     await this.#refreshDone;
     // the loop stops waiting at once, but a write it sent may still land: wait for it
@@ -235,7 +197,7 @@ export class Ownership implements AsyncDisposable {
   /** Runs a store operation of the refresh loop, remembering it as in flight. */
   #track<T>(op: Promise<T>): Promise<T> {
     this.#inflight = op;
-    return abortable(op, this.#stop);
+    return abortable(op, this.#stop.signal);
   }
 
   async #releaseIf(): Promise<ReleaseOutcome> {
@@ -284,10 +246,10 @@ export class Ownership implements AsyncDisposable {
     if (next !== undefined) return this.#handOff(next, record, view);
     // Expiry at the beginning of time: definitely expired. (Go resets the
     // Timestamp in place, so the field stays present with zero seconds/nanos.)
-    record.expires = EPOCH;
+    record.expires = timestampFromMs(0);
     // push handoff: the notification rides along with the write when the store can do both at once
     const notify = this.#ctx.strategy.pushHandoff && store.notify !== undefined;
-    const written = await this.#write(this.#encode(record), entry.predicate, record, notify);
+    const written = await this.#write(encodeRecord(record), entry.predicate, notify);
     if (written.ok) return written.notified ? 'expired-notified' : 'expired';
     if (!view.guess) logger.info(fields, 'Lost ownership race while trying to release');
     return this.#raced(view, written.current);
@@ -302,10 +264,9 @@ export class Ownership implements AsyncDisposable {
     const token = (ours.token ?? 0n) + 1n;
     candidate.token = token;
     candidate.leaseMs = Math.round(refreshIntervalMs);
-    const encoding = new RecordEncoding(candidate);
     let written;
     try {
-      written = await this.#write(encoding.encode(candidate), view.entry!.predicate, candidate);
+      written = await this.#write(encodeRecord(candidate), view.entry!.predicate);
     } catch (err) {
       hooks.putBack();
       throw err;
@@ -315,7 +276,7 @@ export class Ownership implements AsyncDisposable {
       if (!view.guess) logger.info({ prefixed_key: this.prefixedKey, owner: this.owner, new_owner: next }, 'Lost ownership race while handing over');
       return this.#raced(view, written.current);
     }
-    hooks.handedOff(this, { sentAtMono: view.sentAtMono, token, written: written.entry, writtenRecord: candidate, encoding });
+    hooks.handedOff(this, { sentAtMono: view.sentAtMono, token, written: written.entry });
     return 'handed-off';
   }
 
@@ -330,43 +291,20 @@ export class Ownership implements AsyncDisposable {
     return { raced, next: { entry: current.entry, sentAtMono: view.sentAtMono, guess: false } };
   }
 
-  /** Remembers `entry` as our last write (fast path), encoded from `record` when known. */
-  #wrote(entry: StoreEntry, record: MostlyCorrectOwnership | undefined): void {
-    this.#lastWrite = entry;
-    this.#lastRecord = record !== undefined && decodesToItself(record) ? record : undefined;
-  }
-
-  /** `record`'s bytes, from the encoding of our record when it is ours with another `expires`. */
-  #encode(record: MostlyCorrectOwnership): Uint8Array {
-    const encoding = this.#encoding;
-    if (encoding !== undefined && encoding.fits(record)) return encoding.encode(record);
-    // not the record the encoding was made for (a record of ours written in another form): encode it
-    // all, and keep its encoding for the next write
-    const fresh = new RecordEncoding(record);
-    this.#encoding = fresh;
-    return fresh.encode(record);
-  }
-
-  /**
-   * The record in `entry`, a fresh object the caller may change. Our last
-   * write is copied from the record it was encoded from; anything else is
-   * decoded (may throw {@link CorruptRecordError}).
-   */
+  /** The record in `entry`, a fresh object the caller may change (may throw {@link CorruptRecordError}). */
   #decode(entry: StoreEntry): MostlyCorrectOwnership {
-    const known = entry === this.#lastWrite ? this.#lastRecord : undefined;
-    return known !== undefined ? copyRecord(known) : decodeRecord(entry.value, this.prefixedKey, this.owner);
+    return decodeRecord(entry.value, this.prefixedKey, this.owner);
   }
 
   /**
    * Writes `value` if the record still matches `predicate`: a swap on the fast
-   * path (remembering what it wrote, `record` decoded, or found), else a SetIf. A lost race is
+   * path (remembering what it wrote, or found), else a SetIf. A lost race is
    * `ok: false`, with the store's answer on the fast path; other store
    * failures throw.
    */
   async #write(
     value: Uint8Array,
     predicate: Predicate,
-    record: MostlyCorrectOwnership,
     notify = false,
   ): Promise<{ ok: true; entry: StoreEntry | undefined; notified?: boolean } | { ok: false; current: { entry: StoreEntry | undefined } | undefined }> {
     const { store, swap, remember } = this.#ctx;
@@ -379,11 +317,11 @@ export class Ownership implements AsyncDisposable {
         return { ok: false, current: undefined };
       }
     }
-    const result = await swap(OWNERSHIP_PARTITION, this.#keyBytes, value, predicate, notify ? NOTIFY : undefined);
+    const result = await swap(OWNERSHIP_PARTITION, this.#keyBytes, value, predicate, notify ? { notify: true } : undefined);
     if (result.swapped) {
       const entry = { value, predicate: result.predicate };
-      this.#wrote(entry, record);
-      remember(this.prefixedKey, entry, record); // `record` is not touched again here
+      this.#lastWrite = entry;
+      remember(this.prefixedKey, entry);
       return { ok: true, entry, notified: result.notified === true };
     }
     remember(this.prefixedKey, result.current);
@@ -415,14 +353,14 @@ export class Ownership implements AsyncDisposable {
         received = fired; // a tick fell due while the last one was handled: it is pending
       } else {
         try {
-          await sleepOn(clock, tickAt(received + 1) - clock.monotonicNow(), stop);
+          await clock.sleep(tickAt(received + 1) - clock.monotonicNow(), stop.signal);
         } catch {
           logger.trace(fields, 'Cancelled; stop refreshing ownership');
           return;
         }
         received = Math.max(received + 1, firedUpTo(clock.monotonicNow()));
       }
-      if (stop.aborted) {
+      if (stop.signal.aborted) {
         logger.trace(fields, 'Cancelled; stop refreshing ownership');
         return;
       }
@@ -432,7 +370,7 @@ export class Ownership implements AsyncDisposable {
         const untilTick = tickAt(received + 1) - clock.monotonicNow();
         if (untilTick <= this.#ctx.acquireIntervalMs) break;
         try {
-          await sleepOn(clock, this.#ctx.acquireIntervalMs, stop);
+          await clock.sleep(this.#ctx.acquireIntervalMs, stop.signal);
         } catch {
           return;
         }
@@ -455,7 +393,7 @@ export class Ownership implements AsyncDisposable {
       if (entry === undefined) throw new Error(`ownership record ${this.prefixedKey} not found`);
       record = decodeRecord(entry.value, this.prefixedKey, this.owner);
     } catch (err) {
-      if (stop.aborted) return 'stop';
+      if (stop.signal.aborted) return 'stop';
       // Do not delete or rewrite anything: that could destroy a new owner.
       logger.warn({ ...fields, err }, 'Failed to get ownership message to refresh');
       if (entry === undefined && !(err instanceof CorruptRecordError) && (err as Error).message.endsWith('not found')) {
@@ -474,13 +412,13 @@ export class Ownership implements AsyncDisposable {
       return 'stop';
     }
     // A Go store operation under a cancelled context fails; so does ours.
-    if (stop.aborted) return 'stop';
+    if (stop.signal.aborted) return 'stop';
     const expires = clock.now() + refreshIntervalMs;
     record.expires = timestampFromMs(expires);
     try {
-      await this.#track(store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, this.#encode(record), entry.predicate));
+      await this.#track(store.setIf(OWNERSHIP_PARTITION, this.#keyBytes, encodeRecord(record), entry.predicate));
     } catch (err) {
-      if (stop.aborted) return 'stop';
+      if (stop.signal.aborted) return 'stop';
       logger.warn({ ...fields, err }, 'Failed to set ownership message to refresh (keep going, may lose)');
       return 'failed';
     }
@@ -504,26 +442,26 @@ export class Ownership implements AsyncDisposable {
     let basis = lastWrite;
     for (let guess = true; ; guess = false) {
       // A Go store operation under a cancelled context fails; so does ours.
-      if (stop.aborted) return 'stop';
+      if (stop.signal.aborted) return 'stop';
       const record = this.#decode(basis);
       const expires = clock.now() + refreshIntervalMs;
       record.expires = timestampFromMs(expires);
-      const value = this.#encode(record);
+      const value = encodeRecord(record);
       let result;
       try {
         result = await this.#track(swap(OWNERSHIP_PARTITION, this.#keyBytes, value, basis.predicate));
       } catch (err) {
-        if (stop.aborted) return 'stop';
+        if (stop.signal.aborted) return 'stop';
         logger.warn({ ...fields, err }, 'Failed to set ownership message to refresh (keep going, may lose)');
         return 'failed';
       }
       if (result.swapped) {
-        this.#wrote({ value, predicate: result.predicate }, record);
+        this.#lastWrite = { value, predicate: result.predicate };
         if (logs(logger, 'trace')) logger.trace({ ...fields, expires }, 'Refreshed ownership');
         this.#lastSentMono = Math.max(this.#lastSentMono, sentAtMono);
         return 'ok';
       }
-      if (stop.aborted) return 'stop';
+      if (stop.signal.aborted) return 'stop';
       const current = result.current;
       remember(this.prefixedKey, current);
       if (!guess || sameState(current, basis)) {
@@ -570,24 +508,3 @@ function sameState(a: StoreEntry | undefined, b: StoreEntry | undefined): boolea
 
 /** How a release ended: handed to a local waiter, written as expired, or nothing to write (not ours, given up). */
 type ReleaseOutcome = 'handed-off' | 'expired' | 'expired-notified' | 'done';
-
-
-/**
- * The expiry a release writes. One shared Timestamp (building one with
- * `create` per release was measurable): records replace `expires`, never
- * change it in place, and it is frozen to keep it that way.
- */
-const EPOCH = Object.freeze(timestampFromMs(0));
-
-/** Swap options of a release under push handoff: the store notifies waiters with the write. */
-const NOTIFY: SwapOptions = Object.freeze({ notify: true });
-
-/** Aborts `target` when `source` aborts; returns a function that unlinks them. */
-function linkSignal(source: AbortSignal | undefined, target: Cancel): () => void {
-  if (source === undefined) return () => {};
-  if (source.aborted) {
-    target.abort(source.reason);
-    return () => {};
-  }
-  return onAbort(source, () => target.abort(source.reason));
-}

@@ -13,43 +13,17 @@ export interface RandomSource {
   bytes(size: number): Uint8Array;
 }
 
-/** Bytes drawn from Web Crypto at once: one `getRandomValues` call serves many owner slugs. */
-const POOL_BYTES = 4096;
-let pool = new Uint8Array(0);
-let poolAt = 0;
-
-/**
- * Crypto-grade randomness from the platform's Web Crypto `getRandomValues`,
- * drawn in blocks of 4 KiB (a call per `own()` was a measurable share of its
- * CPU time); each byte is handed out once.
- */
+/** Crypto-grade randomness from the platform's Web Crypto `getRandomValues`. */
 export const systemRandom: RandomSource = Object.freeze({
-  bytes(size: number): Uint8Array {
-    if (size > POOL_BYTES) return crypto.getRandomValues(new Uint8Array(size));
-    if (poolAt + size > pool.length) {
-      pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
-      poolAt = 0;
-    }
-    const out = pool.slice(poolAt, poolAt + size);
-    poolAt += size;
-    return out;
-  },
+  bytes: (size: number): Uint8Array => crypto.getRandomValues(new Uint8Array(size)),
 });
 
 /** Length of the slug appended to owner ids: nanoid's default, 21 characters (~126 bits). */
 export const SLUG_LENGTH = 21;
 
-/** nanoid's slug generator per random source, made once (making one per slug was measurable). */
-const slugGenerators = new WeakMap<RandomSource, () => string>();
-
 /** A nanoid-style slug (URL-safe alphabet) drawn from `random`. */
 export function randomSlug(random: RandomSource): string {
-  let generate = slugGenerators.get(random);
-  if (generate === undefined) {
-    generate = customRandom(urlAlphabet, SLUG_LENGTH, (size) => random.bytes(size));
-    slugGenerators.set(random, generate);
-  }
-  return generate();
+  return customRandom(urlAlphabet, SLUG_LENGTH, (size) => random.bytes(size))();
 }
 
 /** A uniform float in [0, 1) built from 53 random bits of `random`. */

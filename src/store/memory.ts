@@ -4,16 +4,15 @@
  * {@link MemoryKV}, is exported for callers that need to apply operations at
  * an exact instant (the simulator's store does).
  */
+import { Buffer } from 'node:buffer';
 import { PredicateFailedError } from '../errors.js';
-import { LastKey, bytesEqual, copyBytes, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
+import { bytesEqual, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
  * Synchronous key-value map with lakeFS predicate semantics. Values are copied
- * in (each into a buffer of its own: it may be kept for long) and out (with
- * {@link copyBytes}: a read is the hot path). A stored array is never written
- * to after it was stored (every write stores a fresh copy), so the opaque
- * predicate `get` returns can be the stored array itself: one copy per read
- * instead of two.
+ * in and out, so neither side can change the other's bytes. A stored array is
+ * never written to after it was stored (every write stores a fresh copy), so
+ * the opaque predicate `get` returns can be the stored array itself.
  */
 export class MemoryKV {
   readonly #data = new Map<string, Uint8Array>();
@@ -21,7 +20,7 @@ export class MemoryKV {
   get(partition: string, key: Uint8Array): StoreEntry | undefined {
     const value = this.#data.get(mapKey(partition, key));
     if (value === undefined) return undefined;
-    return { value: copyBytes(value), predicate: valuePredicate(value) };
+    return { value: value.slice(), predicate: valuePredicate(value) };
   }
 
   /**
@@ -143,23 +142,7 @@ export class MemoryStore implements Store {
   }
 }
 
-/**
- * The map key of `(partition, key)`: the partition, length-prefixed, then one
- * UTF-16 code unit per key byte (injective, and about 5× cheaper than hex).
- */
+/** The map key of `(partition, key)`: the partition, length-prefixed, then the key in hex (injective). */
 function mapKey(partition: string, key: Uint8Array): string {
-  // the same key is asked for over and over: the last one's string is kept
-  return mapKeys.of(partition, key);
-}
-
-const mapKeys = new LastKey((partition, key) => `${partition.length}:${partition}:${codeUnits(key)}`);
-
-const CHUNK = 4096;
-
-function codeUnits(bytes: Uint8Array): string {
-  if (bytes.length <= CHUNK) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  // in chunks: one call with a very long key could exceed the argument limit
-  let s = '';
-  for (let i = 0; i < bytes.length; i += CHUNK) s += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
-  return s;
+  return `${partition.length}:${partition}:${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex')}`;
 }

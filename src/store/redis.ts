@@ -21,7 +21,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
-import { LastKey, predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
+import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
  * The part of an ioredis client the store uses: a `Redis` or a `Cluster`
@@ -184,10 +184,6 @@ export class RedisStore implements Store {
   #subscriber: Subscriber | undefined;
   /** Watchers by channel (latin1 of the channel bytes). */
   readonly #watchers = new Map<string, Set<() => void>>();
-  /** The last Redis key {@link #key} built (calls mostly name the key the last one named). */
-  readonly #keys = new LastKey((partition, key) => Buffer.concat([this.#prefix, Buffer.from(partition), COLON, asBuffer(key)]));
-  /** The last channel {@link #channel} built, for the Redis key it was built from. */
-  #lastChannel: { readonly redisKey: Buffer; readonly channel: Buffer } | undefined;
 
   constructor(options: RedisStoreOptions = {}) {
     this.swap = undefined;
@@ -386,20 +382,12 @@ export class RedisStore implements Store {
 
   /** `mco:released:[keyPrefix:]partition:key`, as bytes. */
   #channel(partition: string, key: Uint8Array): Buffer {
-    const redisKey = this.#key(partition, key);
-    const last = this.#lastChannel;
-    if (last !== undefined && last.redisKey === redisKey) return last.channel;
-    const channel = Buffer.concat([CHANNEL_PREFIX, redisKey]);
-    this.#lastChannel = { redisKey, channel };
-    return channel;
+    return Buffer.concat([CHANNEL_PREFIX, this.#key(partition, key)]);
   }
 
-  /**
-   * `[keyPrefix:]partition:key`, as bytes; the last one is reused while calls
-   * name the same key (ioredis only reads the Buffers it is given).
-   */
+  /** `[keyPrefix:]partition:key`, as bytes. */
   #key(partition: string, key: Uint8Array): Buffer {
-    return this.#keys.of(partition, key);
+    return Buffer.concat([this.#prefix, Buffer.from(partition), COLON, asBuffer(key)]);
   }
 
   async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {

@@ -43,8 +43,6 @@
  * a caller that sees `current` match `expected` on a failed swap knows a
  * concurrent writer won (as a failed `setIf` after a `get` would tell it).
  */
-import { Buffer } from 'node:buffer';
-
 declare const predicateBrand: unique symbol;
 
 /**
@@ -137,71 +135,7 @@ export function predicateValue(predicate: Predicate): Uint8Array {
 
 /** Byte-wise equality. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  // a record (~100 bytes) compares faster natively (≈ 45 ns against 80–160 ns for the loop, measured)
-  if (n >= NATIVE_COMPARE_MIN_BYTES) return Buffer.compare(a, b) === 0;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** From this length on, {@link bytesEqual} asks `Buffer.compare` (a call costs about as much as 40 bytes of loop). */
-const NATIVE_COMPARE_MIN_BYTES = 48;
-
-/**
- * What was derived from the last `(partition, key)` asked for, handed back
- * while calls keep naming that key (a holder's refreshes and release, its
- * waiters' polls name one key over and over): comparing the bytes is cheaper
- * than deriving again. They are compared with a private copy, so a caller
- * that changes its key array later is not fooled.
- */
-export class LastKey<T> {
-  #partition: string | undefined;
-  #key = new Uint8Array(0);
-  #value: T | undefined;
-  readonly #derive: (partition: string, key: Uint8Array) => T;
-
-  constructor(derive: (partition: string, key: Uint8Array) => T) {
-    this.#derive = derive;
-  }
-
-  /** `derive(partition, key)`, or what it gave for the same partition and key bytes last time. */
-  of(partition: string, key: Uint8Array): T {
-    if (partition === this.#partition && bytesEqual(key, this.#key)) return this.#value as T;
-    const value = this.#derive(partition, key);
-    this.#partition = partition;
-    this.#key = key.slice();
-    this.#value = value;
-    return value;
-  }
-}
-
-/** Size of the shared buffer {@link copyBytes} carves small copies from (as Node's `Buffer` pool). */
-const SLAB_BYTES = 8 * 1024;
-/** Copies larger than this get a buffer of their own. */
-const SLAB_COPY_MAX_BYTES = 512;
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabUsed = 0;
-
-/**
- * A copy of `bytes` for a caller to own. A small copy is a view into a
- * shared 8 KB buffer instead of a buffer of its own: a typed array with its
- * own buffer of more than 64 bytes (an ownership record is ~100) costs an
- * off-heap allocation, ≈ 0.5 µs here against ≈ 0.04 µs for a view, and is
- * what every read of a record pays. The trade-off is Node's `Buffer` pool's:
- * a copy kept alive keeps its 8 KB buffer alive, so use this for copies
- * handed to callers, not for what a store keeps for long.
- */
-export function copyBytes(bytes: Uint8Array): Uint8Array {
-  const n = bytes.length;
-  if (n > SLAB_COPY_MAX_BYTES) return bytes.slice();
-  if (slabUsed + n > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const copy = new Uint8Array(slab, slabUsed, n);
-  copy.set(bytes);
-  // keep views 8-byte aligned, as the Buffer pool does
-  slabUsed = (slabUsed + n + 7) & ~7;
-  return copy;
 }

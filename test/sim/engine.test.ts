@@ -3,7 +3,6 @@ import { Engine, SimulationLimitError } from '../../sim/engine.js';
 import { createEngine, ENGINE_KINDS } from '../../sim/engines.js';
 import { FastEngine } from '../../sim/fast-engine.js';
 import { NodeClock } from '../../sim/node-clock.js';
-import { Cancel } from '../../src/cancel.js';
 
 /** An event at `t` that resolves the returned promise (like a store reply). */
 function replyAt(engine: Engine, t: number, node = -1): Promise<void> {
@@ -184,24 +183,24 @@ describe.each(ENGINE_KINDS)('node clock (engine %s)', (kind) => {
     expect(engine.delivered).toBe(2); // the abort event and the 10 ms timer; the cancelled one never ran
   });
 
-  it('sleepCancellable: fires as sleep does; aborting the token rejects every pending sleep on it with its reason, in order, and leaves no event', async () => {
+  it('sleeps on one signal over and over: aborting it rejects every pending sleep on it with its reason, in order, and leaves no event', async () => {
     const engine = createEngine(kind, { maxEvents: 1000 });
     engine.addNode();
     const clock = new NodeClock(engine, 0, { offsetMs: 0, driftPpm: 0, jumps: [] }, () => 3);
-    const c = new Cancel();
+    const c = new AbortController();
     let firedAt = -1;
-    void clock.sleepCancellable(10, c).then(() => (firedAt = engine.now));
+    void clock.sleep(10, c.signal).then(() => (firedAt = engine.now));
     await engine.run(100);
     expect(firedAt).toBe(13);
     const order: string[] = [];
-    const sleeps = [5, 50].map((ms) => clock.sleepCancellable(ms, c).catch((e: unknown) => order.push(`${ms}: ${(e as Error).message}`)));
-    c.onAbort(() => order.push('later listener'));
+    const sleeps = [5, 50].map((ms) => clock.sleep(ms, c.signal).catch((e: unknown) => order.push(`${ms}: ${(e as Error).message}`)));
+    c.signal.addEventListener('abort', () => order.push('later listener'));
     engine.at(engine.now + 1, () => c.abort(new Error('released')));
     await engine.run(1000);
     await Promise.all(sleeps);
     expect(order).toEqual(['later listener', '5: released', '50: released']); // rejections settle after the abort's listeners ran
     expect(engine.delivered).toBe(2); // the 10 ms timer and the abort event
-    await expect(clock.sleepCancellable(1, c)).rejects.toThrow('released');
+    await expect(clock.sleep(1, c.signal)).rejects.toThrow('released');
   });
 });
 
