@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-/** The owner's tests that run a second time with the fast path off (see test/helpers/generic-path.ts). */
+/** The owner's tests that run a second time on a get + setIf store (see test/helpers/store-kind.ts). */
 const OWNER_TESTS = [
   'test/owner.test.ts',
   'test/ownership.test.ts',
@@ -19,13 +19,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     projects: [
-      // everything, on the default path: MemoryStore has `swap`, so fixed and observed take the fast path
+      // everything, on stores with a native swap
       { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'] } },
-      // the owner's tests again on get + setIf: MemoryStore's `swap` hidden
-      {
-        extends: true,
-        test: { name: 'generic-path', include: OWNER_TESTS, setupFiles: ['test/helpers/generic-path.ts'], env: { MCO_OWNER_PATH: 'generic' } },
-      },
+      // the owner's tests again on MemoryStores whose swap is swapOverSetIf's (SetIf, and a read when it loses)
+      { extends: true, test: { name: 'set-if-store', include: OWNER_TESTS, env: { MCO_STORE_KIND: 'set-if' } } },
     ],
   },
 });

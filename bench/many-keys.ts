@@ -15,18 +15,22 @@
  *   while holding; the slope of a least-squares line through the samples
  *   (KB/min) says whether memory is flat; RSS at the same instants;
  * - CPU (user + system, `process.cpuUsage`) over the hold, as % of one core;
- * - refresh cadence, from a wrapper around the store that timestamps every
- *   `get` (on `performance.now()`, the clock the owner's monotonic clock
- *   reads): the refresh loop reads at each tick, so a refresh read's lateness
- *   is its time minus the latest ideal tick `start + k·refreshInterval/2` at
- *   or before it (start = the acquiring read's send time for fixed/observed,
- *   own() resolving for lakefs; both as the owner computes them). A tick
- *   skipped (k advanced by more than 1) counts as missed. A forced gc() of
- *   the heap sampling stops the world for tens to hundreds of ms: ticks due
- *   during one (or in the half interval after it) are counted apart, with
- *   their worst lateness, and left out of the percentiles;
- * - expiry while held: at every refresh read, the previous write of that key
- *   (the SetIf call, whose record expires at most refreshInterval after it)
+ * - refresh cadence, from a wrapper around the store that timestamps the
+ *   request each refresh starts with (on `performance.now()`, the clock the
+ *   owner's monotonic clock reads): the `get` for lakefs (every decision on
+ *   a fresh read), the `swap` for the strategies that speculate (fixed,
+ *   observed, with the default fastPath: the refresh writes on the guess of
+ *   its last write, one swap). A refresh's lateness is that request's time
+ *   minus the latest ideal tick `start + k·refreshInterval/2` at or before it
+ *   (start = the acquiring request's send time for fixed/observed, their
+ *   swap on the guess that the key is absent; own() resolving for lakefs;
+ *   both as the owner computes them). A tick skipped (k advanced by more
+ *   than 1) counts as missed. A forced gc() of the heap sampling stops the
+ *   world for tens to hundreds of ms: ticks due during one (or in the half
+ *   interval after it) are counted apart, with their worst lateness, and
+ *   left out of the percentiles;
+ * - expiry while held: at every refresh, the previous write of that key
+ *   (the swap call, whose record expires at most refreshInterval after it)
  *   must be less than refreshInterval old; the smallest such margin is
  *   printed. Before release every record is decoded and must still name its
  *   holder and be unexpired. Any `ownership.lost` abort is counted.
@@ -59,6 +63,8 @@ import {
   type Store,
   type StoreEntry,
   type StrategyName,
+  type SwapOptions,
+  type SwapResult,
 } from '../src/index.js';
 
 interface Args {
@@ -181,11 +187,13 @@ async function child(args: Args): Promise<Result> {
   const strategyName = args.strategies[0]!;
   const strategy = STRATEGIES[strategyName];
   const interval = args.refreshMs / 2;
-  const fromSend = strategy.refreshFromAcquireSend;
+  const fromSend = strategy.refresh.cadenceFrom === 'acquire-sent';
+  // fastPath is left at its default (true): a strategy that speculates refreshes with one swap, on its last write
+  const speculates = strategy.speculate;
 
   // per key: index by the key's bytes object (the owner hands the same Uint8Array to every call for one ownership)
   const index = new Map<Uint8Array, number>();
-  const lastGetMono = new Float64Array(n); // the latest read: for fixed, the acquiring read's send time
+  const lastGetMono = new Float64Array(n); // the latest read
   const startMono = new Float64Array(n).fill(NaN);
   const lastTick = new Int32Array(n);
   const lastWriteMono = new Float64Array(n).fill(NaN);
@@ -213,33 +221,37 @@ async function child(args: Args): Promise<Result> {
     }
     return i;
   };
+  /** A refresh of key `i` started at `t` (its first request): lateness, missed ticks, lease margin. */
+  const refreshed = (i: number, t: number): void => {
+    if (!counting || Number.isNaN(startMono[i]!)) return;
+    const k = Math.max(lastTick[i]! + 1, Math.floor((t - startMono[i]!) / interval));
+    missedTicks += k - lastTick[i]! - 1;
+    lastTick[i] = k;
+    const margin = args.refreshMs - (t - lastWriteMono[i]!);
+    if (margin < minMargin) minMargin = margin;
+    const ideal = startMono[i]! + k * interval;
+    const late = t - ideal;
+    if (t < holdStart) warmupMaxLate = Math.max(warmupMaxLate, late);
+    else if (ideal >= forcedGcFrom && ideal < forcedGcUntil) {
+      instrumentLateMax = Math.max(instrumentLateMax, late);
+      instrumentTicks++;
+    } else if (samplesTaken < capacity) lateness[samplesTaken++] = late;
+  };
   const store: Store = {
     get(partition: string, key: Uint8Array): Promise<StoreEntry | undefined> {
       const t = performance.now();
       const i = indexOf(key);
       lastGetMono[i] = t;
-      if (counting && !Number.isNaN(startMono[i]!)) {
-        const k = Math.max(lastTick[i]! + 1, Math.floor((t - startMono[i]!) / interval));
-        missedTicks += k - lastTick[i]! - 1;
-        lastTick[i] = k;
-        const margin = args.refreshMs - (t - lastWriteMono[i]!);
-        if (margin < minMargin) minMargin = margin;
-        const ideal = startMono[i]! + k * interval;
-        const late = t - ideal;
-        if (t < holdStart) warmupMaxLate = Math.max(warmupMaxLate, late);
-        else if (ideal >= forcedGcFrom && ideal < forcedGcUntil) {
-          instrumentLateMax = Math.max(instrumentLateMax, late);
-          instrumentTicks++;
-        } else if (samplesTaken < capacity) lateness[samplesTaken++] = late;
-      }
+      if (!speculates) refreshed(i, t);
       return inner.get(partition, key);
     },
-    set: (partition, key, value) => inner.set(partition, key, value),
-    setIf(partition: string, key: Uint8Array, value: Uint8Array, predicate: Predicate | null): Promise<void> {
-      lastWriteMono[indexOf(key)] = performance.now();
-      return inner.setIf(partition, key, value, predicate);
+    swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
+      const t = performance.now();
+      const i = indexOf(key);
+      if (speculates) refreshed(i, t); // before this write becomes "the previous write"
+      lastWriteMono[i] = t;
+      return inner.swap(partition, key, value, expected, options);
     },
-    delete: (partition, key) => inner.delete(partition, key),
     notify: (partition, key) => inner.notify(partition, key),
     watch: (partition, key, listener) => inner.watch(partition, key, listener),
   };
@@ -256,9 +268,10 @@ async function child(args: Args): Promise<Result> {
     const batch = await Promise.all(
       Array.from({ length: Math.min(args.batch, n - from) }, (_, j) =>
         owners.own('bench', `k${from + j}`).then((o) => {
-          // where the owner starts its ticker: the acquiring read's send time (fixed, observed), or own()
-          // resolving (lakefs; the acquiring write is the nearest earlier instant we see, so lateness is over-, never underestimated)
-          startMono[from + j] = fromSend ? lastGetMono[from + j]! : lastWriteMono[from + j]!;
+          // where the owner starts its ticker: the acquiring request's send time (fixed, observed: the swap when
+          // speculating, else the read), or own() resolving (lakefs; the acquiring write is the nearest earlier
+          // instant we see, so lateness is over-, never underestimated)
+          startMono[from + j] = fromSend && !speculates ? lastGetMono[from + j]! : lastWriteMono[from + j]!;
           return o;
         }),
       ),

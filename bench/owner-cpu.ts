@@ -1,7 +1,10 @@
 /**
  * The owner's own CPU cost per uncontended own + release cycle, on
- * `MemoryStore` (no I/O: what is left is the library), for the fast path, the
- * generic path and lakeFS's algorithm; rounds interleaved, best round kept.
+ * `MemoryStore` (no I/O: what is left is the library), for the fast path
+ * (fixed speculating: a swap on a guess each to acquire and release), fixed
+ * with fastPath: false (a get + swap each: the old generic get + setIf path's
+ * equivalent now that the owner always writes with swap) and lakeFS's
+ * algorithm (get + swap each); rounds interleaved, best round kept.
  * Measured as process CPU time (`process.cpuUsage`), which a loaded machine
  * disturbs much less than wall time.
  * Not part of `npm test`.
@@ -16,8 +19,8 @@ const CYCLES = Number(process.env.BENCH_CYCLES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROWS = [
   ['fixed, fast path (1 swap + 1 swap)', fixedStrategy, true],
-  ['fixed, fastPath: false (get + setIf, twice)', fixedStrategy, false],
-  ['lakefs (get + setIf, twice)', lakefsStrategy, false],
+  ['fixed, fastPath: false (get + swap, twice)', fixedStrategy, false],
+  ['lakefs (get + swap, twice)', lakefsStrategy, false],
 ] as const;
 
 async function round(strategy: (typeof ROWS)[number][1], fastPath: boolean, cycles: number): Promise<number> {

@@ -1,8 +1,11 @@
 /**
- * PostgreSQL: this library's fast path (one `swap` statement to acquire and
- * one to release) against the generic path (SELECT + conditional UPDATE,
- * twice) and lakeFS's algorithm as specified, uncontended, on one real
- * PostgreSQL in one run, rounds interleaved. Not part of `npm test`.
+ * PostgreSQL: this library's fast path (fixed speculating: one `swap`
+ * statement to acquire and one to release, each on a guess) against fixed
+ * with fastPath: false (every decision on a read: SELECT + `swap` statement,
+ * twice; the equivalent of the old generic get + setIf path, which the
+ * `× generic path` column still divides by) and lakeFS's algorithm as
+ * specified (also get + swap, twice), uncontended, on one real PostgreSQL in
+ * one run, rounds interleaved. Not part of `npm test`.
  *
  *   npm run bench:postgres
  *

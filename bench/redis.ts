@@ -41,7 +41,12 @@ const HOLD_MS = 1;
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-/** This library's rows: the fast path (one swap script each to acquire and release), the generic path, lakeFS as specified. */
+/**
+ * This library's rows: fixed speculating (fastPath: true: one swap each to
+ * acquire and release, on a guess), fixed with fastPath: false (every
+ * decision on a read: get + swap each, what the generic get + setIf path
+ * was), lakeFS as specified (get + swap each).
+ */
 const MCO_FAST = 'mostly-correct-owner fixed, fast path' as const;
 const MCO_GENERIC = 'mostly-correct-owner fixed, fastPath: false' as const;
 const MCO_LAKEFS = 'mostly-correct-owner lakefs' as const;
@@ -51,10 +56,10 @@ const LIBRARIES = [MCO_FAST, MCO_GENERIC, MCO_LAKEFS, 'redlock', SEMAPHORE] as c
 const CONTENDED = [MCO_FAST, MCO_LAKEFS, 'redlock', SEMAPHORE] as const;
 /**
  * Reference row, uncontended only: the store traffic of the lakeFS algorithm
- * (get + setIf to acquire, get + setIf to release) through RedisStore with no
+ * (get + swap to acquire, get + swap to release) through RedisStore with no
  * owner around it, to tell the store's cost from the owner's.
  */
-const BARE_STORE = 'RedisStore get+setIf ×2, no owner' as const;
+const BARE_STORE = 'RedisStore get+swap ×2, no owner' as const;
 const UNCONTENDED = [...LIBRARIES, BARE_STORE] as const;
 type Library = (typeof UNCONTENDED)[number];
 
@@ -114,10 +119,10 @@ function makeLocker(library: Library, url: string, key: string): Locker {
       return {
         async acquire() {
           const entry = await store.get('bench', keyBytes);
-          await store.setIf('bench', keyBytes, held, entry?.predicate ?? null);
+          if (!(await store.swap('bench', keyBytes, held, entry?.predicate ?? null)).swapped) throw new Error('bench: uncontended swap lost');
           return async () => {
             const mine = await store.get('bench', keyBytes);
-            await store.setIf('bench', keyBytes, free, mine!.predicate);
+            if (!(await store.swap('bench', keyBytes, free, mine!.predicate)).swapped) throw new Error('bench: uncontended swap lost');
           };
         },
         close,

@@ -24,7 +24,7 @@
  *   counted except connection and admin ones, which are listed in
  *   {@link REDIS_EXCLUDED} (INFO is also what ioredis sends as its ready
  *   check on each new connection). Commands a Lua script runs
- *   (`redis.call('GET' | 'SET')` inside the setIf script) are counted by the
+ *   (`redis.call('GET' | 'SET')` inside the swap script) are counted by the
  *   server under their own names, and so are they in the formulas. Also
  *   `total_connections_received` (INFO stats): connections opened.
  * - PostgreSQL: `pg_stat_statements` (calls per statement, utility
@@ -110,19 +110,21 @@ interface Variant {
 type StoreName = 'redis' | 'postgres';
 
 // H = refreshInterval, A = acquireInterval, both in seconds.
-// Generic get + setIf path. Redis: get = GET; setIf = EVALSHA, inside which the
+// Every decision on a read (lakefs; fixed with fastPath: false): get + swap, as the
+// generic get + setIf path was. Redis: get = GET; swap = EVALSHA, inside which the
 // script runs GET and, when it writes, SET (counted by the server): a write that
-// succeeds is 3 commands, one that fails 2. PostgreSQL: one statement each.
-const lakefsModel = (tick: number, failedSetIf: number, write: number) => (h: number): LoadModel => ({
+// succeeds is 3 commands, one that fails 2 (its reply carries the current value: no
+// read after it). PostgreSQL: one statement each.
+const lakefsModel = (tick: number, failedSwap: number, write: number) => (h: number): LoadModel => ({
   tick,
   // wake-ups at least H/2 apart (the expiry it read is at least H/2 ahead: the
   // holder rewrites it every H/2), at most 1 + T/(H/2) of them, each at most two
   // reads (woken a hair before the expiry it read, it sleeps the remainder and
-  // reads again) and one failed setIf (a lost race then sleeps a whole H)
-  waiter: (t) => (Math.floor(t / (h / 2)) + 1) * (2 + failedSetIf),
+  // reads again) and one failed swap (a lost race then sleeps a whole H)
+  waiter: (t) => (Math.floor(t / (h / 2)) + 1) * (2 + failedSwap),
   waitSetup: 0,
   coalesces: false,
-  cycle: 2 * (1 + write), // (read + setIf) to acquire, (read + setIf) to release
+  cycle: 2 * (1 + write), // (read + swap) to acquire, (read + swap) to release
 });
 const pollingModel = (tick: number, write: number, setup: number, notify: number) => (h: number, a: number): LoadModel => ({
   tick,
@@ -135,8 +137,8 @@ const pollingModel = (tick: number, write: number, setup: number, notify: number
   // is made only once an own() has to wait: none on the uncontended path)
   cycle: 2 * (1 + write) + notify,
 });
-// Fast path (swap): a refresh is one swap that writes; a waiter polls with plain
-// reads as on the generic path (a guess that says "held" is checked by a read);
+// Fast path (speculating): a refresh is one swap that writes; a waiter polls with plain
+// reads as with fastPath: false (a guess that says "held" is checked by a read);
 // an uncontended cycle is a swap to acquire and a swap to release, and the
 // notification (Redis: PUBLISH inside the release script, PostgreSQL: pg_notify).
 const fastModel = (swapWrite: number, setup: number, notify: number) => (h: number, a: number): LoadModel => ({
@@ -144,8 +146,8 @@ const fastModel = (swapWrite: number, setup: number, notify: number) => (h: numb
   tick: swapWrite,
   cycle: 2 * swapWrite + notify,
 });
-// Redis: tick GET + EVALSHA(GET, SET) = 4; failed setIf EVALSHA(GET) = 2; SUBSCRIBE 1; PUBLISH 1.
-// PostgreSQL: tick SELECT + UPDATE = 2; failed setIf 1; LISTEN on the listening
+// Redis: tick GET + EVALSHA(GET, SET) = 4; failed swap EVALSHA(GET) = 2; SUBSCRIBE 1; PUBLISH 1.
+// PostgreSQL: tick SELECT + swap statement (an UPDATE inside) = 2; failed swap 1; LISTEN on the listening
 // connection when it opens plus the LISTEN of the watch, and UNLISTEN * when the
 // last watch ends (3); pg_notify 1.
 // Fast path, Redis: a swap that writes is EVALSHA + GET + SET = 3 (one round trip).

@@ -23,15 +23,15 @@
  * publisher's own `notify` stream, so strategies that never notify (lakefs)
  * see exactly the same store traffic and traces as before.
  *
- * `swap` (the one-round-trip compare-and-set of the fast path) is one
- * operation like the others: one request, applied atomically on arrival
- * (compare, and write or read), one reply, with the same draws, delays,
- * errors and lost replies. A lost reply of an applied swap may have written.
- * It counts as a write (`counters.writes`); a swap that wrote nothing is
- * traced as `predicate-failed` but replies normally, with the current value.
- * Strategies that never swap (lakefs) see exactly the same traffic as before.
+ * The store offers the owner's contract, `get` and `swap`. A `swap` (the
+ * conditional write) is one operation like a `get`: one request, applied
+ * atomically on arrival (compare, and write or read), one reply, with the
+ * same draws, delays, errors and lost replies. A lost reply of an applied
+ * swap may have written. It counts as a write (`counters.writes`); a swap
+ * that wrote nothing is traced as `predicate-failed` but replies normally,
+ * with the current value.
  */
-import { MemoryKV, PredicateFailedError, type Predicate, type Store } from '../src/index.js';
+import { MemoryKV, type Predicate, type Store } from '../src/index.js';
 import { sample, type Distribution } from './dist.js';
 import { EventKind, type Engine } from './engine.js';
 import type { Prng } from './prng.js';
@@ -107,12 +107,6 @@ export class SimStore {
           const entry = kv.get(p, k);
           return { ok: true, value: entry, read: entry?.value };
         }),
-      set: (p: string, k: Uint8Array, v: Uint8Array) => send('set', () => (kv.set(p, k, v), { ok: true, value: undefined })),
-      setIf: (p: string, k: Uint8Array, v: Uint8Array, pred: Predicate | null) =>
-        send('setIf', () =>
-          kv.setIf(p, k, v, pred) ? { ok: true, value: undefined } : { ok: false, error: withoutStack(() => new PredicateFailedError(p, k)) },
-        ),
-      delete: (p: string, k: Uint8Array) => send('delete', () => (kv.delete(p, k), { ok: true, value: undefined })),
       swap: (p: string, k: Uint8Array, v: Uint8Array, expected: Predicate | null) =>
         send('swap', () => {
           const result = kv.swap(p, k, v, expected);
@@ -218,12 +212,17 @@ export class SimStore {
 /** How a message's arrival at the store is scheduled (one object for all of them). */
 const ARRIVE = Object.freeze({ kind: EventKind.storeArrive });
 
-type Op = 'get' | 'set' | 'setIf' | 'delete' | 'swap';
+type Op = 'get' | 'swap';
 const watchKey = (partition: string, key: Uint8Array): string => `${partition}\0${Buffer.from(key).toString('hex')}`;
 type Outcome = 'ok' | 'predicate-failed' | 'error-before-apply' | 'lost-reply';
 /** `mismatch`: a swap that wrote nothing (it still replies, with the current value). */
 type Applied<T> = { ok: true; value: T; read?: Uint8Array | undefined; mismatch?: boolean } | { ok: false; error: Error };
-const OP_CODE: Record<Op, number> = { get: 0, set: 1, setIf: 2, delete: 3, swap: 4 };
+/**
+ * Each operation's code in the trace hash. `swap`, the one conditional write,
+ * has the code lakeFS's SetIf had when the owner also wrote with SetIf, so
+ * the `lakefs` strategy's traces hash as they did then.
+ */
+const OP_CODE: Record<Op, number> = { get: 0, swap: 2 };
 const OUTCOME_CODE: Record<Outcome, number> = { ok: 0, 'predicate-failed': 1, 'error-before-apply': 2, 'lost-reply': 3 };
 
 /**

@@ -60,8 +60,8 @@ export class OwnError extends Error {
     readonly key: string,
     /** The unique owner id (`<owner>#<slug>`). */
     readonly owner: string,
-    /** Which store operation failed (`swap` on the fast path, see `fastPath`). */
-    readonly operation: 'get' | 'setIf' | 'swap',
+    /** Which store operation failed: the read (`get`) or the write (`swap`). */
+    readonly operation: 'get' | 'swap',
     /** How many acquire attempts had started, this one included. */
     readonly attempt: number,
     options: { cause: unknown },

@@ -2,7 +2,7 @@
  * mostly-correct-owner: public API.
  */
 export { MostlyCorrectOwner, DEFAULT_OWNER_OPTIONS } from './owner.js';
-export type { MostlyCorrectOwnerOptions, OwnOptions, OwnerContext } from './owner.js';
+export type { MostlyCorrectOwnerOptions, OwnOptions } from './owner.js';
 export { Ownership } from './ownership.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
@@ -16,13 +16,16 @@ export type { LossReason } from './errors.js';
 // 'mostly-correct-owner/postgres', so that this entry needs neither ioredis nor pg.
 export { MemoryStore, MemoryKV } from './store/memory.js';
 export { valuePredicate, predicateValue, bytesEqual } from './store/store.js';
+export { swapOverSetIf } from './store/set-if.js';
+export type { SetIfStore, SwapOverSetIfOptions } from './store/set-if.js';
 export type { Store, StoreEntry, Predicate, SwapOptions, SwapResult, Unsubscribe } from './store/store.js';
-export { lakefsStrategy, jitteredInterval } from './strategies/lakefs.js';
+export { lakefsStrategy, jitteredInterval, sleepUntilExpiryMs, wallClockExpiry } from './strategies/lakefs.js';
 export { fixedStrategy, pollDelayMs } from './strategies/fixed.js';
-export { observedStrategy } from './strategies/observed.js';
+export { observedStrategy, observedExpiry } from './strategies/observed.js';
 export { STRATEGIES } from './strategies/index.js';
 export type { StrategyName } from './strategies/index.js';
-export type { Strategy, AcquireRetryInput } from './strategies/strategy.js';
+export { defineStrategy, StrategyError } from './strategies/strategy.js';
+export type { Strategy, AcquireRetryInput, ExpiryRule, ExpiryJudge, Judgement, SeenRecord, RefreshRule, ReleaseRule, HandoffRule } from './strategies/strategy.js';
 export {
   OWNERSHIP_PARTITION,
   MostlyCorrectOwnershipSchema,

@@ -1,6 +1,6 @@
 /**
  * One poller per key per process, FIFO (the two TODOs of lakeFS's
- * `mc_owner.go`), for strategies with `coalesce`.
+ * `mc_owner.go`), for strategies with a local queue (`handoff.localQueue`).
  *
  * All `own()` calls for one key on one `MostlyCorrectOwner` wait in one FIFO
  * queue. While no local instance holds the key, a single poller runs the
@@ -8,84 +8,49 @@
  * names the head's owner id), so the store sees one waiter per process
  * however many local callers wait. While a local instance holds the key
  * nobody polls: its `release()` hands the key to the next local waiter with
- * one SetIf from the holder's record to the waiter's (a change of owner, so
+ * one write from the holder's record to the waiter's (a change of owner, so
  * the fencing token increments), without any store wait. When the holder
  * loses the key (`ownership.lost`) or its release does not hand off (store
  * failure, lost race), the queue polls again.
  *
  * Waiters leave the queue when their signal aborts, without disturbing the
- * others. A waiter whose record was being written when it aborted (the SetIf
+ * others. A waiter whose record was being written when it aborted (the write
  * was already sent) rejects at once; the record it was given is then released
  * on its behalf, which hands the key on to the next waiter.
  */
-import type { Ownership } from './ownership.js';
-import type { StoreEntry } from './store/store.js';
+import type { Acquired, Claim, HandoffHooks, Holder } from './context.js';
 
-/** What the shared acquire loop needs from a queue. */
-export interface Claim {
-  /** The owner id to write in the next candidate record (the queue's head, now in flight). */
-  pick(): string;
-  /** The SetIf for the picked owner lost the race: it goes back to the front. */
-  unpick(): void;
-}
-
-/** How an {@link Ownership} hands over to the next local waiter on release. */
-export interface HandoffHooks {
-  /**
-   * The next local waiter (now in flight), when `from` is the queue's holder
-   * and someone waits; `undefined` otherwise.
-   */
-  takeNext(from: Ownership): string | undefined;
-  /** The handoff SetIf did not happen (lost race, store error): the waiter goes back to the front. */
-  putBack(): void;
-  /** The handoff SetIf wrote the next waiter's record. */
-  handedOff(from: Ownership, acquired: Acquired): void;
-  /** `release()` of `from` finished without handing off. */
-  released(from: Ownership): void;
-  /** `from` learned it lost the key (`ownership.lost` aborts at the same moment). */
-  lost(from: Ownership): void;
-}
-
-/** What a successful acquisition (or handoff) knows. */
-export interface Acquired {
-  /** Monotonic time at which the read that led to the write was sent. */
-  readonly sentAtMono: number;
-  readonly token: bigint | undefined;
-  /** Fast path: the record written (bytes and predicate), the guess for the first refresh and the release. */
-  readonly written: StoreEntry | undefined;
-}
-
-/** The queue's view of its owner. */
-export interface KeyQueueHost {
-  /** Runs the shared acquire loop until a SetIf for a picked owner succeeds. */
+/** The queue's view of its owner; `H` is the handle it grants. */
+export interface KeyQueueHost<H extends Holder> {
+  /** Runs the shared acquire loop until a write for a picked owner succeeds. */
   acquire(claim: Claim, signal: AbortSignal): Promise<Acquired>;
   /** Builds the handle for `ownerId` (its refresh loop starts). */
-  ownership(ownerId: string, signal: AbortSignal | undefined, acquired: Acquired, hooks: HandoffHooks): Ownership;
+  ownership(ownerId: string, signal: AbortSignal | undefined, acquired: Acquired, hooks: HandoffHooks): H;
   /** Turns a store failure of the poller into the error `ownerId`'s `own()` rejects with. */
   failure(err: unknown, ownerId: string): unknown;
   /** The queue is empty and idle: forget it. */
   idle(): void;
 }
 
-interface Waiter {
+interface Waiter<H> {
   readonly ownerId: string;
   readonly signal: AbortSignal | undefined;
   state: 'queued' | 'inflight' | 'aborted' | 'done';
-  resolve(o: Ownership): void;
+  resolve(o: H): void;
   reject(err: unknown): void;
   detach(): void;
 }
 
 /** The local waiters of one key; see the module comment. */
-export class KeyQueue implements HandoffHooks {
-  readonly #host: KeyQueueHost;
-  readonly #waiters: Waiter[] = [];
-  #inflight: Waiter | undefined;
-  #holder: Ownership | undefined;
+export class KeyQueue<H extends Holder> implements HandoffHooks {
+  readonly #host: KeyQueueHost<H>;
+  readonly #waiters: Waiter<H>[] = [];
+  #inflight: Waiter<H> | undefined;
+  #holder: Holder | undefined;
   /** Cancels the running poll session. */
   #poller: AbortController | undefined;
 
-  constructor(host: KeyQueueHost) {
+  constructor(host: KeyQueueHost<H>) {
     this.#host = host;
   }
 
@@ -95,10 +60,10 @@ export class KeyQueue implements HandoffHooks {
   }
 
   /** Queues `ownerId`; resolves when it owns the key. */
-  enqueue(ownerId: string, signal: AbortSignal | undefined): Promise<Ownership> {
-    return new Promise<Ownership>((resolve, reject) => {
+  enqueue(ownerId: string, signal: AbortSignal | undefined): Promise<H> {
+    return new Promise<H>((resolve, reject) => {
       const onAbort = (): void => this.#abort(waiter);
-      const waiter: Waiter = {
+      const waiter: Waiter<H> = {
         ownerId,
         signal,
         state: 'queued',
@@ -112,7 +77,7 @@ export class KeyQueue implements HandoffHooks {
     });
   }
 
-  #abort(waiter: Waiter): void {
+  #abort(waiter: Waiter<H>): void {
     if (waiter.state === 'queued') {
       this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
       waiter.state = 'done';
@@ -120,7 +85,7 @@ export class KeyQueue implements HandoffHooks {
       this.#stopPollerIfUnwanted();
       this.#maybeIdle();
     } else if (waiter.state === 'inflight') {
-      // its record may be written any moment: settled later by the in-flight SetIf
+      // its record may be written any moment: settled later by the in-flight write
       waiter.state = 'aborted';
       waiter.reject(waiter.signal?.reason);
     }
@@ -166,7 +131,7 @@ export class KeyQueue implements HandoffHooks {
     this.#grant(waiter, acquired);
   }
 
-  #grant(waiter: Waiter, acquired: Acquired): void {
+  #grant(waiter: Waiter<H>, acquired: Acquired): void {
     const ownership = this.#host.ownership(waiter.ownerId, waiter.signal, acquired, this);
     this.#holder = ownership;
     if (waiter.state === 'inflight') {
@@ -179,7 +144,7 @@ export class KeyQueue implements HandoffHooks {
     }
   }
 
-  #holderGone(ownership: Ownership): void {
+  #holderGone(ownership: Holder): void {
     if (this.#holder !== ownership) return;
     this.#holder = undefined;
     this.#pump();
@@ -210,7 +175,7 @@ export class KeyQueue implements HandoffHooks {
 
   // HandoffHooks (the holder's release)
 
-  takeNext(from: Ownership): string | undefined {
+  takeNext(from: Holder): string | undefined {
     if (this.#holder !== from || this.#inflight !== undefined || this.#waiters.length === 0) return undefined;
     return this.pick();
   }
@@ -225,7 +190,7 @@ export class KeyQueue implements HandoffHooks {
     this.#stopPollerIfUnwanted();
   }
 
-  handedOff(from: Ownership, acquired: Acquired): void {
+  handedOff(from: Holder, acquired: Acquired): void {
     if (this.#holder === from) this.#holder = undefined;
     const waiter = this.#inflight;
     this.#inflight = undefined;
@@ -233,11 +198,11 @@ export class KeyQueue implements HandoffHooks {
     this.#grant(waiter, acquired);
   }
 
-  released(from: Ownership): void {
+  released(from: Holder): void {
     this.#holderGone(from);
   }
 
-  lost(from: Ownership): void {
+  lost(from: Holder): void {
     this.#holderGone(from);
   }
 }

@@ -3,6 +3,6 @@
  * that `ioredis` (an optional peer dependency) is loaded only by those who
  * import it.
  */
-export { RedisStore, DEFAULT_REDIS_CLIENT_OPTIONS, RELEASE_CHANNEL_PREFIX, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1, SWAP_SCRIPT, SWAP_SCRIPT_SHA1 } from './store/redis.js';
+export { RedisStore, DEFAULT_REDIS_CLIENT_OPTIONS, RELEASE_CHANNEL_PREFIX, SWAP_SCRIPT, SWAP_SCRIPT_SHA1 } from './store/redis.js';
 export type { BufferScripts, RedisClient, RedisStoreOptions } from './store/redis.js';
 export { StoreError } from './errors.js';

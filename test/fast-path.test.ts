@@ -18,6 +18,7 @@ import {
   newRecord,
   observedStrategy,
   predicateValue,
+  swapOverSetIf,
   type Predicate,
   type Store,
   type StoreEntry,
@@ -36,7 +37,7 @@ afterEach(() => {
 });
 
 const ops = (store: HookedStore): string[] => store.log.map((e) => e.op);
-const swapping = (mem = new MemoryStore()): { mem: MemoryStore; store: HookedStore } => ({ mem, store: new HookedStore(mem, () => {}, { swap: true }) });
+const swapping = (mem = new MemoryStore()): { mem: MemoryStore; store: HookedStore } => ({ mem, store: new HookedStore(mem) });
 const lostReason = (signal: AbortSignal): OwnershipLostError => signal.reason as OwnershipLostError;
 
 for (const strategy of [fixedStrategy, observedStrategy]) {
@@ -182,15 +183,21 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
       expect(expiresMs((await storedRecord(mem))!)).toBe(0);
     });
 
-    it('fastPath: false, or a store without swap: get + setIf as before', async () => {
+    it('fastPath: false: every write decided on a fresh read (get + swap); on a get + setIf store speculation still costs one write each', async () => {
       const { store } = swapping();
       const o = await makeOwner(strategy, store, { fastPath: false }).own('a', 'k');
       await o.release();
-      expect(ops(store)).toEqual(['get', 'setIf', 'get', 'setIf']);
-      const plain = new HookedStore(new MemoryStore());
-      const p = await makeOwner(strategy, plain).own('a', 'k');
-      await p.release();
-      expect(ops(plain)).toEqual(['get', 'setIf', 'get', 'setIf']);
+      expect(ops(store)).toEqual(['get', 'swap', 'get', 'swap']);
+      // the same owner over swapOverSetIf: one setIf per uncontended own and release, no read
+      const calls: string[] = [];
+      const mem = new MemoryStore();
+      const setIfOnly = swapOverSetIf({
+        get: (p, k) => (calls.push('get'), mem.get(p, k)),
+        setIf: (p, k, v, pr) => (calls.push('setIf'), mem.setIf(p, k, v, pr)),
+      });
+      const q = await makeOwner(strategy, setIfOnly).own('a', 'k');
+      await q.release();
+      expect(calls).toEqual(['setIf', 'setIf']);
     });
 
     it('the guess cache is bounded (fastPathCacheSize): a forgotten key is guessed absent and costs one more swap', async () => {
@@ -220,7 +227,7 @@ class SnapshotRacingStore extends MemoryStore {
 describe('fast path: a failed swap answering the expected value (a concurrent writer won, PostgreSQL snapshot)', () => {
   it('acquire treats it as a lost race and owns after the retry; release re-reads with get', async () => {
     const racing = new SnapshotRacingStore();
-    const store = new HookedStore(racing, () => {}, { swap: true });
+    const store = new HookedStore(racing);
     const owners = makeOwner(fixedStrategy, store);
     // another process released the key: this owner guesses absent, and its swap answers "absent" (stale)
     await racing.set(OWNERSHIP_PARTITION, KEY, encodeRecord(newRecord('x#1', 0, '')));
@@ -243,11 +250,11 @@ describe('fast path: a failed swap answering the expected value (a concurrent wr
 });
 
 describe('fast path: which strategies and options take it', () => {
-  it('lakefs never speculates, even on a store with swap (lakeFS as shipped stays get + setIf)', async () => {
+  it('lakefs never speculates (lakeFS as shipped: every write decided on a fresh read)', async () => {
     const { store } = swapping();
     const o = await makeOwner(lakefsStrategy, store).own('a', 'k');
     await o.release();
-    expect(ops(store)).toEqual(['get', 'setIf', 'get', 'setIf']);
+    expect(ops(store)).toEqual(['get', 'swap', 'get', 'swap']);
   });
 
   it('a strategy flag: speculate', () => {
@@ -264,7 +271,7 @@ describe('fast path: which strategies and options take it', () => {
   it('a store failure of the swap rejects own() with OwnError naming the swap', async () => {
     const store = new HookedStore(new MemoryStore(), (op) => {
       if (op === 'swap') throw new Error('connection reset');
-    }, { swap: true });
+    });
     const logger = recordingLogger();
     const err = (await makeOwner(fixedStrategy, store, { logger }).own('a', 'k').catch((e: unknown) => e)) as Error & { operation: string };
     expect(err.name).toBe('OwnError');

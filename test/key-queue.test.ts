@@ -6,8 +6,8 @@
  * are in strategies.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryStore } from './helpers/store-kind.js';
 import {
-  MemoryStore,
   MostlyCorrectOwner,
   OWNERSHIP_PARTITION,
   encodeRecord,
@@ -48,7 +48,7 @@ function track<T>(p: Promise<T>): { value?: T; error?: unknown; settled: boolean
 for (const strategy of [fixedStrategy, observedStrategy]) {
   describe(`${strategy.name}: local waiters of one key`, () => {
     it('are handed the key in FIFO order on release, with no store wait, the token +1 each time', async () => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const owners = makeOwner(strategy, mem);
       const holder = await owners.own('h', 'k');
       const waiters = [1, 2, 3, 4, 5].map((i) => track(owners.own(`w${i}`, 'k')));
@@ -76,7 +76,7 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
 
     it('one poller: while another process holds the key, 20 local waiters read the store as often as 1', async () => {
       const readsWith = async (n: number): Promise<number> => {
-        const mem = new MemoryStore();
+        const mem = memoryStore();
         const remote = await makeOwner(strategy, mem).own('remote', 'k');
         const store = new HookedStore(mem);
         const owners = makeOwner(strategy, store);
@@ -96,7 +96,7 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
     });
 
     it('an aborted waiter leaves the queue; the others keep their order', async () => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const owners = makeOwner(strategy, mem);
       const holder = await owners.own('h', 'k');
       const acB = new AbortController();
@@ -116,9 +116,9 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
     });
 
     it('a waiter aborted while the handoff SetIf is in flight rejects at once; the key goes on to the next', async () => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       let slow = false;
-      const store = new HookedStore(mem, (op) => (slow && op === 'setIf' ? new Promise<void>((r) => setTimeout(r, 5)) : undefined));
+      const store = new HookedStore(mem, (op) => (slow && op === 'swap' ? new Promise<void>((r) => setTimeout(r, 5)) : undefined));
       const owners = makeOwner(strategy, store);
       const holder = await owners.own('h', 'k');
       const acA = new AbortController();
@@ -140,7 +140,7 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
     });
 
     it('when the local holder loses the key, the queue polls again and gets it from the new owner', async () => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const owners = makeOwner(strategy, mem);
       const holder = await owners.own('h', 'k');
       const w = track(owners.own('w', 'k'));
@@ -161,10 +161,10 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
     });
 
     it('when the holder’s release fails, the queue falls back to polling and owns once the record expires', async () => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       let failWrites = false;
       const store = new HookedStore(mem, (op) => {
-        if (failWrites && op === 'setIf') throw new Error('store down');
+        if (failWrites && op === 'swap') throw new Error('store down');
       });
       const owners = makeOwner(strategy, store);
       const holder = await owners.own('h', 'k');
@@ -180,7 +180,7 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
     });
 
     it('a store failure while polling rejects every local waiter with its own OwnError; the next own() polls again', async () => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const remote = await makeOwner(strategy, mem).own('remote', 'k');
       let down = false;
       const store = new HookedStore(mem, (op) => {
@@ -204,27 +204,29 @@ for (const strategy of [fixedStrategy, observedStrategy]) {
 }
 
 describe('local handoff cost', () => {
-  it('is one read and one SetIf, with no timer in between (fake time does not move)', async () => {
-    const mem = new MemoryStore();
-    const store = new HookedStore(mem);
-    const owners = makeOwner(fixedStrategy, store);
-    const holder = await owners.own('h', 'k');
-    const next = track(owners.own('w', 'k'));
-    await flush();
-    const before = store.log.length;
-    const timersBefore = clock.countTimers();
-    await holder.release();
-    expect(next.settled).toBe(true);
-    expect(store.log.slice(before).map((e) => e.op)).toEqual(['get', 'setIf']);
-    // the holder's two timers (refresh tick, deadline) went, the new holder's two came
-    expect(clock.countTimers()).toBe(timersBefore);
-    await next.value!.release();
-  });
+  for (const fastPath of [true, false]) {
+    it(`is ${fastPath ? 'one swap on the last write' : 'one read and one swap'}, with no timer in between (fake time does not move)`, async () => {
+      const mem = memoryStore();
+      const store = new HookedStore(mem);
+      const owners = makeOwner(fixedStrategy, store, { fastPath });
+      const holder = await owners.own('h', 'k');
+      const next = track(owners.own('w', 'k'));
+      await flush();
+      const before = store.log.length;
+      const timersBefore = clock.countTimers();
+      await holder.release();
+      expect(next.settled).toBe(true);
+      expect(store.log.slice(before).map((e) => e.op)).toEqual(fastPath ? ['swap'] : ['get', 'swap']);
+      // the holder's two timers (refresh tick, deadline) went, the new holder's two came
+      expect(clock.countTimers()).toBe(timersBefore);
+      await next.value!.release();
+    });
+  }
 
   it('real clock: median well below 1 ms (p99 printed; the number for docs comes from npm run bench:handoff on an idle machine)', async () => {
     clock.uninstall();
     try {
-      const owners = new MostlyCorrectOwner({ store: new MemoryStore(), prefix: 'p', acquireInterval: 50, refreshInterval: 10_000 });
+      const owners = new MostlyCorrectOwner({ store: memoryStore(), prefix: 'p', acquireInterval: 50, refreshInterval: 10_000 });
       let current = await owners.own('h', 'k');
       const round = async (n: number): Promise<number[]> => {
         const latencies: number[] = [];

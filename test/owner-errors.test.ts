@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryStore } from './helpers/store-kind.js';
 import {
   CorruptRecordError,
-  MemoryStore,
   MostlyCorrectOwner,
   OWNERSHIP_PARTITION,
   OwnError,
@@ -12,7 +12,7 @@ import { installFakeTime, recordingLogger, type InstalledClock } from './helpers
 import { HookedStore } from './helpers/store-wrappers.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const base = (): MostlyCorrectOwnerOptions => ({ store: new MemoryStore(), prefix: 'p', acquireInterval: 100, refreshInterval: 400, strategy: lakefsStrategy });
+const base = (): MostlyCorrectOwnerOptions => ({ store: memoryStore(), prefix: 'p', acquireInterval: 100, refreshInterval: 400, strategy: lakefsStrategy });
 
 let clock: InstalledClock;
 beforeEach(() => {
@@ -51,7 +51,7 @@ describe('options', () => {
 
 describe('own() failures', () => {
   it('rejects with the signal reason when aborted while waiting, promptly, leaving no timer of its own', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const owners = new MostlyCorrectOwner({ ...base(), store: mem });
     const holder = await owners.own('holder', 'k');
     const timersWithHolder = clock.countTimers();
@@ -68,14 +68,14 @@ describe('own() failures', () => {
   });
 
   it('rejects at once with an already-aborted signal, without touching the store', async () => {
-    const store = new HookedStore(new MemoryStore());
+    const store = new HookedStore(memoryStore());
     const owners = new MostlyCorrectOwner({ ...base(), store });
     await expect(owners.own('w', 'k', { signal: AbortSignal.abort('no') })).rejects.toBe('no');
     expect(store.log).toHaveLength(0);
   });
 
   it('rejects promptly when aborted during a store round trip that never returns', async () => {
-    const store = new HookedStore(new MemoryStore(), () => new Promise<void>(() => {}));
+    const store = new HookedStore(memoryStore(), () => new Promise<void>(() => {}));
     const owners = new MostlyCorrectOwner({ ...base(), store });
     const ac = new AbortController();
     const p = owners.own('w', 'k', { signal: ac.signal });
@@ -84,7 +84,7 @@ describe('own() failures', () => {
   });
 
   it('rejects with CorruptRecordError for a record that does not decode, and never overwrites it', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const garbage = new Uint8Array([0xff, 0xff, 0xff, 0x00]);
     await mem.set(OWNERSHIP_PARTITION, enc('p/k'), garbage);
     const store = new HookedStore(mem);
@@ -93,7 +93,7 @@ describe('own() failures', () => {
     expect(err).toBeInstanceOf(CorruptRecordError);
     expect((err as CorruptRecordError).key).toBe('p/k');
     expect((err as CorruptRecordError).owner).toMatch(/^w#/);
-    expect(store.count('setIf')).toBe(0);
+    expect(store.count('swap')).toBe(0);
     expect((await mem.get(OWNERSHIP_PARTITION, enc('p/k')))?.value).toEqual(garbage);
   });
 
@@ -101,7 +101,7 @@ describe('own() failures', () => {
     const cause = new Error('ECONNREFUSED');
     const owners = new MostlyCorrectOwner({
       ...base(),
-      store: new HookedStore(new MemoryStore(), () => {
+      store: new HookedStore(memoryStore(), () => {
         throw cause;
       }),
     });
@@ -115,15 +115,15 @@ describe('own() failures', () => {
     expect(err.message).toMatch(/^start owning p\/k for w#\S+: store get failed on attempt 1: ECONNREFUSED$/);
   });
 
-  it('rejects with OwnError when SetIf fails for a reason other than the predicate', async () => {
+  it('rejects with OwnError when the write fails for a reason other than a lost race', async () => {
     const owners = new MostlyCorrectOwner({
       ...base(),
-      store: new HookedStore(new MemoryStore(), (op) => {
-        if (op === 'setIf') throw new Error('READONLY');
+      store: new HookedStore(memoryStore(), (op) => {
+        if (op === 'swap') throw new Error('READONLY');
       }),
     });
     const err = (await owners.own('w', 'k').catch((e: unknown) => e)) as OwnError;
     expect(err).toBeInstanceOf(OwnError);
-    expect(err.operation).toBe('setIf');
+    expect(err.operation).toBe('swap');
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryStore } from './helpers/store-kind.js';
 import {
   MemoryStore,
   MostlyCorrectOwner,
@@ -56,12 +57,12 @@ async function ownWithin(
 
 describe('MostlyCorrectOwner: acquire', () => {
   it('owns an uncontended key with exactly 1 get and 1 setIf, under a unique "<owner>#<slug>" id', async () => {
-    const store = new HookedStore(new MemoryStore());
+    const store = new HookedStore(memoryStore());
     const owners = makeOwner(store);
     const o = await owners.own('writer', 'repo/main');
     expect(o.owner).toMatch(/^writer#[A-Za-z0-9_-]{21}$/);
     expect(o.prefixedKey).toBe('branches/repo/main');
-    expect([store.count('get'), store.count('setIf')]).toEqual([1, 1]);
+    expect([store.count('get'), store.count('swap')]).toEqual([1, 1]);
     const other = await owners.own('writer', 'repo/other');
     expect(other.owner).not.toBe(o.owner);
     await o.release();
@@ -69,7 +70,7 @@ describe('MostlyCorrectOwner: acquire', () => {
   });
 
   it('writes {owner, expires = now + refreshInterval, comment} at mc-ownership/<prefix>/<key>', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const o = await makeOwner(mem).own('writer', 'k');
     const rec = await readRecord(mem, 'k');
     expect(rec?.owner).toBe(o.owner);
@@ -79,7 +80,7 @@ describe('MostlyCorrectOwner: acquire', () => {
   });
 
   it('lets one owner hold two keys at once without deadlock', async () => {
-    const owners = makeOwner(new MemoryStore());
+    const owners = makeOwner(memoryStore());
     const a = await owners.own('w', 'one');
     const b = await owners.own('w', 'two');
     await a.release();
@@ -87,7 +88,7 @@ describe('MostlyCorrectOwner: acquire', () => {
   });
 
   it('makes a second own() wait until the first releases, then hands over (event order)', async () => {
-    const owners = makeOwner(new MemoryStore());
+    const owners = makeOwner(memoryStore());
     const events: string[] = [];
     const first = await owners.own('first', 'k');
     events.push('first owns');
@@ -105,7 +106,7 @@ describe('MostlyCorrectOwner: acquire', () => {
   });
 
   it('lets a waiter take over once the holder stops refreshing (aborting the own() signal stops refresh, as Go ctx)', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const owners = makeOwner(mem);
     const ac = new AbortController();
     const holder = await owners.own('holder', 'k', { signal: ac.signal });
@@ -120,7 +121,7 @@ describe('MostlyCorrectOwner: acquire', () => {
   });
 
   it('keeps a long-running holder owning through refreshes', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const owners = makeOwner(mem);
     const holder = await owners.own('holder', 'k');
     const waiter = ownWithin(owners, 'waiter', 'k', 20 * REFRESH);
@@ -134,7 +135,7 @@ describe('MostlyCorrectOwner: acquire', () => {
   // refresh tick is at 2·delay + REFRESH/2 and its SetIf lands at 4·delay + REFRESH/2.
   // So the holder keeps the key iff 3·delay < REFRESH/2, i.e. delay < 66.7 ms here.
   it('keeps a holder whose store requests are slow (50 ms each) owning', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const slow = makeOwner(new HookedStore(mem, delayAll(50)));
     const p = slow.own('slow', 'k');
     await clock.tickAsync(100);
@@ -147,7 +148,7 @@ describe('MostlyCorrectOwner: acquire', () => {
   });
 
   it('loses the key to a waiter when the first refresh lands after the expiry (100 ms requests)', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const slow = makeOwner(new HookedStore(mem, delayAll(100)));
     const p = slow.own('slow', 'k');
     await clock.tickAsync(200);
@@ -163,7 +164,7 @@ describe('MostlyCorrectOwner: acquire', () => {
   });
 
   it('takes an expired record (expires < now by the local wall clock)', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const owners = makeOwner(mem);
     const ac = new AbortController();
     const old = await owners.own('old', 'k', { signal: ac.signal });
@@ -176,7 +177,7 @@ describe('MostlyCorrectOwner: acquire', () => {
   });
 
   it('judges expiry with the local wall clock: a waiter ahead by more than the remaining lease steals', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const holder = await makeOwner(mem).own('holder', 'k');
     const ahead = makeOwner(mem, { clock: skewedClock(REFRESH + 1) });
     const thief = await ahead.own('thief', 'k');
@@ -188,7 +189,7 @@ describe('MostlyCorrectOwner: acquire', () => {
 
 describe('MostlyCorrectOwner: sleeping rules of lakeFS as shipped', () => {
   it('a waiter sleeps until the read expiry: one get per wake-up, all waiters wake together', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const holder = await makeOwner(mem).own('holder', 'k');
     const store = new HookedStore(mem);
     const waiters = makeOwner(store);
@@ -208,7 +209,7 @@ describe('MostlyCorrectOwner: sleeping rules of lakeFS as shipped', () => {
     // all waiters read at the same instants
     const instants = gets.map((e) => e.at);
     for (let i = 0; i < instants.length; i += 3) expect(new Set(instants.slice(i, i + 3)).size).toBe(1);
-    expect(store.count('setIf')).toBe(0);
+    expect(store.count('swap')).toBe(0);
     ac.abort();
     const settled = await Promise.allSettled(pending);
     expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
@@ -216,14 +217,14 @@ describe('MostlyCorrectOwner: sleeping rules of lakeFS as shipped', () => {
   });
 
   it('the loser of a SetIf race sleeps a whole refreshInterval', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const store = new HookedStore(mem);
     const owners = makeOwner(store);
     const a = owners.own('a', 'k');
     const b = owners.own('b', 'k');
     const winner = await Promise.race([a, b]);
     // Both read "absent" then both SetIf(null): one wins, the other loses at t = 0.
-    expect(store.count('setIf')).toBe(2);
+    expect(store.count('swap')).toBe(2);
     const loser = winner === (await a) ? b : a;
     await clock.tickAsync(REFRESH - 1);
     expect(store.log.filter((e) => e.op === 'get' && e.at > 0 && e.at < REFRESH).length).toBe(
@@ -244,7 +245,7 @@ describe('MostlyCorrectOwner: sleeping rules of lakeFS as shipped', () => {
     let draws = 0;
     const rnd = seededRandom(7);
     const random = { bytes: (n: number): Uint8Array => ((draws += 1), rnd.bytes(n)) };
-    const owners = makeOwner(new MemoryStore(), { random });
+    const owners = makeOwner(memoryStore(), { random });
     const owned: Ownership[] = [];
     for (let i = 0; i < 5; i++) void owners.own(`w${i}`, 'k').then((o) => owned.push(o));
     // hand the key round: whoever owns releases, the next takes over at its wake-up

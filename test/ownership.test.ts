@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryStore } from './helpers/store-kind.js';
 import {
   MemoryStore,
   MostlyCorrectOwner,
@@ -37,14 +38,14 @@ async function current(mem: MemoryStore) {
 
 describe('refresh loop', () => {
   it('costs 2k gets + 2k setIfs for a hold of k·refreshInterval, each extending expiry to now + refreshInterval', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const store = new HookedStore(mem);
     const o = await makeOwner(store).own('h', 'k');
     store.log = [];
     const k = 5;
     await clock.tickAsync(k * REFRESH);
     expect(store.count('get')).toBe(2 * k);
-    expect(store.count('setIf')).toBe(2 * k);
+    expect(store.count('swap')).toBe(2 * k);
     expect(store.log.filter((e) => e.op === 'get').map((e) => e.at)).toEqual(
       Array.from({ length: 2 * k }, (_, i) => (i + 1) * (REFRESH / 2)),
     );
@@ -53,7 +54,7 @@ describe('refresh loop', () => {
   });
 
   it('keeps the Go ticker grid: slow ticks do not shift later ticks, missed ticks collapse into one', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     let slowGets = 0;
     const store = new HookedStore(mem, async (op) => {
       // the 2nd refresh read takes 450 ms (> 2 intervals of 200 ms)
@@ -69,7 +70,7 @@ describe('refresh loop', () => {
   });
 
   it('stops on a read error and never rewrites the record', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const log = recordingLogger();
     let fail = false;
     const store = new HookedStore(mem, (op) => {
@@ -88,7 +89,7 @@ describe('refresh loop', () => {
   });
 
   it('stops when it sees another owner, leaving that owner alone', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const log = recordingLogger();
     const o = await makeOwner(mem, { logger: log }).own('h', 'k');
     const other = encodeRecord(newRecord('other#x', T0 + 10_000, ''));
@@ -101,11 +102,11 @@ describe('refresh loop', () => {
   });
 
   it('logs a failed refresh SetIf and keeps going', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const log = recordingLogger();
     let failSetIfs = 0;
     const store = new HookedStore(mem, (op) => {
-      if (op === 'setIf' && failSetIfs > 0) {
+      if (op === 'swap' && failSetIfs > 0) {
         failSetIfs--;
         throw new Error('timeout');
       }
@@ -114,13 +115,13 @@ describe('refresh loop', () => {
     failSetIfs = 1;
     await clock.tickAsync(REFRESH);
     expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
-    expect(store.count('setIf')).toBe(3); // own + failed tick + successful tick
+    expect(store.count('swap')).toBe(3); // own + failed tick + successful tick
     expect(expiresMs((await current(mem))!)).toBe(Date.now() + REFRESH);
     await o.release();
   });
 
   it('never cancels the holder: the handle keeps working after the loop stopped', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const o = await makeOwner(mem).own('h', 'k');
     await mem.set(OWNERSHIP_PARTITION, KEY, encodeRecord(newRecord('other#x', T0 + 10_000, '')));
     await clock.tickAsync(REFRESH);
@@ -132,7 +133,7 @@ describe('refresh loop', () => {
 
 describe('release', () => {
   it('sets expires to the epoch when still ours, and stops refreshing', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const store = new HookedStore(mem);
     const o = await makeOwner(store).own('h', 'k');
     await o.release();
@@ -147,7 +148,7 @@ describe('release', () => {
   });
 
   it('is idempotent: a second call re-checks and leaves the released record released', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const o = await makeOwner(mem).own('h', 'k');
     await o.release();
     await o.release();
@@ -155,7 +156,7 @@ describe('release', () => {
   });
 
   it('does nothing when someone else owns the key by now', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const log = recordingLogger();
     const o = await makeOwner(mem, { logger: log }).own('h', 'k');
     const other = encodeRecord(newRecord('other#x', T0 + 10_000, ''));
@@ -166,12 +167,12 @@ describe('release', () => {
   });
 
   it('counts losing the SetIf race as success and leaves the winner in place', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const log = recordingLogger();
     const other = encodeRecord(newRecord('other#x', T0 + 10_000, ''));
     let interfere = false;
     const store = new HookedStore(mem, async (op) => {
-      if (interfere && op === 'setIf') {
+      if (interfere && op === 'swap') {
         interfere = false;
         await mem.set(OWNERSHIP_PARTITION, KEY, other); // lands between release's get and setIf
       }
@@ -185,7 +186,7 @@ describe('release', () => {
   });
 
   it('stops the refresh loop after writing (Go order): a refresh read still in flight then gives up without writing', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     let hold: (() => void) | undefined;
     let gets = 0;
     const store = new HookedStore(mem, async (op) => {
@@ -205,7 +206,7 @@ describe('release', () => {
   });
 
   it('releases at the end of an `await using` block', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const owners = makeOwner(mem);
     {
       await using o = await owners.own('h', 'k');
@@ -215,7 +216,7 @@ describe('release', () => {
   });
 
   it('does not surface a refresh failure after release as an unhandled rejection', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     let down = false;
     const store = new HookedStore(mem, () => {
       if (down) throw new Error('store down');

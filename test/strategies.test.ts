@@ -4,8 +4,8 @@
  * the fixed strategies (where it does not).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryStore } from './helpers/store-kind.js';
 import {
-  MemoryStore,
   OWNERSHIP_PARTITION,
   OwnershipLostError,
   decodeRecord,
@@ -16,6 +16,7 @@ import {
   newRecord,
   observedStrategy,
   type Ownership,
+  type Predicate,
   type Strategy,
 } from '../src/index.js';
 import { installFakeTime, seededRandom, skewedClock, type InstalledClock } from './helpers/fake-time.js';
@@ -49,7 +50,7 @@ describe('(a) waiters poll instead of sleeping until the expiry they read', () =
     [observedStrategy, true],
   ] as const) {
     it(`${strategy.name}: after a release, a waiter owns within ${fixed ? 'acquireInterval' : 'the old expiry (lakeFS)'}`, async () => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const holder = await makeOwner(strategy, mem).own('h', 'k');
       const waiting = makeOwner(strategy, mem).own('w', 'k');
       await clock.tickAsync(REFRESH / 4);
@@ -63,7 +64,7 @@ describe('(a) waiters poll instead of sleeping until the expiry they read', () =
 
   it('fixed: waiters on one record wake at different instants (jitter); lakefs: all at once', async () => {
     const wakeInstants = async (strategy: Strategy): Promise<number> => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const holder = await makeOwner(lakefsStrategy, mem).own('h', 'k');
       const store = new HookedStore(mem);
       const ac = new AbortController();
@@ -82,7 +83,7 @@ describe('(a) waiters poll instead of sleeping until the expiry they read', () =
 describe('(b) a failed refresh read does not end refreshing silently', () => {
   for (const strategy of [lakefsStrategy, fixedStrategy]) {
     it(`${strategy.name}: one failed read ${strategy === lakefsStrategy ? 'stops refreshing for good' : 'is retried at the next tick'}`, async () => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       let failNextGet = false;
       const store = new HookedStore(mem, (op) => {
         if (op === 'get' && failNextGet) {
@@ -101,7 +102,7 @@ describe('(b) a failed refresh read does not end refreshing silently', () => {
   }
 
   it('fixed: the holder is told (deadline) when no refresh succeeds within the lease minus the margin', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     let down = false;
     const store = new HookedStore(mem, () => {
       if (down) throw new Error('store down');
@@ -118,7 +119,7 @@ describe('(b) a failed refresh read does not end refreshing silently', () => {
   });
 
   it('lakefs never tells the holder, even when its record was taken', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const o = await makeOwner(lakefsStrategy, mem).own('h', 'k');
     await mem.set(OWNERSHIP_PARTITION, KEY, encodeRecord(newRecord('thief#x', T0 + 60_000, '')));
     await clock.tickAsync(REFRESH);
@@ -127,7 +128,7 @@ describe('(b) a failed refresh read does not end refreshing silently', () => {
   });
 
   it('fixed: a refresh that finds another owner aborts ownership.lost with reason taken', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const o = await makeOwner(fixedStrategy, mem).own('h', 'k');
     await mem.set(OWNERSHIP_PARTITION, KEY, encodeRecord(newRecord('thief#x', T0 + 60_000, '')));
     await clock.tickAsync(REFRESH / 2);
@@ -142,15 +143,15 @@ describe('(b) a failed refresh read does not end refreshing silently', () => {
 describe('(c) release is serialized with a refresh in flight', () => {
   for (const strategy of [lakefsStrategy, fixedStrategy]) {
     it(`${strategy.name}: a refresh write landing between release's read and write ${strategy === lakefsStrategy ? 'wins: the key stays held' : 'is waited for: the key is released'}`, async () => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       // every SetIf reaches the store 5 ms after it is sent; reads are instant
-      const store = new HookedStore(mem, (op) => (op === 'setIf' ? new Promise<void>((r) => setTimeout(r, 5)) : undefined));
+      const store = new HookedStore(mem, (op) => (op === 'swap' ? new Promise<void>((r) => setTimeout(r, 5)) : undefined));
       const pending = makeOwner(strategy, store).own('h', 'k');
       await clock.tickAsync(5);
       const o = await pending;
       // 1 ms after the first refresh tick (lakefs counts from own() resolving at 5 ms, fixed from
       // the acquiring read at 0 ms): the tick's read is done, its SetIf lands 5 ms after it
-      const tick = strategy.refreshFromAcquireSend ? REFRESH / 2 : 5 + REFRESH / 2;
+      const tick = strategy.refresh.cadenceFrom === 'acquire-sent' ? REFRESH / 2 : 5 + REFRESH / 2;
       await clock.tickAsync(tick + 1 - 5);
       const released = o.release(); // release's read comes first, its SetIf lands after the refresh's
       await clock.tickAsync(20);
@@ -165,7 +166,7 @@ describe('(c) release is serialized with a refresh in flight', () => {
 describe('(d) a skewed remote expiry cannot stall a waiter', () => {
   for (const strategy of [lakefsStrategy, fixedStrategy]) {
     it(`${strategy.name}: a holder 10 s ahead releases; the waiter owns ${strategy === lakefsStrategy ? 'only after ~10 s' : 'within acquireInterval'}`, async () => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const holder = await makeOwner(strategy, mem, { clock: skewedClock(10_000) }).own('h', 'k');
       const waiting = makeOwner(strategy, mem).own('w', 'k');
       await clock.tickAsync(5);
@@ -181,7 +182,7 @@ describe('(d) a skewed remote expiry cannot stall a waiter', () => {
 describe('observed: expiry by the waiter’s own monotonic clock', () => {
   it('a waiter whose wall clock is 10 minutes ahead does not steal from a live holder (lakefs and fixed do)', async () => {
     for (const strategy of [lakefsStrategy, fixedStrategy, observedStrategy]) {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const holder = await makeOwner(strategy, mem).own('h', 'k');
       const thief = makeOwner(strategy, mem, { clock: skewedClock(600_000) }).own('t', 'k');
       const { value } = await settleWithin(thief, 3 * REFRESH);
@@ -193,7 +194,7 @@ describe('observed: expiry by the waiter’s own monotonic clock', () => {
   });
 
   it('takes a crashed holder’s record after seeing it unchanged for a lease, and a released one at once', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     // a "crashed" holder: a record nobody refreshes, with a wall-clock expiry far in the future
     await mem.set(OWNERSHIP_PARTITION, KEY, encodeRecord(Object.assign(newRecord('dead#x', T0 + 3_600_000, ''), { token: 5n, leaseMs: REFRESH })));
     const { atMs, value } = await settleWithin(makeOwner(observedStrategy, mem).own('w', 'k'), 3 * REFRESH);
@@ -209,7 +210,7 @@ describe('observed: expiry by the waiter’s own monotonic clock', () => {
 
 describe('fencing tokens', () => {
   it('increase by one on every change of owner, survive refreshes, and are absent under lakefs', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const owners = makeOwner(fixedStrategy, mem);
     const tokens: (bigint | undefined)[] = [];
     for (let i = 0; i < 3; i++) {
@@ -220,13 +221,13 @@ describe('fencing tokens', () => {
       await o.release();
     }
     expect(tokens).toEqual([1n, 2n, 3n]);
-    const l = await makeOwner(lakefsStrategy, new MemoryStore()).own('h', 'k');
+    const l = await makeOwner(lakefsStrategy, memoryStore()).own('h', 'k');
     expect(l.token).toBeUndefined();
     await l.release();
   });
 
   it('lakefs records stay byte-compatible (no field 4 or 5 on the wire)', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const o = await makeOwner(lakefsStrategy, mem).own('h', 'k');
     const bytes = (await mem.get(OWNERSHIP_PARTITION, KEY))!.value;
     expect(bytes.some((b, i) => (b === 0x20 || b === 0x28) && i > 0 && bytes[i - 1] === 0x00)).toBe(false);
@@ -238,7 +239,7 @@ describe('fencing tokens', () => {
 
 describe('withOwnership', () => {
   it('owns, runs with the lost signal, and releases — also when the function throws', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const owners = makeOwner(fixedStrategy, mem);
     const seen: boolean[] = [];
     const result = await owners.withOwnership('k', async (signal, o) => {
@@ -256,7 +257,7 @@ describe('withOwnership', () => {
 describe('one poller per key per process (coalesce)', () => {
   it('lakefs: each local own() reads the store on its own; fixed/observed: 10 local waiters read as often as 1', async () => {
     const readsWhileWaiting = async (strategy: Strategy, n: number): Promise<number> => {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const remote = await makeOwner(strategy, mem).own('remote', 'k');
       const store = new HookedStore(mem);
       const owners = makeOwner(strategy, store);
@@ -283,7 +284,7 @@ describe('one poller per key per process (coalesce)', () => {
 
   it('lakefs: a local release leaves the next local own() to find it by itself; fixed: handed over at once, token + 1', async () => {
     for (const strategy of [lakefsStrategy, fixedStrategy]) {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const owners = makeOwner(strategy, mem);
       const holder = await owners.own('h', 'k');
       const waiting = owners.own('w', 'k');
@@ -306,7 +307,7 @@ describe('push handoff across processes', () => {
 
   it('lakefs: a waiter in another process owns only at the expiry it read; fixed/observed: at once on the release notification', async () => {
     for (const strategy of [lakefsStrategy, fixedStrategy, observedStrategy]) {
-      const mem = new MemoryStore();
+      const mem = memoryStore();
       const holder = await makeOwner(strategy, mem, SLOW_POLL).own('h', 'k');
       const waiting = makeOwner(strategy, mem, SLOW_POLL).own('w', 'k');
       await clock.tickAsync(6_000); // the waiter is asleep in its poll interval
@@ -320,9 +321,9 @@ describe('push handoff across processes', () => {
   });
 
   it('fixed: a lost notification costs at most one poll interval; a store without notify/watch only polls', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     // a store that has the capability but drops every notification
-    const lossy = { get: mem.get.bind(mem), set: mem.set.bind(mem), setIf: mem.setIf.bind(mem), delete: mem.delete.bind(mem), notify: () => Promise.resolve(), watch: mem.watch.bind(mem) };
+    const lossy = { get: mem.get.bind(mem), swap: (p: string, k: Uint8Array, v: Uint8Array, e: Predicate | null) => mem.swap(p, k, v, e), notify: () => Promise.resolve(), watch: mem.watch.bind(mem) };
     for (const store of [lossy, new HookedStore(mem)]) {
       const holder = await makeOwner(fixedStrategy, store, SLOW_POLL).own('h', 'k');
       const waiting = makeOwner(fixedStrategy, store, SLOW_POLL).own('w', 'k');
@@ -337,7 +338,7 @@ describe('push handoff across processes', () => {
   });
 
   it('fixed: an aborted waiter stops watching and leaves no timer', async () => {
-    const mem = new MemoryStore();
+    const mem = memoryStore();
     const holder = await makeOwner(fixedStrategy, mem, SLOW_POLL).own('h', 'k');
     const ac = new AbortController();
     const waiting = makeOwner(fixedStrategy, mem, SLOW_POLL).own('w', 'k', { signal: ac.signal });

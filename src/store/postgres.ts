@@ -19,24 +19,17 @@
  * store opens another and listens again; notifications sent in between are
  * lost, and the waiters poll.
  *
- * `swap` ({@link Store.swap}) is one SQL statement, so one round trip: the
- * conditional write (`INSERT … ON CONFLICT DO NOTHING` for an absent key,
- * `UPDATE … WHERE value = <expected>` otherwise) in a data-modifying CTE, and,
- * when it wrote nothing, the current row read in the same statement. Under
- * READ COMMITTED both parts share the statement's snapshot, while the write
- * re-checks its condition against the newest committed row (waiting for a
- * writer in progress). So the compare is exactly `setIf`'s, and `current` is
- * the row as of the start of the statement: when a concurrent writer commits
- * while the statement runs, the swap fails and `current` can still be the
- * value before that write (then it equals `expected`, or is absent for an
- * insert). The caller learns exactly what a failed `setIf` after a `get`
- * would have told it: someone else wrote in between.
+ * `swap` ({@link Store.swap}) is one SQL statement, so one round trip
+ * (see `swapStatement` in `postgres-sql.ts` for what `current` means under
+ * a concurrent writer).
  */
 import pg from 'pg';
 import type { Notification, Pool, PoolClient, PoolConfig } from 'pg';
 import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
+import { describePoolConfig, messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
+import { asBuffer, toHex } from './bytes.js';
+import { createTableStatements, quoteIdentifier, releaseChannel, swapStatement } from './postgres-sql.js';
 import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
@@ -86,8 +79,8 @@ export const DEFAULT_POSTGRES_POOL_OPTIONS: Readonly<PoolConfig> = Object.freeze
   application_name: 'mostly-correct-owner',
 });
 
-/** lakeFS's `DefaultPartitions`: changing it would repartition lakeFS's table. */
-export const LAKEFS_KV_PARTITIONS = 100;
+
+export { LAKEFS_KV_PARTITIONS, advisoryLockId, quoteIdentifier, releaseChannel } from './postgres-sql.js';
 
 /** A {@link Store} on PostgreSQL; see the module comment for the layout. */
 export class PostgresStore implements Store {
@@ -100,7 +93,7 @@ export class PostgresStore implements Store {
   readonly #quoted: string;
   readonly #createTable: boolean;
   readonly #secrets: (string | undefined)[];
-  readonly #sql: { get: string; set: string; insert: string; update: string; swapInsert: string; swapUpdate: string; delete: string };
+  readonly #sql: { get: string; set: string; swapInsert: string; swapUpdate: string; delete: string };
   #ready: Promise<void> | undefined;
   #lastPoolError: string | undefined;
   #closed = false;
@@ -149,12 +142,10 @@ export class PostgresStore implements Store {
     this.#sql = {
       get: `SELECT value FROM ${t} WHERE partition_key = $1 AND key = $2`,
       set: `INSERT INTO ${t} (partition_key, key, value) VALUES ($1, $2, $3) ON CONFLICT (partition_key, key) DO UPDATE SET value = $3`,
-      // null predicate: the key must not exist; a conflicting row makes it a no-op (0 rows).
-      insert: `INSERT INTO ${t} (partition_key, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-      // a concurrent writer that committed first changed `value`, so this re-checks and matches 0 rows.
-      update: `UPDATE ${t} SET value = $3 WHERE partition_key = $1 AND key = $2 AND value = $4`,
       delete: `DELETE FROM ${t} WHERE partition_key = $1 AND key = $2`,
-      // swap: the write of insert / update, and the row (as of the statement's snapshot) when it wrote nothing
+      // swap: the conditional write, and the row (as of the statement's snapshot) when it wrote nothing.
+      // null predicate: the key must not exist, a conflicting row makes the insert a no-op; otherwise a
+      // concurrent writer that committed first changed `value`, so the update re-checks and matches 0 rows.
       swapInsert: swapStatement(t, `INSERT INTO ${t} (partition_key, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`),
       swapUpdate: swapStatement(t, `UPDATE ${t} SET value = $3 WHERE partition_key = $1 AND key = $2 AND value = $4 RETURNING 1`),
     };
@@ -171,25 +162,27 @@ export class PostgresStore implements Store {
     await this.#query('set', this.#sql.set, [Buffer.from(partition), asBuffer(key), asBuffer(value)]);
   }
 
+  /** lakeFS's `SetIf`: {@link swap}, throwing {@link PredicateFailedError} when it wrote nothing. */
   async setIf(partition: string, key: Uint8Array, value: Uint8Array, predicate: Predicate | null): Promise<void> {
-    const params = [Buffer.from(partition), asBuffer(key), asBuffer(value)];
-    const result =
-      predicate === null
-        ? await this.#query('setIf', this.#sql.insert, params)
-        : await this.#query('setIf', this.#sql.update, [...params, asBuffer(predicateValue(predicate))]);
-    if (result.rowCount !== 1) throw new PredicateFailedError(partition, key);
+    const result = await this.#swap('setIf', partition, key, value, predicate);
+    if (!result.swapped) throw new PredicateFailedError(partition, key);
   }
 
   /** {@link Store.swap} in one statement; see the module comment for what `current` means under a concurrent writer. */
-  async swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): Promise<SwapResult> {
+  swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): Promise<SwapResult> {
+    return this.#swap('swap', partition, key, value, expected);
+  }
+
+  async #swap(operation: string, partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): Promise<SwapResult> {
     const params = [Buffer.from(partition), asBuffer(key), asBuffer(value)];
+    const written = valuePredicate(new Uint8Array(value)); // copied now: the caller may reuse its array
     const result =
       expected === null
-        ? await this.#query<SwapRow>('swap', this.#sql.swapInsert, params)
-        : await this.#query<SwapRow>('swap', this.#sql.swapUpdate, [...params, asBuffer(predicateValue(expected))]);
+        ? await this.#query<SwapRow>(operation, this.#sql.swapInsert, params)
+        : await this.#query<SwapRow>(operation, this.#sql.swapUpdate, [...params, asBuffer(predicateValue(expected))]);
     const row = result.rows[0];
-    if (row === undefined) throw new StoreError('postgres', 'swap', this.address, 'the statement returned no row', { cause: undefined });
-    if (row.swapped) return { swapped: true, predicate: valuePredicate(new Uint8Array(value)) };
+    if (row === undefined) throw new StoreError('postgres', operation, this.address, 'the statement returned no row', { cause: undefined });
+    if (row.swapped) return { swapped: true, predicate: written };
     if (row.current === null) return { swapped: false, current: undefined };
     return { swapped: false, current: { value: new Uint8Array(row.current), predicate: valuePredicate(new Uint8Array(row.current)) } };
   }
@@ -355,24 +348,8 @@ export class PostgresStore implements Store {
   async #setup(): Promise<void> {
     const exists = await this.#run('setup', () => this.#pool.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [this.#quoted]));
     if (exists.rows[0]?.t != null) return;
-    // One multi-statement query runs as one transaction, so the transaction-
-    // level advisory lock is held to the end. It shares lakeFS's lock id,
-    // which serialises this with a lakeFS server (or another store) setting up
-    // the same table; IF NOT EXISTS makes the loser's statements no-ops.
-    const t = this.#quoted;
-    const statements = [
-      `SELECT pg_advisory_xact_lock(${advisoryLockId(`lakefs:${this.table}`)})`,
-      `CREATE TABLE IF NOT EXISTS ${t} (partition_key BYTEA NOT NULL, key BYTEA NOT NULL, value BYTEA NOT NULL, ` +
-        `PRIMARY KEY (partition_key, key)) PARTITION BY HASH (partition_key)`,
-      ...Array.from(
-        { length: LAKEFS_KV_PARTITIONS },
-        (_, i) =>
-          `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(`${this.table}_${i}`)} PARTITION OF ${t} ` +
-          `FOR VALUES WITH (MODULUS ${LAKEFS_KV_PARTITIONS}, REMAINDER ${i})`,
-      ),
-      `CREATE OR REPLACE VIEW ${quoteIdentifier(`${this.table}_v`)} AS SELECT ENCODE(partition_key, 'escape') AS partition_key, ` +
-        `ENCODE(key, 'escape') AS key, value FROM ${t}`,
-    ];
+    // One multi-statement query runs as one transaction, so the advisory lock is held to the end.
+    const statements = createTableStatements(this.table);
     await this.#run('setup', () => this.#pool.query(statements.join(';\n')));
   }
 
@@ -406,17 +383,6 @@ export class PostgresStore implements Store {
   }
 }
 
-/**
- * The NOTIFY channel of release notifications for `partition` of `table`:
- * `mco_released_` and the FNV-1a (32 bit) hash of `<table>\0<partition>` in
- * hex. Always a valid identifier well below PostgreSQL's 63 bytes, whatever
- * characters the names hold; a hash collision costs only a spurious wake-up
- * (the payload names the key as well).
- */
-export function releaseChannel(table: string, partition: string): string {
-  return `mco_released_${advisoryLockId(`${table}\0${partition}`).toString(16).padStart(8, '0')}`;
-}
-
 /** The listening connection and how to take the store's handlers off it. */
 interface Listening {
   readonly client: PoolClient;
@@ -429,53 +395,3 @@ interface SwapRow {
   current: Buffer | null;
 }
 
-/**
- * One statement: `write` (returning a row when it wrote) as a CTE, then
- * whether it wrote and, only when it did not, the current value (NULL: no
- * row). `value` is NOT NULL in the table, so NULL means absent.
- */
-function swapStatement(table: string, write: string): string {
-  return (
-    `WITH w AS (${write}) SELECT EXISTS (SELECT 1 FROM w) AS swapped, ` +
-    `CASE WHEN EXISTS (SELECT 1 FROM w) THEN NULL ELSE (SELECT value FROM ${table} WHERE partition_key = $1 AND key = $2) END AS current`
-  );
-}
-
-/** `name` as one SQL identifier: in double quotes, inner quotes doubled. */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/**
- * lakeFS's advisory lock id for a table: FNV-1a (32 bit) of `lakefs:<table>`
- * over its UTF-8 bytes, as an unsigned decimal.
- */
-export function advisoryLockId(name: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(name)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash >>> 0;
-}
-
-function toHex(bytes: Uint8Array): string {
-  return asBuffer(bytes).toString('hex');
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** A URL naming the server of a pool config (connection string wins, as in pg). */
-function describePoolConfig(config: PoolConfig | undefined): string {
-  if (config?.connectionString) return config.connectionString;
-  const user = config?.user ?? process.env.PGUSER ?? '';
-  const password = config?.password !== undefined && config.password !== '' ? ':***' : '';
-  const host = config?.host ?? process.env.PGHOST ?? 'localhost';
-  const port = config?.port ?? process.env.PGPORT ?? 5432;
-  const database = config?.database ?? process.env.PGDATABASE ?? user;
-  const auth = user !== '' || password !== '' ? `${encodeURIComponent(user)}${password}@` : '';
-  const hostPart = host.startsWith('/') ? encodeURIComponent(host) : host;
-  return `postgres://${auth}${hostPart}:${port}/${database}`;
-}

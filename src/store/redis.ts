@@ -20,19 +20,20 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
+import { describeRedisClient, messageOf, redactUrl, redisClientPassword, scrubSecrets, urlPassword } from './address.js';
+import { asBuffer } from './bytes.js';
 import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from './store.js';
 
 /**
  * The part of an ioredis client the store uses: a `Redis` or a `Cluster`
  * (or anything with these methods, e.g. a test double).
  */
-export type RedisClient = Pick<Redis, 'getBuffer' | 'set' | 'del' | 'evalsha' | 'eval'> & Partial<BufferScripts>;
+export type RedisClient = Pick<Redis, 'getBuffer' | 'set' | 'del'> & Partial<BufferScripts>;
 
 /**
- * The Buffer-reply script commands `swap` needs (ioredis has them at run time
+ * The Buffer-reply script commands `swap` needs. ioredis has them at run time
  * on `Redis` and `Cluster`, like every `<command>Buffer`, but does not type
- * them). Optional: a client without them gets no `swap`.
+ * them, so {@link RedisClient} cannot require them: the constructor checks.
  */
 export interface BufferScripts {
   evalshaBuffer(sha1: string, numKeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
@@ -97,38 +98,17 @@ export const DEFAULT_REDIS_CLIENT_OPTIONS: Readonly<RedisOptions> = Object.freez
 });
 
 /**
- * setIf, atomically on the server (a script runs without interleaving).
+ * swap ({@link Store.swap}) and setIf, atomically on the server (a script
+ * runs without interleaving): a compare and write, and on a mismatch the
+ * current value in the same reply, so a failed compare costs no second round
+ * trip.
  *
  * KEYS[1] the record's key; ARGV[1] the new value; ARGV[2] the mode: `absent`
  * writes only if the key does not exist, `match` only if the whole current
- * value equals ARGV[3] (the predicate: the bytes a `get` returned). Returns 1
- * when it wrote, 0 when the predicate failed. Keys and values are never
- * spliced into the script text, so its SHA1 is a constant.
- */
-export const SET_IF_SCRIPT = `local current = redis.call('GET', KEYS[1])
-if ARGV[2] == 'absent' then
-  if current then return 0 end
-elseif current ~= ARGV[3] then
-  return 0
-end
-redis.call('SET', KEYS[1], ARGV[1])
-return 1
-`;
-
-/**
- * SHA1 of {@link SET_IF_SCRIPT}, for EVALSHA. Precomputed because `src/` does
- * not touch `crypto`; a test recomputes it, and asks a real server.
- */
-export const SET_IF_SCRIPT_SHA1 = 'f8f33b8eb41f03d22bfad72aee2f622a3b060f5f';
-
-/**
- * swap ({@link Store.swap}), atomically on the server: the compare of
- * {@link SET_IF_SCRIPT}, and on a mismatch the current value in the same
- * reply, so a failed compare costs no second round trip.
- *
- * KEYS[1], ARGV[1..3] as for SET_IF_SCRIPT (ARGV[3] any string when
- * ARGV[2] is `absent`); ARGV[4], optional: a release channel to `PUBLISH`
- * to after a write (the release notification in the same round trip).
+ * value equals ARGV[3] (the predicate: the bytes a `get` returned; any string
+ * in `absent` mode); ARGV[4], optional: a release channel to `PUBLISH` to
+ * after a write (the release notification in the same round trip). Keys and
+ * values are never spliced into the script text, so its SHA1 is a constant.
  * Returns 1 when it wrote; when it did not, a one-element array `{0}` if the
  * key is absent, else `{0, value}` (a Lua `false` inside a table would end
  * the array, hence two shapes).
@@ -145,7 +125,10 @@ if ARGV[4] then redis.call('PUBLISH', ARGV[4], 'released') end
 return 1
 `;
 
-/** SHA1 of {@link SWAP_SCRIPT}, for EVALSHA (a test recomputes it). */
+/**
+ * SHA1 of {@link SWAP_SCRIPT}, for EVALSHA. Precomputed because `src/` does
+ * not touch `crypto`; a test recomputes it, and asks a real server.
+ */
 export const SWAP_SCRIPT_SHA1 = 'cd5908c81167267df3432c5e2bddd37eb32e4a72';
 
 const COLON = Buffer.from(':');
@@ -173,7 +156,7 @@ interface PubSubClient {
 export class RedisStore implements Store {
   /** How errors name the server (password redacted). */
   readonly address: string;
-  readonly #client: RedisClient;
+  readonly #client: RedisClient & BufferScripts;
   readonly #owned: Redis | undefined;
   readonly #prefix: Buffer;
   readonly #secrets: (string | undefined)[];
@@ -186,19 +169,18 @@ export class RedisStore implements Store {
   readonly #watchers = new Map<string, Set<() => void>>();
 
   constructor(options: RedisStoreOptions = {}) {
-    this.swap = undefined;
     const { client, url, redisOptions, keyPrefix = '' } = options;
     if (typeof keyPrefix !== 'string') throw new TypeError(`RedisStore: keyPrefix must be a string, got ${typeof keyPrefix}`);
     this.#prefix = keyPrefix === '' ? Buffer.alloc(0) : Buffer.concat([Buffer.from(keyPrefix), COLON]);
     this.#logger = options.logger ?? silentLogger;
     if (client !== undefined) {
-      if (client === null || typeof client.evalsha !== 'function' || typeof client.getBuffer !== 'function') {
-        throw new TypeError('RedisStore: options.client must be an ioredis Redis or Cluster client');
+      if (client === null || typeof client.evalshaBuffer !== 'function' || typeof client.evalBuffer !== 'function' || typeof client.getBuffer !== 'function') {
+        throw new TypeError('RedisStore: options.client must be an ioredis Redis or Cluster client (getBuffer, evalshaBuffer, evalBuffer)');
       }
-      this.#client = client;
+      this.#client = client as RedisClient & BufferScripts;
       this.#owned = undefined;
-      this.#secrets = [clientPassword(client)];
-      this.address = options.address === undefined ? describeClient(client) : redactUrl(options.address);
+      this.#secrets = [redisClientPassword(client)];
+      this.address = options.address === undefined ? describeRedisClient(client) : redactUrl(options.address);
     } else {
       const merged: RedisOptions = { ...DEFAULT_REDIS_CLIENT_OPTIONS, ...redisOptions };
       const owned = url === undefined ? new Redis(merged) : new Redis(url, merged);
@@ -213,14 +195,10 @@ export class RedisStore implements Store {
       owned.on('ready', () => {
         this.#lastConnectionError = undefined;
       });
-      this.#client = owned;
+      this.#client = owned as unknown as RedisClient & BufferScripts; // ioredis has the *Buffer commands at run time, untyped
       this.#owned = owned;
       this.#secrets = [url === undefined ? undefined : urlPassword(url), redisOptions?.password];
-      this.address = options.address === undefined ? describeClient(owned) : redactUrl(options.address);
-    }
-    const c = this.#client;
-    if (typeof c.evalshaBuffer === 'function' && typeof c.evalBuffer === 'function') {
-      this.swap = (partition, key, value, expected, options) => this.#swap(partition, key, value, expected, options);
+      this.address = options.address === undefined ? describeRedisClient(this.#client) : redactUrl(options.address);
     }
   }
 
@@ -234,51 +212,26 @@ export class RedisStore implements Store {
     await this.#run('set', () => this.#client.set(this.#key(partition, key), asBuffer(value)));
   }
 
+  /** lakeFS's `SetIf`: {@link swap}, throwing {@link PredicateFailedError} when it wrote nothing. */
   async setIf(partition: string, key: Uint8Array, value: Uint8Array, predicate: Predicate | null): Promise<void> {
-    const args: (Buffer | string)[] =
-      predicate === null ? [asBuffer(value), 'absent'] : [asBuffer(value), 'match', asBuffer(predicateValue(predicate))];
-    const redisKey = this.#key(partition, key);
-    const written = await this.#run('setIf', async () => {
-      try {
-        return await this.#client.evalsha(SET_IF_SCRIPT_SHA1, 1, redisKey, ...args);
-      } catch (err) {
-        // Not cached on this server (first use, a restart, SCRIPT FLUSH, another
-        // Cluster node): EVAL runs it and caches it for the next EVALSHA.
-        if (!messageOf(err).startsWith('NOSCRIPT')) throw err;
-        return await this.#client.eval(SET_IF_SCRIPT, 1, redisKey, ...args);
-      }
-    });
-    if (written !== 1) throw new PredicateFailedError(partition, key);
+    const result = await this.#swap('setIf', partition, key, value, predicate, undefined);
+    if (!result.swapped) throw new PredicateFailedError(partition, key);
   }
 
-  /**
-   * {@link Store.swap} in one round trip ({@link SWAP_SCRIPT}, EVALSHA with
-   * the EVAL fallback). `undefined` when the client has no `evalshaBuffer`
-   * (a test double): the owner then uses `get` + `setIf`.
-   */
-  readonly swap: Store['swap'];
+  /** {@link Store.swap} in one round trip ({@link SWAP_SCRIPT}). */
+  swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
+    return this.#swap('swap', partition, key, value, expected, options);
+  }
 
-  async #swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
+  async #swap(operation: string, partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options: SwapOptions | undefined): Promise<SwapResult> {
     const args: Buffer[] =
       expected === null ? [asBuffer(value), ABSENT, EMPTY] : [asBuffer(value), MATCH, asBuffer(predicateValue(expected))];
     // the release notification rides along when the client could publish it itself
     const notify = options?.notify === true && typeof (this.#client as PubSubClient).publish === 'function';
     if (notify) args.push(this.#channel(partition, key));
-    const redisKey = this.#key(partition, key);
-    const client = this.#client as RedisClient & BufferScripts;
-    // one async frame (not #run's closure): a swap is the whole of an uncontended acquire or release
-    let reply: unknown;
-    try {
-      reply = await client.evalshaBuffer(SWAP_SCRIPT_SHA1, 1, redisKey, ...args);
-    } catch (err) {
-      if (!messageOf(err).startsWith('NOSCRIPT')) throw this.#error('swap', err);
-      try {
-        reply = await client.evalBuffer(SWAP_SCRIPT, 1, redisKey, ...args);
-      } catch (again) {
-        throw this.#error('swap', again);
-      }
-    }
-    if (reply === 1) return notify ? { swapped: true, predicate: valuePredicate(new Uint8Array(value)), notified: true } : { swapped: true, predicate: valuePredicate(new Uint8Array(value)) };
+    const written = valuePredicate(new Uint8Array(value)); // copied now: the caller may reuse its array
+    const reply = await this.#run(operation, () => this.#evalSwap(this.#key(partition, key), args));
+    if (reply === 1) return notify ? { swapped: true, predicate: written, notified: true } : { swapped: true, predicate: written };
     if (Array.isArray(reply) && reply[0] === 0) {
       const current: unknown = reply[1];
       if (current === undefined) return { swapped: false, current: undefined };
@@ -286,7 +239,21 @@ export class RedisStore implements Store {
         return { swapped: false, current: { value: new Uint8Array(current), predicate: valuePredicate(new Uint8Array(current)) } };
       }
     }
-    throw new StoreError('redis', 'swap', this.address, `unexpected script reply ${describeReply(reply)}`, { cause: reply });
+    throw new StoreError('redis', operation, this.address, `unexpected script reply ${describeReply(reply)}`, { cause: reply });
+  }
+
+  /**
+   * Runs {@link SWAP_SCRIPT} by its SHA1; when this server has not cached it
+   * (first use, a restart, SCRIPT FLUSH, another Cluster node: NOSCRIPT),
+   * EVAL runs it and caches it for the next EVALSHA.
+   */
+  async #evalSwap(redisKey: Buffer, args: Buffer[]): Promise<unknown> {
+    try {
+      return await this.#client.evalshaBuffer(SWAP_SCRIPT_SHA1, 1, redisKey, ...args);
+    } catch (err) {
+      if (!messageOf(err).startsWith('NOSCRIPT')) throw err;
+      return await this.#client.evalBuffer(SWAP_SCRIPT, 1, redisKey, ...args);
+    }
   }
 
   async delete(partition: string, key: Uint8Array): Promise<void> {
@@ -429,54 +396,3 @@ function describeReply(reply: unknown): string {
   if (Array.isArray(reply)) return `[${reply.map(describeReply).join(', ')}]`;
   return String(reply);
 }
-
-/** A Buffer over the same bytes (no copy). */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-interface ConnectionOptionsLike {
-  host?: unknown;
-  port?: unknown;
-  path?: unknown;
-  db?: unknown;
-  username?: unknown;
-  password?: unknown;
-  tls?: unknown;
-}
-
-/** A URL naming the server a client talks to, built from its options; a password shows only as `***`. */
-function describeClient(client: RedisClient): string {
-  const c = client as unknown as {
-    isCluster?: unknown;
-    options?: ConnectionOptionsLike & { redisOptions?: ConnectionOptionsLike };
-    startupNodes?: unknown;
-  };
-  if (c.isCluster === true && Array.isArray(c.startupNodes)) {
-    const nodes = (c.startupNodes as unknown[]).map((n) =>
-      typeof n === 'string' ? n : typeof n === 'number' ? `localhost:${n}` : hostPort(n as ConnectionOptionsLike),
-    );
-    const auth = c.options?.redisOptions?.password ? ':***@' : '';
-    return `redis-cluster://${auth}${nodes.join(',')}`;
-  }
-  const o = c.options;
-  if (o === undefined) return 'redis://<given client>';
-  const scheme = o.tls ? 'rediss' : 'redis';
-  const user = typeof o.username === 'string' ? o.username : '';
-  const auth = o.password ? `${user}:***@` : user !== '' ? `${user}@` : '';
-  if (typeof o.path === 'string' && o.path !== '') return `${scheme}+unix://${auth}${o.path}`;
-  return `${scheme}://${auth}${hostPort(o)}/${typeof o.db === 'number' ? o.db : 0}`;
-}
-
-function hostPort(o: ConnectionOptionsLike): string {
-  const host = typeof o.host === 'string' ? o.host : 'localhost';
-  const port = typeof o.port === 'number' || typeof o.port === 'string' ? o.port : 6379;
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-function clientPassword(client: RedisClient): string | undefined {
-  const o = (client as unknown as { options?: { password?: unknown; redisOptions?: { password?: unknown } } }).options;
-  const p = o?.password ?? o?.redisOptions?.password;
-  return typeof p === 'string' ? p : undefined;
-}
-

@@ -1,17 +1,33 @@
 /**
- * Where the store is touched: the one narrow interface every backend
- * implements. It mirrors lakeFS's `kv.Store` semantics.
+ * Where the store is touched: the one narrow contract every backend meets.
+ * Keys and values are bytes; partitions are strings.
  *
  * - `get` returns the value and an opaque {@link Predicate}, or `undefined`
  *   when the key does not exist.
- * - `setIf(…, predicate)` writes only if the current value still matches the
- *   predicate from a previous `get`; a `null` predicate means "only if the key
- *   does not exist". A mismatch throws {@link PredicateFailedError}; any other
- *   failure throws whatever the backend throws.
- * - `set` writes unconditionally, `delete` removes (a missing key is not an
- *   error).
+ * - `swap(…, expected)`: atomically, if the current value matches `expected`
+ *   (a predicate from a `get` or an earlier `swap`; `null`: the key is
+ *   absent), write `value` and answer `{ swapped: true, predicate }` (the
+ *   predicate of the value just written); otherwise write nothing and answer
+ *   `{ swapped: false, current }`, what a `get` would have returned at that
+ *   moment. It is lakeFS's `SetIf` that also says what it found, so a lost
+ *   race needs no second round trip. Only a store failure rejects.
  *
- * Keys and values are bytes; partitions are strings.
+ * The owner acquires, refreshes and releases through exactly these two, on
+ * one path. A store with lakeFS's `kv.Store` semantics instead (`get` +
+ * `setIf` that throws {@link PredicateFailedError}) gets `swap` from
+ * {@link swapOverSetIf} (`src/store/set-if.ts`), at one more round trip
+ * when a write loses.
+ *
+ * `current` may be *older* than the write that made the swap fail when the
+ * store cannot read and compare in one atomic step (PostgreSQL under READ
+ * COMMITTED answers from the statement's snapshot; the `setIf` adapter reads
+ * after the failed write). It is always a value the key held at some moment
+ * during the call, so it is a valid read; a caller that sees `current` match
+ * `expected` on a failed swap knows a concurrent writer won.
+ *
+ * Entries handed out belong to the caller: a store never changes a value or
+ * predicate array after returning it (the conformance suite checks the
+ * bundled stores).
  *
  * Optional capability, release notifications (`notify` + `watch`, both or
  * neither): a releasing holder calls `notify`, and every `watch` listener on
@@ -21,33 +37,13 @@
  * yet established, a dropped connection), so waiters keep polling as the
  * fallback. A notification carries no data: the listener re-reads the
  * record. Stores without the capability work unchanged (waiters only poll).
- *
- * Optional capability, `swap` (one round trip compare-and-set that answers
- * with what it found): atomically, if the current value matches `expected`
- * (`null`: the key is absent), write `value` and answer `{ swapped: true,
- * predicate }` (the predicate of the value just written); otherwise write
- * nothing and answer `{ swapped: false, current }`, what a `get` would have
- * returned at that moment. It is exactly "`get`, and if the result matches
- * `expected`, `setIf`", with nothing in between: one of the interleavings
- * the `get` + `setIf` pair already allows, in one request. The owner uses it
- * to acquire, refresh and release in one round trip when it can guess the
- * stored value (strategies with `speculate`; see docs/strategies.md). A store
- * without it works unchanged on `get` + `setIf`.
- *
- * `current` may be *older* than the write that made the swap fail when the
- * store cannot read and compare in one atomic step (PostgreSQL under READ
- * COMMITTED answers from the statement's snapshot: a writer that committed
- * while the statement ran makes the swap fail, yet `current` may still be the
- * value before that write, even one that matches `expected`). It is always a
- * value the key held at some moment during the call, so it is a valid read;
- * a caller that sees `current` match `expected` on a failed swap knows a
- * concurrent writer won (as a failed `setIf` after a `get` would tell it).
  */
 declare const predicateBrand: unique symbol;
 
 /**
- * What a `get` saw, to be handed back to `setIf`. Opaque: only the store that
- * produced it knows what it is (for every bundled store, the value's bytes).
+ * What a `get` (or a `swap`) saw, to be handed back to `swap` as `expected`.
+ * Opaque: only the store that produced it knows what it is (for every
+ * bundled store, the value's bytes).
  */
 export interface Predicate {
   readonly [predicateBrand]: 'Predicate';
@@ -80,20 +76,18 @@ export interface SwapOptions {
   readonly notify?: boolean;
 }
 
-/** A key-value store with compare-and-set, as lakeFS's `kv.Store`. */
+/** The key-value store ownership records live in; see the module comment. */
 export interface Store {
   /** The value at `(partition, key)`, or `undefined` when there is none. */
   get(partition: string, key: Uint8Array): Promise<StoreEntry | undefined>;
-  /** Writes `value` unconditionally. */
-  set(partition: string, key: Uint8Array, value: Uint8Array): Promise<void>;
   /**
-   * Writes `value` only if the stored value still matches `predicate`
-   * (`null`: only if the key does not exist). Throws
-   * {@link PredicateFailedError} when it does not.
+   * Atomically writes `value` if the stored value matches `expected` (`null`:
+   * only if the key is absent), else writes nothing and answers with what a
+   * `get` would have returned (see the module comment, also for what
+   * `current` means under a concurrent writer). Rejects only on a store
+   * failure. `options.notify`: see {@link SwapOptions}.
    */
-  setIf(partition: string, key: Uint8Array, value: Uint8Array, predicate: Predicate | null): Promise<void>;
-  /** Removes the key; removing a missing key succeeds. */
-  delete(partition: string, key: Uint8Array): Promise<void>;
+  swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult>;
   /**
    * Optional (with `watch`): tells every watcher of `(partition, key)` that
    * the key was released. Resolves once the notification was handed to the
@@ -109,15 +103,6 @@ export interface Store {
    * store, and the watcher falls back to polling.
    */
   watch?(partition: string, key: Uint8Array, listener: () => void): Unsubscribe;
-  /**
-   * Optional: atomically writes `value` if the stored value matches
-   * `expected` (`null`: only if the key is absent), else writes nothing and
-   * answers with what a `get` would have returned (see the module comment,
-   * also for what `current` means under a concurrent writer). Rejects only on
-   * a store failure (never with {@link PredicateFailedError}).
-   * `options.notify`: see {@link SwapOptions}.
-   */
-  swap?(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult>;
 }
 
 /** Ends a {@link Store.watch} subscription. Idempotent. */
@@ -138,4 +123,9 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Whether two answers name the same stored state (both absent, or equal bytes). */
+export function sameEntry(a: StoreEntry | undefined, b: StoreEntry | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : bytesEqual(a.value, b.value);
 }

@@ -9,7 +9,7 @@
  * The "inside" counter lives in the same store (partition `e2e`), changed by
  * compare-and-set, so two processes inside at once are seen as a count of 2.
  */
-import { MostlyCorrectOwner, isPredicateFailed, type Store } from '../../src/index.js';
+import { MostlyCorrectOwner, type Store } from '../../src/index.js';
 import { PostgresStore } from '../../src/postgres.js';
 import { RedisStore } from '../../src/redis.js';
 
@@ -30,18 +30,15 @@ const store: Store & { close(): Promise<void> } =
 const key = env('KEY');
 const insideKey = new TextEncoder().encode(`inside/${key}`);
 
-/** Adds `delta` to the inside counter by compare-and-set; returns the new value. */
+/** Adds `delta` to the inside counter by compare-and-set (swap); returns the new value. */
 async function addInside(delta: number): Promise<number> {
+  let entry = await store.get('e2e', insideKey);
   for (;;) {
-    const entry = await store.get('e2e', insideKey);
     const current = entry === undefined ? 0 : Number(new TextDecoder().decode(entry.value));
     const next = current + delta;
-    try {
-      await store.setIf('e2e', insideKey, new TextEncoder().encode(String(next)), entry?.predicate ?? null);
-      return next;
-    } catch (err) {
-      if (!isPredicateFailed(err)) throw err;
-    }
+    const result = await store.swap('e2e', insideKey, new TextEncoder().encode(String(next)), entry?.predicate ?? null);
+    if (result.swapped) return next;
+    entry = result.current; // lost to another worker: retry on what it wrote
   }
 }
 

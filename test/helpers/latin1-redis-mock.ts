@@ -38,15 +38,7 @@ export function latin1RedisMock(mock = new RedisMock()): Latin1Bridge {
       calls.push('del');
       return mock.del(toMock(key) as string);
     },
-    async evalsha(sha: string, numKeys: number, ...args: Arg[]) {
-      calls.push('evalsha');
-      return mock.evalsha(sha, numKeys, ...args.map(toMock));
-    },
-    async eval(script: string, numKeys: number, ...args: Arg[]) {
-      calls.push('eval');
-      return mock.eval(script, numKeys, ...args.map(toMock));
-    },
-    // the Buffer-reply variants swap uses: string replies mapped back to bytes
+    // the Buffer-reply script commands (swap and setIf): string replies mapped back to bytes
     async evalshaBuffer(sha: string, numKeys: number, ...args: Arg[]) {
       calls.push('evalsha');
       return fromMock(await mock.evalsha(sha, numKeys, ...args.map(toMock)));

@@ -5,6 +5,13 @@
  * fires when the scheduler says (virtual time then jumps to its due time, so
  * timers can be arbitrarily late but never early). Some callers give up
  * (abort their signal) at a scheduled moment; some release twice at once.
+ *
+ * The store is the test project's kind (test/helpers/store-kind.ts):
+ * MemoryStore's own `swap`, or `swap` built by `swapOverSetIf` on the same
+ * MemoryStore seen as a lakeFS `get` + `setIf` store, where the `setIf` and
+ * the `get` after a lost write are separate scheduled round trips, so other
+ * callers can act between them. `fixed` and `observed` run with the fast path
+ * on (writes on a guess) and off (every write decided on a fresh read).
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,10 +20,12 @@ import {
   MostlyCorrectOwner,
   OWNERSHIP_PARTITION,
   decodeRecord,
+  defineStrategy,
   expiresMs,
   fixedStrategy,
   lakefsStrategy,
   observedStrategy,
+  swapOverSetIf,
   type Clock,
   type Ownership,
   type Store,
@@ -25,6 +34,7 @@ import {
 import { seededRandom } from '../helpers/fake-time.js';
 import { flush, MANUAL_EPOCH_MS } from '../helpers/manual-time.js';
 import { PROPERTY_TIMEOUT_MS, runProperty } from '../helpers/property.js';
+import { STORE_KIND } from '../helpers/store-kind.js';
 
 const RI = 40;
 const MIN_STEP_MS = 0.001;
@@ -73,7 +83,7 @@ class ScheduledTime {
 }
 
 /** The store as one caller sees it: request delivery and reply are separate scheduled steps. */
-function scheduledStore(s: fc.Scheduler, inner: MemoryStore, who: string): Store {
+function scheduledStore(s: fc.Scheduler, inner: MemoryStore, who: string, kind: typeof STORE_KIND): Store {
   const op = async <T>(name: string, apply: () => Promise<T>): Promise<T> => {
     await s.schedule(Promise.resolve(), `${who} ${name} request`);
     let out: { ok: true; value: T } | { ok: false; error: unknown };
@@ -86,15 +96,10 @@ function scheduledStore(s: fc.Scheduler, inner: MemoryStore, who: string): Store
     if (!out.ok) throw out.error;
     return out.value;
   };
-  const store: Store = {
-    get: (p, k) => op('get', () => inner.get(p, k)),
-    set: (p, k, v) => op('set', () => inner.set(p, k, v)),
-    setIf: (p, k, v, pred) => op('setIf', () => inner.setIf(p, k, v, pred)),
-    delete: (p, k) => op('delete', () => inner.delete(p, k)),
-  };
-  // the fast path's one-round-trip operation, when the store has it (not in the generic-path project)
-  if (typeof inner.swap === 'function') store.swap = (p, k, v, e) => op('swap', () => inner.swap(p, k, v, e));
-  return store;
+  const get: Store['get'] = (p, k) => op('get', () => inner.get(p, k));
+  // the adapter's setIf and its get after a lost write are each a scheduled round trip
+  if (kind === 'set-if') return swapOverSetIf({ get, setIf: (p, k, v, pred) => op('setIf', () => inner.setIf(p, k, v, pred)) });
+  return { get, swap: (p, k, v, e, options) => op('swap', () => inner.swap(p, k, v, e, options)) };
 }
 
 interface Actor {
@@ -115,8 +120,8 @@ interface Outcome {
 
 const GAVE_UP = Object.freeze({ name: 'GaveUp', message: 'the caller gave up' });
 
-/** Runs the actors under scheduler `s`; reports what went wrong. */
-async function play(s: fc.Scheduler, cast: readonly Actor[], strategy: Strategy): Promise<Outcome> {
+/** Runs the actors under scheduler `s`, with the owner option `fastPath`; reports what went wrong. */
+async function play(s: fc.Scheduler, cast: readonly Actor[], strategy: Strategy, fastPath = true): Promise<Outcome> {
   const problems: string[] = [];
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
@@ -129,13 +134,14 @@ async function play(s: fc.Scheduler, cast: readonly Actor[], strategy: Strategy)
     const runs = cast.map(async (a, i) => {
       const who = `n${i}`;
       const owner = new MostlyCorrectOwner({
-        store: scheduledStore(s, store, who),
+        store: scheduledStore(s, store, who, STORE_KIND),
         prefix: 'p',
         acquireInterval: 5,
         refreshInterval: RI,
         clock: time.clock(who),
         random: seededRandom(i + 1),
         strategy,
+        fastPath,
       });
       const ac = new AbortController();
       if (a.impatient) void s.schedule(Promise.resolve(), `${who} gives up`).then(() => ac.abort(GAVE_UP));
@@ -172,7 +178,7 @@ async function play(s: fc.Scheduler, cast: readonly Actor[], strategy: Strategy)
     if (time.liveTimers !== 0) problems.push(`${time.liveTimers} timer(s) still pending after everyone finished`);
     if (unhandled.length > 0) problems.push(`unhandled rejection(s): ${unhandled.map(String).join('; ')}`);
     const owners = new Set(owned.map((e) => e.o.owner));
-    // an own() aborted while its SetIf was in flight may still have written a record (it then expires by itself)
+    // an own() aborted while its write (swap or setIf) was in flight may still have written a record (it then expires by itself)
     const abandoned = cast.map((a, i) => (a.impatient && !owned.some((e) => e.who === `n${i}`) ? `n${i}#` : undefined)).filter((x) => x !== undefined);
     const liveLeftovers: string[] = [];
     const now = MANUAL_EPOCH_MS + time.now;
@@ -205,9 +211,10 @@ describe('property 5: interleavings (fc.scheduler)', () => {
     expect(process.listeners('unhandledRejection')).toEqual(vitestListeners);
   });
 
-  it(`${name}: everything settles, no unhandled rejection, every loop stops, leftovers expire within a lease`, async () => {
+  const kind = STORE_KIND;
+  it(`lakefs on ${kind}: ${name}: everything settles, no unhandled rejection, every loop stops, leftovers expire within a lease`, async () => {
     await runProperty({
-      name,
+      name: `lakefs on ${kind}: ${name}`,
       file: import.meta.filename,
       arbitrary: fc.tuple(fc.scheduler(), actors),
       predicate: async ([s, cast]) => {
@@ -218,10 +225,10 @@ describe('property 5: interleavings (fc.scheduler)', () => {
     });
   }, PROPERTY_TIMEOUT_MS);
 
-  it(`lakefs: "${strictName}" fails: a refresh tick can extend a record after release (documented), and fast-check finds it`, async () => {
+  it(`lakefs on ${kind}: "${strictName}" fails: a refresh tick can extend a record after release (documented), and fast-check finds it`, async () => {
     const { failure } = await runProperty(
       {
-        name: `lakefs: ${strictName}`,
+        name: `lakefs on ${kind}: ${strictName}`,
         file: import.meta.filename,
         arbitrary: fc.tuple(fc.scheduler(), actors),
         predicate: async ([s, cast]) => {
@@ -238,25 +245,28 @@ describe('property 5: interleavings (fc.scheduler)', () => {
   }, PROPERTY_TIMEOUT_MS);
 
   for (const strategy of [fixedStrategy, observedStrategy]) {
-    // fast path in the default test project, get + setIf in the generic-path one (vitest.config.ts)
-    it(`${strategy.name} (${typeof MemoryStore.prototype.swap === 'function' ? 'fast path' : 'get + setIf'}): ${name}; ${strictName}`, async () => {
-      await runProperty({
-        name: `${strategy.name}: ${strictName}`,
-        file: import.meta.filename,
-        arbitrary: fc.tuple(fc.scheduler(), actors),
-        predicate: async ([s, cast]) => {
-          const { problems, liveLeftovers } = await play(s, cast, strategy);
-          if (problems.length > 0 || liveLeftovers.length > 0) throw new Error(`${[...problems, ...liveLeftovers].join('; ')}`);
-        },
-        numRuns: 300,
-      });
-    }, PROPERTY_TIMEOUT_MS);
+    for (const fastPath of [true, false]) {
+      const label = `${strategy.name} on ${kind} (${fastPath ? 'fast path' : 'get + swap'})`;
+      it(`${label}: ${name}; ${strictName}`, async () => {
+        await runProperty({
+          name: `${label}: ${strictName}`,
+          file: import.meta.filename,
+          arbitrary: fc.tuple(fc.scheduler(), actors),
+          predicate: async ([s, cast]) => {
+            const { problems, liveLeftovers } = await play(s, cast, strategy, fastPath);
+            if (problems.length > 0 || liveLeftovers.length > 0) throw new Error(`${[...problems, ...liveLeftovers].join('; ')}`);
+          },
+          numRuns: 300,
+        });
+      }, PROPERTY_TIMEOUT_MS);
+    }
   }
 
-  it(`release stopping the refresh loop first (stopRefreshBeforeRelease): ${strictName}`, async () => {
-    const stopFirst: Strategy = Object.freeze({ ...lakefsStrategy, name: 'lakefs-stop-first', stopRefreshBeforeRelease: true });
+  it(`lakefs with release stopping the refresh loop first (release.order 'stop-then-write') on ${kind}: ${strictName}`, async () => {
+    // one read, no retry: only stopping the loop and waiting for its write in flight keeps a release from losing to its own refresh
+    const stopFirst = defineStrategy({ ...lakefsStrategy, name: 'lakefs-stop-first', release: { order: 'stop-then-write', attempts: 1 } });
     await runProperty({
-      name: `stop first: ${strictName}`,
+      name: `stop first on ${kind}: ${strictName}`,
       file: import.meta.filename,
       arbitrary: fc.tuple(fc.scheduler(), actors),
       predicate: async ([s, cast]) => {

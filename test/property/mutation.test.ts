@@ -5,7 +5,7 @@
  * them), so the written YAML replays the *unmutated* scenario: the test shows
  * the same scenario and seed violate with the mutation and not without it.
  *
- * - skip refresh: the holder's refresh SetIfs report success but never reach
+ * - skip refresh: the holder's refresh swaps report success but never reach
  *   the store (a holder that stops refreshing and does not know it);
  * - early expiry: every record is read with its expiry 2 × refreshInterval
  *   earlier (expiry judged with a 2 × refreshInterval grace the wrong way);
@@ -16,14 +16,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   decodeRecord,
+  defineStrategy,
   encodeRecord,
   expiresMs,
   lakefsStrategy,
   predicateValue,
   timestampFromMs,
-  type Store,
-  type Strategy,
+  valuePredicate,
   type AcquireRetryInput,
+  type Store,
+  type StoreEntry,
 } from '../../src/index.js';
 import { safetyMargin } from '../../sim/bound.js';
 import { runSeed, type RunOptions } from '../../sim/run.js';
@@ -33,36 +35,36 @@ import type { RawScenario } from '../helpers/scenario-arbitraries.js';
 import { handoffWithinBound } from './liveness-property.js';
 import { insideEnvelopeHasNoViolation } from './safety-property.js';
 
-/** Refresh SetIfs (same owner before and after, not a release) succeed without writing. */
+/** Refresh swaps (same owner before and after, not a release) answer success without writing. */
 function skipRefresh(store: Store): Store {
   return {
     get: (p, k) => store.get(p, k),
-    set: (p, k, v) => store.set(p, k, v),
-    delete: (p, k) => store.delete(p, k),
-    setIf: (p, k, v, predicate) => {
-      if (predicate !== null) {
-        const before = decodeRecord(predicateValue(predicate), 'k');
+    swap: (p, k, v, expected, options) => {
+      if (expected !== null) {
+        const before = decodeRecord(predicateValue(expected), 'k');
         const after = decodeRecord(v, 'k');
-        if (before.owner === after.owner && expiresMs(after) !== 0) return Promise.resolve();
+        // the holder is told its record is now `v`, as if the write had landed
+        if (before.owner === after.owner && expiresMs(after) !== 0) return Promise.resolve({ swapped: true, predicate: valuePredicate(v.slice()) });
       }
-      return store.setIf(p, k, v, predicate);
+      return store.swap(p, k, v, expected, options);
     },
   };
 }
 
-/** Every record is read as expiring `byMs` earlier (the predicate still matches the stored bytes). */
+/** Every record is read as expiring `byMs` earlier (the predicate still matches the stored bytes), also when a swap answers with it. */
 function earlyExpiry(byMs: number): (store: Store) => Store {
+  const early = (entry: StoreEntry | undefined): StoreEntry | undefined => {
+    if (entry === undefined) return undefined;
+    const record = decodeRecord(entry.value, 'k');
+    record.expires = timestampFromMs(expiresMs(record) - byMs);
+    return { value: encodeRecord(record), predicate: entry.predicate };
+  };
   return (store) => ({
-    get: async (p, k) => {
-      const entry = await store.get(p, k);
-      if (entry === undefined) return undefined;
-      const record = decodeRecord(entry.value, 'k');
-      record.expires = timestampFromMs(expiresMs(record) - byMs);
-      return { value: encodeRecord(record), predicate: entry.predicate };
+    get: async (p, k) => early(await store.get(p, k)),
+    swap: async (p, k, v, expected, options) => {
+      const result = await store.swap(p, k, v, expected, options);
+      return result.swapped ? result : { swapped: false, current: early(result.current) };
     },
-    set: (p, k, v) => store.set(p, k, v),
-    delete: (p, k) => store.delete(p, k),
-    setIf: (p, k, v, predicate) => store.setIf(p, k, v, predicate),
   });
 }
 
@@ -111,7 +113,7 @@ describe('mutation check: broken owners fail the properties with a replayable co
   }, PROPERTY_TIMEOUT_MS);
 
   it('property 3 catches waiters that sleep 2 × refreshInterval too long', async () => {
-    const slow: Strategy = Object.freeze({
+    const slow = defineStrategy({
       ...lakefsStrategy,
       name: 'slow-waiters',
       acquireRetryDelayMs: (input: AcquireRetryInput) => lakefsStrategy.acquireRetryDelayMs(input) + 2 * input.refreshIntervalMs,

@@ -26,6 +26,8 @@ import {
   type Predicate,
   type Store,
   type StoreEntry,
+  type SwapOptions,
+  type SwapResult,
 } from '../../src/index.js';
 import { seededRandom } from '../helpers/fake-time.js';
 import { ManualTime, flush, type ManualClock } from '../helpers/manual-time.js';
@@ -68,23 +70,22 @@ interface Real {
   harmful: string[];
 }
 
-/** The store as node `i` sees it, checking every applied SetIf against the "never harm another owner" rule. */
+/** The store as node `i` sees it, checking every applied swap against the "never harm another owner" rule. */
 function checkingStore(real: Real, i: number): Store {
   const inner = real.store;
   return {
     get: (p, k) => inner.get(p, k),
-    set: (p, k, v) => inner.set(p, k, v),
-    delete: (p, k) => inner.delete(p, k),
-    async setIf(p: string, k: Uint8Array, v: Uint8Array, predicate: Predicate | null): Promise<void> {
+    async swap(p: string, k: Uint8Array, v: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
       const before: StoreEntry | undefined = inner.kv.get(p, k);
       const writerNow = quantizeMs(real.nodes[i]!.clock.now());
-      await inner.setIf(p, k, v, predicate); // applied synchronously; rejects when the predicate failed
-      if (before === undefined) return;
+      const result = await inner.swap(p, k, v, expected, options); // applied synchronously
+      if (!result.swapped || before === undefined) return result;
       const old = decodeRecord(before.value, 'k');
       const next = decodeRecord(v, 'k');
       if (old.owner !== next.owner && !(expiresMs(old) < writerNow)) {
         real.harmful.push(`node ${i} replaced ${old.owner} (expires ${expiresMs(old)}) with ${next.owner} at its now ${writerNow}`);
       }
+      return result;
     },
   };
 }
@@ -309,7 +310,8 @@ describe('property 4: release never harms another owner (model-based)', () => {
     const theirs = decodeRecord(entry!.value, 'a');
     const mine = { ...theirs, owner: 'n1#x' };
     const { encodeRecord } = await import('../../src/record.js');
-    await checkingStore(real, 1).setIf(OWNERSHIP_PARTITION, keyBytes('a'), encodeRecord(mine), entry!.predicate);
+    const result = await checkingStore(real, 1).swap(OWNERSHIP_PARTITION, keyBytes('a'), encodeRecord(mine), entry!.predicate);
+    expect(result.swapped).toBe(true);
     expect(real.harmful).toHaveLength(1);
   });
 });

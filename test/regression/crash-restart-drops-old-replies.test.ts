@@ -21,8 +21,8 @@ import { parseScenario } from '../../sim/scenario.js';
 
 describe('regression: a crashed incarnation never gets replies, even after an instant restart', () => {
   it('the dead holder stops refreshing at the crash and a waiter takes over within the failover bound', async () => {
-    // node 0 owns from ~6 ms; its first refresh SetIf is sent at ~19 ms and lands at ~22 ms; it crashes at 20 ms
-    // and restarts at once, so the SetIf's reply is scheduled after the restart
+    // node 0 owns from ~6 ms; its first refresh swap is sent at ~19 ms and lands at ~22 ms; it crashes at 20 ms
+    // and restarts at once, so the swap's reply is scheduled after the restart
     const s = parseScenario(
       {
         duration: 200,
@@ -44,13 +44,11 @@ describe('regression: a crashed incarnation never gets replies, even after an in
         };
         return {
           get: (p, k) => count(() => store.get(p, k)),
-          set: (p, k, v) => count(() => store.set(p, k, v)),
-          setIf: (p, k, v, pred) => count(() => store.setIf(p, k, v, pred)),
-          delete: (p, k) => count(() => store.delete(p, k)),
+          swap: (p, k, v, expected, options) => count(() => store.swap(p, k, v, expected, options)),
         };
       },
     });
-    // incarnation 0: own's get + setIf, the first refresh's get + setIf; nothing after the crash
+    // incarnation 0: own's get + swap, the first refresh's get + swap; nothing after the crash
     expect(callsByIncarnation.get('node 0 incarnation 0')).toBe(4);
     expect(r.failoversMs).toHaveLength(1);
     expect(r.failoversMs[0]!).toBeLessThanOrEqual(failoverBoundMs(s));

@@ -3,7 +3,7 @@
  * own() ages in a run's result.
  */
 import { describe, expect, it } from 'vitest';
-import { lakefsStrategy, type AcquireRetryInput, type Store, type Strategy } from '../../src/index.js';
+import { defineStrategy, lakefsStrategy, type AcquireRetryInput, type Store } from '../../src/index.js';
 import { runSeed } from '../../sim/run.js';
 import { parseScenario } from '../../sim/scenario.js';
 
@@ -21,9 +21,7 @@ describe('runSeed options', () => {
         const count = <T>(p: () => Promise<T>): Promise<T> => (calls++, p());
         return {
           get: (p, k) => count(() => store.get(p, k)),
-          set: (p, k, v) => count(() => store.set(p, k, v)),
-          setIf: (p, k, v, pred) => count(() => store.setIf(p, k, v, pred)),
-          delete: (p, k) => count(() => store.delete(p, k)),
+          swap: (p, k, v, expected, options) => count(() => store.swap(p, k, v, expected, options)),
         };
       },
     });
@@ -33,11 +31,11 @@ describe('runSeed options', () => {
 
   it('strategy replaces the scenario strategy on every node; without it the run is unchanged', async () => {
     let asked = 0;
-    const counting: Strategy = {
+    const counting = defineStrategy({
       ...lakefsStrategy,
       name: 'counting',
       acquireRetryDelayMs: (input: AcquireRetryInput) => (asked++, lakefsStrategy.acquireRetryDelayMs(input)),
-    };
+    });
     const plain = await runSeed(scenario(), 3);
     const withStrategy = await runSeed(scenario(), 3, { strategy: counting });
     expect(asked).toBeGreaterThan(0);

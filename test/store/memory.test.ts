@@ -1,13 +1,87 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryKV, MemoryStore, valuePredicate } from '../../src/index.js';
+import { MemoryKV, MemoryStore, StoreError, predicateValue, swapOverSetIf, valuePredicate, type SetIfStore } from '../../src/index.js';
 import { bytesEqual } from '../../src/store/store.js';
-import { notificationConformance, storeConformance, swapConformance } from './conformance.js';
+import { notificationConformance, setIfConformance, storeConformance } from './conformance.js';
 
 storeConformance('MemoryStore', () => Promise.resolve({ store: new MemoryStore() }));
+setIfConformance('MemoryStore', () => Promise.resolve({ store: new MemoryStore() }));
 // one MemoryStore is one process's store: separate instances share nothing
 notificationConformance('MemoryStore', () => Promise.resolve({ store: new MemoryStore() }), { crossInstance: false });
-swapConformance('MemoryStore', () => Promise.resolve({ store: new MemoryStore() }));
+
+// a get + setIf store, as a user brings one: its swap is swapOverSetIf's (SetIf, and a get when it loses)
+const overSetIf = () => {
+  const inner = new MemoryStore();
+  return Promise.resolve({ store: swapOverSetIf(inner), direct: inner });
+};
+storeConformance('swapOverSetIf(new MemoryStore())', overSetIf);
+notificationConformance('swapOverSetIf(new MemoryStore())', overSetIf, { crossInstance: false });
+
+describe('swapOverSetIf', () => {
+  const k = new TextEncoder().encode('k');
+  /** A get + setIf store over a MemoryStore, recording its calls. */
+  const recording = (inner = new MemoryStore()): { store: SetIfStore; calls: string[] } => {
+    const calls: string[] = [];
+    return {
+      calls,
+      store: {
+        get: (p, key) => (calls.push('get'), inner.get(p, key)),
+        setIf: (p, key, value, predicate) => (calls.push('setIf'), inner.setIf(p, key, value, predicate)),
+      },
+    };
+  };
+
+  it('a write that wins costs one setIf; one that loses a setIf and a get, whose entry it answers', async () => {
+    const { store, calls } = recording();
+    const adapted = swapOverSetIf(store);
+    const first = await adapted.swap('p', k, new Uint8Array([1]), null);
+    expect(first.swapped).toBe(true);
+    expect(calls).toEqual(['setIf']);
+    calls.length = 0;
+    const second = await adapted.swap('p', k, new Uint8Array([2]), null);
+    expect(second).toEqual({ swapped: false, current: { value: new Uint8Array([1]), predicate: expect.anything() as unknown } });
+    expect(calls).toEqual(['setIf', 'get']);
+  });
+
+  it('a store failure rejects as the store threw it, without a get', async () => {
+    const failure = new StoreError('test', 'setIf', 'nowhere', 'down', { cause: undefined });
+    const calls: string[] = [];
+    const adapted = swapOverSetIf({
+      get: () => (calls.push('get'), Promise.resolve(undefined)),
+      setIf: () => (calls.push('setIf'), Promise.reject(failure)),
+    });
+    await expect(adapted.swap('p', k, new Uint8Array([1]), null)).rejects.toBe(failure);
+    expect(calls).toEqual(['setIf']);
+  });
+
+  it('the predicate of a write that won is the value as written (a copy), or predicateOf(value) when given', async () => {
+    const value = new Uint8Array([1, 2]);
+    const r = await swapOverSetIf(new MemoryStore()).swap('p', k, value, null);
+    value[0] = 9;
+    expect(r.swapped && predicateValue(r.predicate)).toEqual(new Uint8Array([1, 2]));
+    const mine = valuePredicate(new Uint8Array([7]));
+    const custom = await swapOverSetIf(new MemoryStore(), { predicateOf: () => mine }).swap('p', k, value, null);
+    expect(custom.swapped && custom.predicate).toBe(mine);
+  });
+
+  it("offers notify and watch, the store's own, only when the store has both", async () => {
+    const inner = new MemoryStore();
+    const adapted = swapOverSetIf(inner);
+    let heard = 0;
+    const stop = adapted.watch!('p', k, () => heard++);
+    await inner.notify('p', k);
+    await adapted.notify!('p', k);
+    await Promise.resolve(); // MemoryStore calls listeners on a microtask
+    expect(heard).toBe(2);
+    stop();
+    expect(inner.watchedKeys).toBe(0);
+    const { store } = recording(inner);
+    const capabilities = (s: object): string[] => ['notify', 'watch'].filter((m) => m in s);
+    expect(capabilities(swapOverSetIf(store))).toEqual([]);
+    expect(capabilities(swapOverSetIf({ ...store, notify: (p, key) => inner.notify(p, key) }))).toEqual([]);
+    expect(capabilities(swapOverSetIf({ ...store, watch: (p, key, listener) => inner.watch(p, key, listener) }))).toEqual([]);
+  });
+});
 
 describe('MemoryKV.peek', () => {
   const key = new TextEncoder().encode('k');

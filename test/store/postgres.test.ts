@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
 import { PostgresStore, StoreError, advisoryLockId, quoteIdentifier, releaseChannel } from '../../src/postgres.js';
-import { notificationConformance, storeConformance, swapConformance } from './conformance.js';
+import { notificationConformance, setIfConformance, storeConformance } from './conformance.js';
 import { ownerFeatures } from './owner-features.js';
 
 const url = inject('databaseUrl');
@@ -43,18 +43,17 @@ describe.skipIf(url === null)('PostgresStore on a real PostgreSQL', () => {
     await pool.end();
   });
 
-  storeConformance('PostgresStore (own pool from a connection string)', () => {
-    const store = new PostgresStore({ connectionString: url! });
-    return Promise.resolve({ store, close: () => store.close() });
-  });
-  storeConformance('PostgresStore (given pool)', () => Promise.resolve({ store: new PostgresStore({ pool }) }));
   const ownStore = () => {
     const store = new PostgresStore({ connectionString: url! });
     return Promise.resolve({ store, close: () => store.close() });
   };
+  const givenPool = () => Promise.resolve({ store: new PostgresStore({ pool }) });
+  storeConformance('PostgresStore (own pool from a connection string)', ownStore);
+  storeConformance('PostgresStore (given pool)', givenPool);
+  setIfConformance('PostgresStore (own pool from a connection string)', ownStore);
+  setIfConformance('PostgresStore (given pool)', givenPool);
   notificationConformance('PostgresStore (own pool)', ownStore, { crossInstance: true });
-  swapConformance('PostgresStore', ownStore);
-  notificationConformance('PostgresStore (given pool)', () => Promise.resolve({ store: new PostgresStore({ pool }) }), { crossInstance: true });
+  notificationConformance('PostgresStore (given pool)', givenPool, { crossInstance: true });
   ownerFeatures('PostgresStore', ownStore);
 
   it('NOTIFY on releaseChannel(table, partition) with the key in hex; LISTEN survives a terminated listening connection', async () => {

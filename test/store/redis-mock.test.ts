@@ -1,5 +1,5 @@
 /**
- * RedisStore against ioredis-mock (no server): the shared conformance suite,
+ * RedisStore against ioredis-mock (no server): the shared conformance suites,
  * the key layout, EVALSHA with its EVAL fallback, and error wrapping.
  */
 import { createHash } from 'node:crypto';
@@ -7,9 +7,9 @@ import { Cluster, Redis } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { OWNERSHIP_PARTITION, isPredicateFailed } from '../../src/index.js';
-import { RedisStore, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1, SWAP_SCRIPT, SWAP_SCRIPT_SHA1, StoreError, type RedisClient } from '../../src/redis.js';
+import { RedisStore, SWAP_SCRIPT, SWAP_SCRIPT_SHA1, StoreError, type RedisClient } from '../../src/redis.js';
 import { latin1RedisMock } from '../helpers/latin1-redis-mock.js';
-import { storeConformance, swapConformance } from './conformance.js';
+import { setIfConformance, storeConformance } from './conformance.js';
 
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -17,29 +17,31 @@ const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 // ioredis-mock's shared data emitter. Each test uses its own partition.
 const conformanceMock = latin1RedisMock(new RedisMock({ host: 'conformance' }));
 storeConformance('RedisStore on ioredis-mock', () => Promise.resolve({ store: new RedisStore({ client: conformanceMock.client }) }));
-swapConformance('RedisStore on ioredis-mock', () => Promise.resolve({ store: new RedisStore({ client: conformanceMock.client }) }));
+setIfConformance('RedisStore on ioredis-mock', () => Promise.resolve({ store: new RedisStore({ client: conformanceMock.client }) }));
 
 describe('RedisStore (ioredis-mock)', () => {
-  it('the precomputed SHA1s are the SHA1s of the scripts', () => {
-    expect(createHash('sha1').update(SET_IF_SCRIPT).digest('hex')).toBe(SET_IF_SCRIPT_SHA1);
+  it('the precomputed SHA1 is the SHA1 of the script', () => {
     expect(createHash('sha1').update(SWAP_SCRIPT).digest('hex')).toBe(SWAP_SCRIPT_SHA1);
   });
 
   it('runs swap with EVALSHA (Buffer replies), falling back to EVAL only when the script is not cached', async () => {
     const { client, calls } = latin1RedisMock(new RedisMock({ host: 'swap-evalsha-test' }));
     const store = new RedisStore({ client });
-    expect((await store.swap!('p', b('k'), b('v1'), null)).swapped).toBe(true);
+    expect((await store.swap('p', b('k'), b('v1'), null)).swapped).toBe(true);
     expect(calls).toEqual(['evalsha', 'eval']);
     calls.length = 0;
-    const r = await store.swap!('p', b('k'), b('v2'), null);
+    const r = await store.swap('p', b('k'), b('v2'), null);
     expect(r.swapped ? undefined : r.current?.value).toEqual(b('v1'));
     expect(calls).toEqual(['evalsha']);
   });
 
-  it('offers no swap on a client without the Buffer script commands (the owner then uses get + setIf)', () => {
+  it('refuses a client without the Buffer script commands swap needs, naming them', () => {
     const { client } = latin1RedisMock();
-    const { evalshaBuffer: _a, evalBuffer: _b, ...plain } = client as RedisClient & Record<string, unknown>;
-    expect(new RedisStore({ client: plain }).swap).toBeUndefined();
+    const noEvalsha = { ...client, evalshaBuffer: undefined };
+    const noEval = { ...client, evalBuffer: undefined };
+    for (const plain of [noEvalsha, noEval] as unknown as RedisClient[]) {
+      expect(() => new RedisStore({ client: plain })).toThrow(/options\.client must be an ioredis Redis or Cluster client \(getBuffer, evalshaBuffer, evalBuffer\)/);
+    }
     expect(typeof new RedisStore({ client }).swap).toBe('function');
   });
 
@@ -54,7 +56,7 @@ describe('RedisStore (ioredis-mock)', () => {
     expect(await plain.get(OWNERSHIP_PARTITION, b('branches/dev'))).toBeUndefined();
   });
 
-  it('runs setIf with EVALSHA, falling back to EVAL only when the script is not cached', async () => {
+  it('runs setIf with EVALSHA (the swap script), falling back to EVAL only when the script is not cached', async () => {
     const { client, calls } = latin1RedisMock(new RedisMock({ host: 'evalsha-test' }));
     const store = new RedisStore({ client });
     await store.setIf('p', b('k'), b('v1'), null);
@@ -67,11 +69,13 @@ describe('RedisStore (ioredis-mock)', () => {
   });
 
   it('wraps client failures in StoreError naming the operation and the server, password redacted', async () => {
+    const refused = () => Promise.reject(new Error('connect ECONNREFUSED 10.1.2.3:6379 (auth hunter2)'));
     const failing = {
-      getBuffer: () => Promise.reject(new Error('connect ECONNREFUSED 10.1.2.3:6379 (auth hunter2)')),
+      getBuffer: refused,
+      evalshaBuffer: refused,
+      evalBuffer: refused,
       options: { host: '10.1.2.3', port: 6379, db: 2, password: 'hunter2' },
-    } as unknown as RedisClient & { evalsha: unknown };
-    (failing as { evalsha: unknown }).evalsha = () => Promise.reject(new Error('x'));
+    } as unknown as RedisClient;
     const store = new RedisStore({ client: failing });
     const err = (await store.get('p', b('k')).catch((e: unknown) => e)) as StoreError;
     expect(err).toBeInstanceOf(StoreError);
@@ -81,16 +85,32 @@ describe('RedisStore (ioredis-mock)', () => {
     expect(err.message).toContain('redis get on redis://:***@10.1.2.3:6379/2 failed: connect ECONNREFUSED');
     expect(err.message).not.toContain('hunter2');
     expect(err.cause).toBeInstanceOf(Error);
+    for (const [operation, call] of [
+      ['swap', () => store.swap('p', b('k'), b('v'), null)],
+      ['setIf', () => store.setIf('p', b('k'), b('v'), null)],
+    ] as const) {
+      const failed = (await call().catch((e: unknown) => e)) as StoreError;
+      expect(failed).toBeInstanceOf(StoreError);
+      expect(failed.operation).toBe(operation);
+      expect(failed.message).toContain(`redis ${operation} on redis://:***@10.1.2.3:6379/2 failed: connect ECONNREFUSED`);
+      expect(failed.message).not.toContain('hunter2');
+    }
   });
 
   it('a script error other than NOSCRIPT is not retried with EVAL', async () => {
     const { client, calls } = latin1RedisMock();
-    (client as unknown as { evalsha: () => Promise<never> }).evalsha = () => {
+    client.evalshaBuffer = () => {
       calls.push('evalsha');
       return Promise.reject(new Error('BUSY Redis is busy running a script'));
     };
-    const err = await new RedisStore({ client }).setIf('p', b('k'), b('v'), null).catch((e: unknown) => e);
+    const store = new RedisStore({ client });
+    const err = await store.setIf('p', b('k'), b('v'), null).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
+    expect(calls).toEqual(['evalsha']);
+    calls.length = 0;
+    const swapErr = await store.swap('p', b('k'), b('v'), null).catch((e: unknown) => e);
+    expect(swapErr).toBeInstanceOf(StoreError);
+    expect((swapErr as StoreError).message).toContain('BUSY');
     expect(calls).toEqual(['evalsha']);
   });
 

@@ -1,13 +1,13 @@
 /**
  * RedisStore on a real redis-server (the throwaway one from the global setup,
- * or REDIS_URL): the shared conformance suite, byte-level layout, EVALSHA
+ * or REDIS_URL): the shared conformance suites, byte-level layout, EVALSHA
  * after a SCRIPT FLUSH, and the client-ownership rules.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
-import { RedisStore, SET_IF_SCRIPT, SET_IF_SCRIPT_SHA1 } from '../../src/redis.js';
-import { notificationConformance, storeConformance, swapConformance } from './conformance.js';
+import { RedisStore, SWAP_SCRIPT, SWAP_SCRIPT_SHA1 } from '../../src/redis.js';
+import { notificationConformance, setIfConformance, storeConformance } from './conformance.js';
 import { ownerFeatures } from './owner-features.js';
 
 const url = inject('redisUrl');
@@ -22,17 +22,16 @@ describe.skipIf(url === null)('RedisStore on a real redis-server', () => {
     await shared.quit();
   });
 
-  storeConformance('RedisStore on redis-server (own client)', () => {
-    const store = new RedisStore({ url: url! });
-    return Promise.resolve({ store, close: () => store.close() });
-  });
-  storeConformance('RedisStore on redis-server (given client)', () => Promise.resolve({ store: new RedisStore({ client: shared }) }));
   const ownStore = () => {
     const store = new RedisStore({ url: url! });
     return Promise.resolve({ store, close: () => store.close() });
   };
+  const givenClient = () => Promise.resolve({ store: new RedisStore({ client: shared }) });
+  storeConformance('RedisStore on redis-server (own client)', ownStore);
+  storeConformance('RedisStore on redis-server (given client)', givenClient);
+  setIfConformance('RedisStore on redis-server (own client)', ownStore);
+  setIfConformance('RedisStore on redis-server (given client)', givenClient);
   notificationConformance('RedisStore on redis-server (own client)', ownStore, { crossInstance: true });
-  swapConformance('RedisStore on redis-server', ownStore);
   notificationConformance(
     'RedisStore on redis-server (given client: the subscriber is a duplicate the store closes)',
     () => {
@@ -76,6 +75,10 @@ describe.skipIf(url === null)('RedisStore on a real redis-server', () => {
     await store.setIf(OWNERSHIP_PARTITION, key, value, null);
     const redisKey = Buffer.concat([Buffer.from('mco-layout:mc-ownership:branches/'), Buffer.from([0x00, 0xff])]);
     expect(await shared.getBuffer(redisKey)).toEqual(Buffer.from(value));
+    // the owner's write, swap, at the same place
+    const swapped = await store.swap(OWNERSHIP_PARTITION, key, value.subarray(1), (await store.get(OWNERSHIP_PARTITION, key))!.predicate);
+    expect(swapped.swapped).toBe(true);
+    expect(await shared.getBuffer(redisKey)).toEqual(Buffer.from(value.subarray(1)));
   });
 
   it("an owner's record sits where lakeFS looks for it: mc-ownership:<prefix>/<key>, raw protobuf", async () => {
@@ -86,15 +89,20 @@ describe.skipIf(url === null)('RedisStore on a real redis-server', () => {
     await held.release();
   });
 
-  it('SHA1 of the script is what the server computes; works again after SCRIPT FLUSH', async () => {
-    expect(await shared.script('LOAD', SET_IF_SCRIPT)).toBe(SET_IF_SCRIPT_SHA1);
+  it('SHA1 of the script is what the server computes; swap and setIf work again after SCRIPT FLUSH', async () => {
+    expect(await shared.script('LOAD', SWAP_SCRIPT)).toBe(SWAP_SCRIPT_SHA1);
     const store = new RedisStore({ client: shared });
     await store.setIf('flush', b('k'), b('v1'), null);
     await shared.script('FLUSH');
     const { predicate } = (await store.get('flush', b('k')))!;
     await store.setIf('flush', b('k'), b('v2'), predicate);
     expect((await store.get('flush', b('k')))?.value).toEqual(b('v2'));
-    expect(await shared.script('EXISTS', SET_IF_SCRIPT_SHA1)).toEqual([1]);
+    expect(await shared.script('EXISTS', SWAP_SCRIPT_SHA1)).toEqual([1]);
+    await shared.script('FLUSH');
+    const swapped = await store.swap('flush', b('k'), b('v3'), (await store.get('flush', b('k')))!.predicate);
+    expect(swapped.swapped).toBe(true);
+    expect((await store.get('flush', b('k')))?.value).toEqual(b('v3'));
+    expect(await shared.script('EXISTS', SWAP_SCRIPT_SHA1)).toEqual([1]);
   });
 
   it('close() quits its own client but never a given one', async () => {
