@@ -5,6 +5,7 @@ const OWNER_TESTS = [
   'test/owner.test.ts',
   'test/ownership.test.ts',
   'test/owner-errors.test.ts',
+  'test/owner-lifecycle.test.ts',
   'test/strategies.test.ts',
   'test/key-queue.test.ts',
   'test/regression/**/*.test.ts',

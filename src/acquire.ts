@@ -19,15 +19,20 @@ export interface AcquireTarget {
   readonly keyBytes: Uint8Array;
   /** The owner id whose `own()` runs the loop alone, or `undefined` for a key queue's poller (errors then name the picked owner). */
   readonly ownerId: string | undefined;
+  /** `tryOwn()`: decide once, and give up (`undefined`) instead of waiting. */
+  readonly once?: boolean;
 }
 
 /**
  * Runs the acquire loop until a write for the owner id `claim` picks
- * succeeds. Rejects with `signal.reason` when it aborts, with
+ * succeeds (with `target.once`, after one attempt: `undefined` when it would
+ * have to wait). Rejects with `signal.reason` when it aborts, with
  * `CorruptRecordError` when the record read cannot be decoded (it is never
  * overwritten), with {@link OwnError} when the store fails.
  */
-export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTarget, signal: AbortSignal | undefined): Promise<Acquired> {
+export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTarget & { once: true }, signal: AbortSignal | undefined): Promise<Acquired | undefined>;
+export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTarget, signal: AbortSignal | undefined): Promise<Acquired>;
+export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTarget, signal: AbortSignal | undefined): Promise<Acquired | undefined> {
   const { store, clock, logger, strategy, random, acquireIntervalMs, refreshIntervalMs, known } = ctx;
   const { prefixedKey, keyBytes, ownerId } = target;
   const tracing = logs(logger, 'trace');
@@ -126,6 +131,10 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
           outcome = 'lost-race';
           judge.forget();
         }
+      }
+      if (target.once === true) {
+        if (tracing) logger.trace(fields, 'Still owned; not waiting (tryOwn)');
+        return undefined;
       }
       const sleepMs = strategy.acquireRetryDelayMs({
         outcome,

@@ -147,3 +147,18 @@ export class OwnershipLostError extends Error {
     );
   }
 }
+
+/**
+ * `own()` or `tryOwn()` on a {@link MostlyCorrectOwner} that was closed (or
+ * is closing): a pending `own()` rejects with it, and so does every later
+ * call. Create a new owner to own keys again.
+ */
+export class OwnerClosedError extends Error {
+  override readonly name = 'OwnerClosedError';
+  constructor(
+    /** The prefix of the closed owner. */
+    readonly prefix: string,
+  ) {
+    super(`MostlyCorrectOwner (prefix ${JSON.stringify(prefix)}) is closed: it owns nothing and acquires nothing any more; create a new one`);
+  }
+}

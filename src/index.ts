@@ -10,7 +10,7 @@ export { systemRandom, randomSlug, randomFloat, SLUG_LENGTH } from './random.js'
 export type { RandomSource } from './random.js';
 export { silentLogger } from './logger.js';
 export type { Logger, LogFn, LogFields, LogLevel } from './logger.js';
-export { PredicateFailedError, CorruptRecordError, OwnError, StoreError, OwnershipLostError, isPredicateFailed } from './errors.js';
+export { PredicateFailedError, CorruptRecordError, OwnError, OwnerClosedError, StoreError, OwnershipLostError, isPredicateFailed } from './errors.js';
 export type { LossReason } from './errors.js';
 // RedisStore and PostgresStore: import from 'mostly-correct-owner/redis' and
 // 'mostly-correct-owner/postgres', so that this entry needs neither ioredis nor pg.

@@ -91,6 +91,50 @@ export class KeyQueue<H extends Holder> implements HandoffHooks {
     }
   }
 
+  /**
+   * `tryOwn()`: when nobody local holds, waits for or polls the key, runs
+   * `attempt` (one decision, no wait) for `ownerId`, which is then the
+   * queue's holder if it wrote; `undefined` otherwise, at once when the queue
+   * is busy (a `tryOwn()` never jumps the queue). `own()` calls made
+   * meanwhile queue behind it.
+   */
+  async tryTake(ownerId: string, attempt: (claim: Claim) => Promise<Acquired | undefined>): Promise<H | undefined> {
+    if (this.#holder !== undefined || this.#poller !== undefined || this.#inflight !== undefined || this.#waiters.length > 0) return undefined;
+    const waiter: Waiter<H> = { ownerId, signal: undefined, state: 'inflight', resolve: () => {}, reject: () => {}, detach: () => {} };
+    this.#inflight = waiter;
+    let acquired: Acquired | undefined;
+    try {
+      acquired = await attempt({ pick: () => ownerId, unpick: () => {} });
+    } finally {
+      if (acquired === undefined) {
+        this.#inflight = undefined;
+        this.#pump();
+        this.#maybeIdle();
+      }
+    }
+    if (acquired === undefined) return undefined;
+    this.#inflight = undefined;
+    const ownership = this.#host.ownership(ownerId, undefined, acquired, this);
+    this.#holder = ownership;
+    return ownership;
+  }
+
+  /** Rejects every waiting `own()` with `reason` and stops the poller (the owner is closing). */
+  close(reason: unknown): void {
+    for (const w of this.#waiters.splice(0)) {
+      w.state = 'done';
+      w.detach();
+      w.reject(reason);
+    }
+    const inflight = this.#inflight;
+    if (inflight?.state === 'inflight') {
+      // its record may be written any moment: settled by the in-flight write, which then releases it
+      inflight.state = 'aborted';
+      inflight.reject(reason);
+    }
+    this.#poller?.abort(reason);
+  }
+
   /** Starts the poller when someone waits, nobody local holds the key and none runs. */
   #pump(): void {
     if (this.#holder !== undefined || this.#poller !== undefined || this.#inflight !== undefined || this.#waiters.length === 0) return;

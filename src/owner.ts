@@ -13,10 +13,10 @@
 import { acquire } from './acquire.js';
 import { systemClock, type Clock } from './clock.js';
 import { KnownRecords, type OwnerContext } from './context.js';
-import { OwnError } from './errors.js';
+import { OwnError, OwnerClosedError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { KeyQueue } from './key-queue.js';
-import { Ownership } from './ownership.js';
+import { Ownership, type OwnershipInit } from './ownership.js';
 import { systemRandom, randomSlug, type RandomSource } from './random.js';
 import type { Store } from './store/store.js';
 import { fixedStrategy } from './strategies/fixed.js';
@@ -112,11 +112,16 @@ export interface OwnOptions {
 
 
 /** Hands out mostly-correct ownership of keys; see the module comment. */
-export class MostlyCorrectOwner {
+export class MostlyCorrectOwner implements AsyncDisposable {
   readonly #ctx: OwnerContext;
   readonly #prefix: string;
   /** Local waiters per prefixed key (strategies with `handoff.localQueue`). */
   readonly #queues = new Map<string, KeyQueue<Ownership>>();
+  /** The ownerships handed out and not yet released (what `close()` releases). */
+  readonly #held = new Set<Ownership>();
+  /** Aborted by `close()`, with an {@link OwnerClosedError}: stops every acquire loop. */
+  readonly #closing = new AbortController();
+  #closed: Promise<void> | undefined;
 
   constructor(options: MostlyCorrectOwnerOptions) {
     if (options === null || typeof options !== 'object') {
@@ -183,13 +188,78 @@ export class MostlyCorrectOwner {
    */
   async own(owner: string, key: string, options: OwnOptions = {}): Promise<Ownership> {
     const { signal } = options;
+    this.#throwIfClosed();
     signal?.throwIfAborted();
-    const ownerId = `${owner}#${randomSlug(this.#ctx.random)}`;
-    const prefixedKey = `${this.#prefix}/${key}`;
-    const keyBytes = new TextEncoder().encode(prefixedKey);
+    const { ownerId, prefixedKey, keyBytes } = this.#name(owner, key);
     if (this.#ctx.strategy.handoff.localQueue) return this.#queueFor(key, prefixedKey, keyBytes).enqueue(ownerId, signal);
-    const acquired = await acquire(this.#ctx, { pick: () => ownerId, unpick: () => {} }, { prefixedKey, keyBytes, ownerId }, signal);
-    return new Ownership(this.#ctx, { owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired });
+    const acquired = await acquire(this.#ctx, { pick: () => ownerId, unpick: () => {} }, { prefixedKey, keyBytes, ownerId }, this.#loopSignal(signal));
+    return this.#hand({ owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired });
+  }
+
+  /**
+   * One attempt, no waiting: owns `key` for `owner` (as {@link own} would)
+   * when its record is absent or expired now, else resolves `undefined` at
+   * once. It reads the record (or, when the strategy speculates, writes on
+   * its guess) and writes once at most; it never sleeps. Under strategies
+   * with a local queue it also resolves `undefined` when another call on
+   * this owner holds or waits for the key: it never jumps the queue.
+   * Rejects as {@link own} does.
+   */
+  async tryOwn(owner: string, key: string, options: OwnOptions = {}): Promise<Ownership | undefined> {
+    const { signal } = options;
+    this.#throwIfClosed();
+    signal?.throwIfAborted();
+    const { ownerId, prefixedKey, keyBytes } = this.#name(owner, key);
+    const target = { prefixedKey, keyBytes, ownerId, once: true } as const;
+    const attempt = (claim: { pick(): string; unpick(): void }) => acquire(this.#ctx, claim, target, this.#loopSignal(signal));
+    if (this.#ctx.strategy.handoff.localQueue) return this.#queueFor(key, prefixedKey, keyBytes).tryTake(ownerId, attempt);
+    const acquired = await attempt({ pick: () => ownerId, unpick: () => {} });
+    return acquired === undefined ? undefined : this.#hand({ owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired });
+  }
+
+  /**
+   * Releases every ownership this owner handed out and has not seen released,
+   * rejects every pending `own()` with {@link OwnerClosedError}, and stops
+   * all pollers; later `own()` and `tryOwn()` calls reject with it too.
+   * Resolves once those releases are done (a release never throws). Safe to
+   * call more than once. `await using owners = new MostlyCorrectOwner(…)`
+   * closes at the end of the block. The store is the caller's to close.
+   */
+  close(): Promise<void> {
+    if (this.#closed === undefined) {
+      const reason = new OwnerClosedError(this.#prefix);
+      this.#closing.abort(reason);
+      for (const queue of this.#queues.values()) queue.close(reason);
+      this.#closed = Promise.all([...this.#held].map((o) => o.release())).then(() => {});
+    }
+    return this.#closed;
+  }
+
+  /** {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #throwIfClosed(): void {
+    if (this.#closed !== undefined) throw new OwnerClosedError(this.#prefix);
+  }
+
+  /** The unique owner id for `owner`, and the stored key of `key`. */
+  #name(owner: string, key: string): { ownerId: string; prefixedKey: string; keyBytes: Uint8Array } {
+    const prefixedKey = `${this.#prefix}/${key}`;
+    return { ownerId: `${owner}#${randomSlug(this.#ctx.random)}`, prefixedKey, keyBytes: new TextEncoder().encode(prefixedKey) };
+  }
+
+  /** What an acquire loop of one call is stopped by: the caller's signal, and `close()`. */
+  #loopSignal(signal: AbortSignal | undefined): AbortSignal {
+    return signal === undefined ? this.#closing.signal : AbortSignal.any([signal, this.#closing.signal]);
+  }
+
+  /** A new handle, tracked until it is released (for `close()`). */
+  #hand(init: OwnershipInit): Ownership {
+    const ownership = new Ownership(this.#ctx, { ...init, onReleased: (o) => this.#held.delete(o) });
+    this.#held.add(ownership);
+    return ownership;
   }
 
   /**
@@ -206,8 +276,7 @@ export class MostlyCorrectOwner {
     const ctx = this.#ctx;
     const created: KeyQueue<Ownership> = new KeyQueue<Ownership>({
       acquire: (claim, signal) => acquire(ctx, claim, { prefixedKey, keyBytes, ownerId: undefined }, signal),
-      ownership: (ownerId, signal, acquired, hooks) =>
-        new Ownership(ctx, { owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired, hooks }),
+      ownership: (ownerId, signal, acquired, hooks) => this.#hand({ owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired, hooks }),
       failure: (err, ownerId) => (err instanceof OwnError ? new OwnError(prefixedKey, ownerId, err.operation, err.attempt, { cause: err.cause }) : err),
       idle: () => {
         if (this.#queues.get(prefixedKey) === created) this.#queues.delete(prefixedKey);
@@ -219,16 +288,17 @@ export class MostlyCorrectOwner {
   }
 
   /**
-   * Owns `key`, runs `fn` with a signal that aborts when the ownership is lost
-   * (see {@link Ownership.lost}), and releases when `fn` settles, whatever
-   * happens. `options.owner` names the owner (default `"owner"`).
+   * Owns `key` for `owner` (as {@link own}), runs `fn` with a signal that
+   * aborts when the ownership is lost (see {@link Ownership.lost}), and
+   * releases when `fn` settles, whatever happens.
    */
   async withOwnership<T>(
+    owner: string,
     key: string,
     fn: (signal: AbortSignal, ownership: Ownership) => Promise<T>,
-    options: OwnOptions & { owner?: string } = {},
+    options: OwnOptions = {},
   ): Promise<T> {
-    const ownership = await this.own(options.owner ?? 'owner', key, options);
+    const ownership = await this.own(owner, key, options);
     try {
       return await fn(ownership.lost, ownership);
     } finally {

@@ -21,6 +21,8 @@ export interface OwnershipInit extends Acquired {
   readonly signal: AbortSignal | undefined;
   /** The key's local queue (strategies with `handoff.localQueue`): release hands over to its next waiter. */
   readonly hooks?: HandoffHooks | undefined;
+  /** Told when `release()` has finished (the owner stops tracking the handle). */
+  readonly onReleased?: ((ownership: Ownership) => void) | undefined;
 }
 
 /**
@@ -50,6 +52,7 @@ export class Ownership implements AsyncDisposable {
   #lost: AbortController | undefined;
   #lostReason: OwnershipLostError | undefined;
   readonly #hooks: HandoffHooks | undefined;
+  readonly #onReleased: ((ownership: Ownership) => void) | undefined;
 
   /** @internal Created by `MostlyCorrectOwner.own()`. */
   constructor(ctx: OwnerContext, init: OwnershipInit) {
@@ -58,6 +61,7 @@ export class Ownership implements AsyncDisposable {
     this.prefixedKey = init.prefixedKey;
     this.token = init.token;
     this.#hooks = init.hooks;
+    this.#onReleased = init.onReleased;
     const stop = new AbortController();
     this.#held = {
       ctx,
@@ -157,6 +161,7 @@ export class Ownership implements AsyncDisposable {
       held.stop.abort();
       this.#detachOwnSignal();
       if (outcome !== 'handed-off') this.#hooks?.released(this);
+      this.#onReleased?.(this);
     }
     if (outcome === 'expired' && strategy.handoff.push && store.notify !== undefined) {
       // (a release the store notified for itself, in the same request, ends as 'expired-notified')

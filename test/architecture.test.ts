@@ -183,7 +183,8 @@ describe('module structure of src/', () => {
   });
 
   it('keeps every file at 400 lines or fewer', () => {
-    const long = files.map((f) => [relative(ROOT, f), readFileSync(f, 'utf8').split('\n').length] as const).filter(([, n]) => n > 400);
+    const lines = (text: string): number => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+    const long = files.map((f) => [relative(ROOT, f), lines(readFileSync(f, 'utf8'))] as const).filter(([, n]) => n > 400);
     expect(long).toEqual([]);
   });
 });

@@ -242,14 +242,14 @@ describe('withOwnership', () => {
     const mem = memoryStore();
     const owners = makeOwner(fixedStrategy, mem);
     const seen: boolean[] = [];
-    const result = await owners.withOwnership('k', async (signal, o) => {
+    const result = await owners.withOwnership('worker', 'k', async (signal, o) => {
       seen.push(signal.aborted, (await storedRecord(mem))?.owner === o.owner);
       return 42;
     });
     expect(result).toBe(42);
     expect(seen).toEqual([false, true]);
     expect(expiresMs((await storedRecord(mem))!)).toBe(0);
-    await expect(owners.withOwnership('k', () => Promise.reject(new Error('work failed')))).rejects.toThrow('work failed');
+    await expect(owners.withOwnership('worker', 'k', () => Promise.reject(new Error('work failed')))).rejects.toThrow('work failed');
     expect(expiresMs((await storedRecord(mem))!)).toBe(0);
   });
 });

@@ -140,6 +140,17 @@ export class MemoryStore implements Store {
   get watchedKeys(): number {
     return this.#watchers.size;
   }
+
+  /** Drops every watcher (nothing else to close: the data stays readable). Safe to call twice. */
+  close(): Promise<void> {
+    this.#watchers.clear();
+    return Promise.resolve();
+  }
+
+  /** {@link close}: `await using store = new MemoryStore()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
 /** The map key of `(partition, key)`: the partition, length-prefixed, then the key in hex (injective). */

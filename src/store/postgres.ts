@@ -332,6 +332,9 @@ export class PostgresStore implements Store {
    * the store created; a pool passed in as `options.pool` is left open.
    * Safe to call twice.
    */
+  /** {@link close}: `await using store = new PostgresStore(…)`. */
+  readonly [Symbol.asyncDispose] = (): Promise<void> => this.close();
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -11,11 +11,10 @@
  * Release notifications (`notify`/`watch`): `PUBLISH` on the channel
  * `mco:released:[keyPrefix:]<partition>:<key>` (the record's Redis key behind
  * a fixed prefix); watchers `SUBSCRIBE` on a connection of their own (a
- * subscribed connection can run no other command), created lazily by
- * duplicating the client when a first key is watched and closed when no key
- * is watched any more (or by `close()`), also when the main client was given. ioredis re-subscribes after a reconnect;
- * notifications published while the subscriber is down are lost, and the
- * waiters poll.
+ * subscribed connection can run no other command), made by duplicating the
+ * client when a first key is watched and closed when none is any more (or by
+ * `close()`), also when the client was given. ioredis re-subscribes after a
+ * reconnect; notifications sent while it is down are lost: waiters poll.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { PredicateFailedError, StoreError } from '../errors.js';
@@ -336,6 +335,9 @@ export class RedisStore implements Store {
    * awaited). A client passed in as `options.client` is left open: it is the
    * caller's. Safe to call twice.
    */
+  /** {@link close}: `await using store = new RedisStore(…)`. */
+  readonly [Symbol.asyncDispose] = (): Promise<void> => this.close();
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

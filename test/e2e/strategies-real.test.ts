@@ -166,7 +166,7 @@ for (const backend of backends) {
     it('fencing tokens increase by one per change of owner; withOwnership releases', async () => {
       const key = unique('tokens');
       const tokens: (bigint | undefined)[] = [];
-      for (let i = 0; i < 3; i++) await owners().withOwnership(key, (_signal, o) => Promise.resolve(tokens.push(o.token)));
+      for (let i = 0; i < 3; i++) await owners().withOwnership('w', key, (_signal, o) => Promise.resolve(tokens.push(o.token)));
       expect(tokens).toEqual([1n, 2n, 3n]);
     });
 

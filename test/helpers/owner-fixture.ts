@@ -15,8 +15,8 @@ export function makeOwner(strategy: Strategy, store: Store, extra: Partial<Mostl
   return new MostlyCorrectOwner({ store, prefix: 'p', acquireInterval: ACQUIRE, refreshInterval: REFRESH, strategy, ...extra });
 }
 
-/** The decoded record stored for key `k`, if any. */
-export async function storedRecord(store: Store) {
-  const e = await store.get(OWNERSHIP_PARTITION, KEY);
-  return e && decodeRecord(e.value, 'p/k');
+/** The decoded record stored for key `key` (default `k`) under prefix `p`, if any. */
+export async function storedRecord(store: Store, key = 'k') {
+  const e = await store.get(OWNERSHIP_PARTITION, new TextEncoder().encode(`p/${key}`));
+  return e && decodeRecord(e.value, `p/${key}`);
 }
