@@ -10,7 +10,8 @@
  * field path and what was expected.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Distribution } from './dist.js';
@@ -368,4 +369,28 @@ export function loadScenarioRaw(file: string): unknown {
     throw new ScenarioError(file, '', 'expected a mapping of scenario fields');
   }
   return raw;
+}
+
+/** Expands files and directories into scenario files (directories: *.yaml, *.yml, *.json, sorted). */
+export function scenarioFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      throw new ScenarioError(p, '', 'no such file or directory');
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    const found = readdirSync(p)
+      .filter((f) => /\.(ya?ml|json)$/i.test(f))
+      .sort()
+      .map((f) => join(p, f));
+    if (found.length === 0) throw new ScenarioError(p, '', 'expected a directory with scenario files (*.yaml, *.yml, *.json)');
+    out.push(...found);
+  }
+  return out;
 }

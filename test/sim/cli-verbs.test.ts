@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { capture } from '../helpers/capture.js';
-import { main, shardSeeds } from '../../sim/cli.js';
+import { main } from '../../sim/cli.js';
+import { shardSeeds } from '../../sim/commands/run.js';
 import { parseVary, setPath } from '../../sim/overrides.js';
 import { normalQuantile, twoProportionZ } from '../../sim/report/check.js';
 
