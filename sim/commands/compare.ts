@@ -4,7 +4,7 @@ import { applySets, closest } from '../overrides.js';
 import { htmlPage, htmlTable } from '../report/html.js';
 import type { Report } from '../report/report.js';
 import { compareHead, compareMarkdown, compareRows, compareTable } from '../report/table.js';
-import { loadScenario, scenarioFiles } from '../scenario.js';
+import { loadScenario, OWNER_STRATEGIES, SCENARIO_STRATEGIES, scenarioFiles } from '../scenario.js';
 import { plots } from './html.js';
 import { runOptions } from './options.js';
 import { interruptible, jsonText, runOne, UsageError, writeOut } from './shared.js';
@@ -16,18 +16,21 @@ export const compareVerb = defineVerb({
   builder: (y) =>
     runOptions(y)
       .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
-      .option('strategies', { type: 'string', default: 'lakefs,fixed,observed', describe: 'comma-separated strategies: none (no owner at all), lakefs, fixed, observed' })
+      .option('strategies', {
+        type: 'string',
+        default: OWNER_STRATEGIES.join(','),
+        describe: `comma-separated strategies: ${OWNER_STRATEGIES.join(', ')}, or none (no owner at all)`,
+      })
       .option('json', { type: 'string', describe: 'write the rows as JSON' })
       .option('md', { type: 'string', describe: 'write the table as Markdown' })
       .option('html', { type: 'string', describe: 'write an HTML report (heatmap scenario × strategy, table)' })
       .example('$0 compare scenarios/clock-skew.yaml scenarios/gc-pause.yaml --strategies lakefs,fixed,observed --seeds 100', 'the headline table'),
   run: async (a) => {
     const strategies = a.strategies.split(',').map((x) => x.trim());
-    const known = ['none', 'lakefs', 'fixed', 'observed'];
     for (const st of strategies) {
-      if (!known.includes(st)) {
-        const best = closest(st, known);
-        throw new UsageError(`--strategies: unknown strategy '${st}' (expected ${known.join(', ')}${best === undefined ? '' : `; did you mean '${best}'?`})`);
+      if (!(SCENARIO_STRATEGIES as readonly string[]).includes(st)) {
+        const best = closest(st, SCENARIO_STRATEGIES);
+        throw new UsageError(`--strategies: unknown strategy '${st}' (expected ${SCENARIO_STRATEGIES.join(', ')}${best === undefined ? '' : `; did you mean '${best}'?`})`);
       }
     }
     const files = scenarioFiles(a.scenario);

@@ -6,7 +6,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { ExitCode } from '../exit-codes.js';
 import { labelledTable } from '../report/table.js';
 import { defaultWorkers } from '../runner.js';
-import { loadScenarioRaw, parseDuration, scenarioFiles } from '../scenario.js';
+import { DEFAULT_STRATEGY, loadScenarioRaw, OWNER_STRATEGIES, parseDuration, scenarioFiles } from '../scenario.js';
 import type { Sweep } from '../sweep.js';
 import { evidenceScenarioRaw, tune, TuneRefusal, type TuneInput } from '../tune.js';
 import { sweepHtml } from './html.js';
@@ -22,7 +22,7 @@ export const tuneVerb = defineVerb({
       .option('max-pause', { type: 'string', demandOption: true, describe: 'longest process pause (GC, stall), e.g. 150ms' })
       .option('store-latency-p99', { type: 'string', demandOption: true, describe: 'store latency p99 each way, e.g. 5ms' })
       .option('nodes', { type: 'number', default: 5, describe: 'processes contending for a key' })
-      .option('strategy', { type: 'string', default: 'fixed', describe: 'lakefs, fixed or observed' })
+      .option('strategy', { choices: OWNER_STRATEGIES, default: DEFAULT_STRATEGY, describe: 'the owner strategy to tune' })
       .option('target', { type: 'string', default: 'violation-rate<=0.001', describe: 'violation-rate<=X (runs with a violation) or per-acquisition<=X' })
       .option('max-failover', { type: 'string', describe: 'largest acceptable failover p99 after a crash, e.g. 2s' })
       .option('scenario', { type: 'string', describe: 'measure on this scenario instead of the generated one' })
@@ -37,8 +37,6 @@ export const tuneVerb = defineVerb({
       if (d === undefined || d < 0) throw new UsageError(`--${flag}: expected a duration ≥ 0 like 20ms, got '${v}'`);
       return d;
     };
-    const strategies = ['lakefs', 'fixed', 'observed'] as const;
-    if (!(strategies as readonly string[]).includes(a.strategy)) throw new UsageError(`--strategy: expected lakefs, fixed or observed, got '${a.strategy}'`);
     const t = /^(violation-rate|per-acquisition)\s*<=\s*([\d.eE+-]+)$/.exec(a.target);
     if (!t || !(Number(t[2]) >= 0 && Number(t[2]) <= 1)) {
       throw new UsageError(`--target: expected violation-rate<=X or per-acquisition<=X with X in [0, 1], got '${a.target}'`);
@@ -49,7 +47,7 @@ export const tuneVerb = defineVerb({
       maxPauseMs: need('max-pause', a.maxPause),
       storeLatencyP99Ms: need('store-latency-p99', a.storeLatencyP99),
       nodes: a.nodes,
-      strategy: a.strategy as TuneInput['strategy'],
+      strategy: a.strategy,
       target: { metric: t[1] as 'violation-rate' | 'per-acquisition', max: Number(t[2]) },
       maxFailoverMs: a.maxFailover === undefined ? undefined : need('max-failover', a.maxFailover),
     };

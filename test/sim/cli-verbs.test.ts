@@ -7,6 +7,8 @@ import { main } from '../../sim/cli.js';
 import { shardSeeds } from '../../sim/commands/run.js';
 import { parseVary, setPath } from '../../sim/overrides.js';
 import { normalQuantile, twoProportionZ } from '../../sim/report/check.js';
+import { parseScenario } from '../../sim/scenario.js';
+import { STRATEGIES } from '../../src/index.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const lib = (name: string): string => join(ROOT, 'scenarios', `${name}.yaml`);
@@ -189,6 +191,23 @@ describe('mco replay', () => {
     expect(r.events.length).toBeGreaterThan(0);
     expect(r.events.every((e: { t: number }) => e.t >= 100 && e.t <= 200)).toBe(true);
     expect(r.firstViolation).toBeNull();
+  });
+});
+
+describe('strategy names come from the STRATEGIES table', () => {
+  const names = Object.keys(STRATEGIES);
+
+  it('a scenario can name every strategy of the library, and none', () => {
+    for (const name of [...names, 'none']) expect(parseScenario({ owner: { strategy: name } }, 'x.yaml').owner.strategy).toBe(name);
+    expect(() => parseScenario({ owner: { strategy: 'redlock' } }, 'x.yaml')).toThrow(`expected one of ${[...names, 'none'].map((n) => `"${n}"`).join(', ')}`);
+  });
+
+  it('mco compare --strategies and mco tune --strategy list them, and refuse others in one line, exit 2', async () => {
+    const io = capture();
+    expect(await main(['compare', lib('healthy'), '--strategies', `${names[0]},nope`])).toBe(2);
+    expect(io.err()).toBe(`mco: --strategies: unknown strategy 'nope' (expected ${[...names, 'none'].join(', ')}; did you mean 'none'?)\n`);
+    expect(await main(['tune', '--max-offset', '1ms', '--max-pause', '1ms', '--store-latency-p99', '1ms', '--strategy', 'none'])).toBe(2);
+    expect(io.err()).toMatch(new RegExp(`mco: --strategy: expected one of ${names.map((n) => `"${n}"`).join(', ')}, got "none"\n$`));
   });
 });
 
