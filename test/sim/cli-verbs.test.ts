@@ -88,6 +88,18 @@ describe('--set and expect:', () => {
     expect(io.err()).toMatch(/mco: unknown parameter path 'owner.refreshIntervl' \(did you mean 'owner.refreshInterval'\?\)\n$/);
   });
 
+  it('--set reaches every field of the schema: mco run scenarios/branch-merges.yaml --set workload.maxAttempts=3', async () => {
+    const io = capture();
+    const args = ['run', lib('branch-merges'), '--seeds', '2', '--workers', '1'];
+    expect(await main([...args, '--set', 'workload.maxAttempts=3', '--json', out('attempts3.json')])).toBe(0);
+    expect(io.err()).not.toMatch(/unknown parameter path/);
+    expect(await main([...args, '--json', out('attempts5.json')])).toBe(0);
+    expect(readJson(out('attempts3.json')).scenarioHash).not.toBe(readJson(out('attempts5.json')).scenarioHash);
+    const before = io.err().length;
+    expect(await main([...args, '--set', 'workload.maxAttempt=3'])).toBe(2);
+    expect(io.err().slice(before)).toBe("mco: unknown parameter path 'workload.maxAttempt' (did you mean 'workload.maxAttempts'?)\n");
+  });
+
   it('creates the distribution object a field of which is set', () => {
     expect(setPath({ faults: { clock: { offset: 5 } } }, 'faults.clock.offset.max', '9ms')).toEqual({ faults: { clock: { offset: { dist: 'constant', value: 5, max: '9ms' } } } });
     expect(setPath({ nodes: 2 }, 'nodes.1.offset', '3ms')).toEqual({ nodes: [{}, { offset: '3ms' }] });
