@@ -1,6 +1,6 @@
 /** `mco replay`: one seed's run as a timeline, the first violation explained. */
 import { ExitCode } from '../exit-codes.js';
-import { replay, replayJson, replayText } from '../replay.js';
+import { replay, replayJson, replayText, replayTimeline } from '../replay.js';
 import { escapeHtml, htmlPage } from '../report/html.js';
 import { plots } from './html.js';
 import { engineOption } from './options.js';
@@ -27,40 +27,18 @@ export const replayVerb = defineVerb({
       .example('$0 replay scenarios/gc-pause.yaml --seed 3 --from 1s --to 1.5s', 'a window of one run'),
   run: async (a) => {
     const scenario = loadAll([a.scenario], a.set)[0]!.scenario;
-    const r = await replay(scenario, a.seed, { fromMs: timeFlag('from', a.from), toMs: timeFlag('to', a.to), engine: a.engine });
+    const fromMs = timeFlag('from', a.from);
+    const toMs = timeFlag('to', a.to);
+    const r = await replay(scenario, a.seed, { fromMs, toMs, engine: a.engine });
     process.stdout.write(a.json ? jsonText(replayJson(r)) : `${replayText(r)}\n`);
     if (a.html !== undefined) {
-      const beliefs = r.result.trace!.filter((e) => e.message === 'OWNS' || e.message === 'RELEASES' || e.text === 'CRASHED');
-      const open = new Map<string, { node: string; owner: string; start: number }>();
-      const bars: { node: string; owner: string; start: number; end: number }[] = [];
-      for (const e of beliefs) {
-        if (e.message === 'OWNS') open.set(e.owner!, { node: `n${e.node}`, owner: e.owner!, start: e.t });
-        else {
-          for (const [owner, b] of open) {
-            if ((e.message === 'RELEASES' && owner === e.owner) || (e.text === 'CRASHED' && b.node === `n${e.node}`)) {
-              bars.push({ ...b, end: e.t });
-              open.delete(owner);
-            }
-          }
-        }
-      }
-      for (const b of open.values()) bars.push({ ...b, end: scenario.durationMs });
-      const from = timeFlag('from', a.from) ?? -Infinity;
-      const to = timeFlag('to', a.to) ?? Infinity;
-      const shown = bars.filter((b) => b.end >= from && b.start <= to).map((b) => ({ ...b, start: Math.max(b.start, from), end: Math.min(b.end, to) }));
-      const overlaps: { start: number; end: number }[] = [];
-      const sorted = [...shown].sort((x, y) => x.start - y.start);
-      for (let i = 0; i < sorted.length; i++) {
-        for (let j = i + 1; j < sorted.length && sorted[j]!.start < sorted[i]!.end; j++) {
-          overlaps.push({ start: sorted[j]!.start, end: Math.min(sorted[i]!.end, sorted[j]!.end) });
-        }
-      }
+      const { bars, overlaps } = replayTimeline(r, fromMs, toMs);
       const { renderSvg, timelineSpec } = await plots();
       writeOut(
         a.html,
         htmlPage(`mco replay ${r.scenario} seed ${r.seed}`, [
           { html: r.explanation ? `<p><b>First violation:</b> ${escapeHtml(r.explanation.summary)}</p>` : '<p>No violation in this run.</p>' },
-          { html: await renderSvg(timelineSpec(shown, overlaps)) },
+          { html: await renderSvg(timelineSpec(bars, overlaps)) },
           { heading: 'Timeline', html: `<pre>${escapeHtml(replayText(r))}</pre>` },
         ]),
       );
