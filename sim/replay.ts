@@ -44,6 +44,20 @@ export interface Replay {
   explanation: ViolationExplanation | undefined;
 }
 
+/** A word as a POSIX shell reads it back: as is when it is plain, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The command that replays `seed` of the scenario in `file` as `mco run` ran
+ * it: the same file and the same `--set` edits, in order (the engine does not
+ * change a run, so it is left out). Ready to paste into a shell.
+ */
+export function replayCommand(file: string, seed: number, sets: readonly string[] = []): string {
+  return ['npx', 'mco', 'replay', file, '--seed', String(seed), ...sets.flatMap((s) => ['--set', s])].map(shellWord).join(' ');
+}
+
 /** Runs `scenario` with `seed`, recording the timeline. */
 export async function replay(scenario: Scenario, seed: number, options: ReplayOptions = {}): Promise<Replay> {
   const result = await runSeed(scenario, seed, { trace: true, keepBeliefs: true, ...(options.engine === undefined ? {} : { engine: options.engine }) });

@@ -1,6 +1,7 @@
 /** `mco run`: scenarios over many seeds; the summary table, reports, and the scenarios' `expect:` blocks. */
 import { ExitCode } from '../exit-codes.js';
 import { checkExpectations, describeExpectation } from '../expect.js';
+import { replayCommand } from '../replay.js';
 import type { Report } from '../report/report.js';
 import { markdownTable, summaryTable } from '../report/table.js';
 import { runHtml } from './html.js';
@@ -16,6 +17,9 @@ function parseShard(text: string | undefined): { index: number; count: number } 
   if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard: expected i/n with 1 ≤ i ≤ n, e.g. --shard 1/2, got '${text}'`);
   return { index, count };
 }
+
+/** How many violating seeds of each scenario `mco run` prints a replay command for. */
+const REPLAY_HINTS = 3;
 
 /** Seeds of shard `index` of `count`: contiguous blocks that cover start..start+total-1 exactly. */
 export function shardSeeds(start: number, total: number, shard: { index: number; count: number }): { start: number; count: number } {
@@ -55,6 +59,13 @@ export const runVerb = defineVerb({
       dispose();
     }
     process.stdout.write(`${summaryTable(reports)}\n`);
+    for (const [i, r] of reports.entries()) {
+      const seeds = r.violatingSeeds.slice(0, REPLAY_HINTS);
+      if (seeds.length === 0) continue;
+      const first = seeds.length === 1 ? 'it' : `the first ${seeds.length}`;
+      process.stdout.write(`${r.scenario}: ${r.runsWithViolation} run${r.runsWithViolation === 1 ? '' : 's'} with a violation; replay ${first}:\n`);
+      for (const seed of seeds) process.stdout.write(`  ${replayCommand(scenarios[i]!.file, seed, a.set)}\n`);
+    }
     const interrupted = signal.aborted;
     if (reports.some((r) => r.partial)) process.stderr.write('mco: partial report: only the seeds that finished are included\n');
     if (a.json !== undefined) writeOut(a.json, jsonText(reports.length === 1 ? reports[0] : { schemaVersion: 1, reports }));

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { capture } from '../helpers/capture.js';
 import { main } from '../../sim/cli.js';
 import { shardSeeds } from '../../sim/commands/run.js';
 import { parseVary, setPath } from '../../sim/overrides.js';
+import { shellWord } from '../../sim/replay.js';
 import { normalQuantile, twoProportionZ } from '../../sim/report/check.js';
 import { parseScenario } from '../../sim/scenario.js';
 import { STRATEGIES } from '../../src/index.js';
@@ -195,6 +197,27 @@ describe('mco replay', () => {
     expect(text).toMatch(/PAUSED for [\d.]+ ms {3}<<</);
     expect(readFileSync(out('replay.html'), 'utf8')).toContain('<svg');
   });
+
+  it('mco run prints the exact replay command of the first 3 violating seeds; run in a shell, it replays a violation', async () => {
+    const io = capture();
+    const sets = ['workload.think={dist: exponential, mean: 8ms}', 'owner.refreshInterval=30ms'];
+    const args = ['run', lib('gc-pause'), lib('healthy'), '--seeds', '10', '--workers', '1', ...sets.flatMap((x) => ['--set', x])];
+    expect(await main([...args, '--json', out('hints.json')])).toBe(0);
+    const [gc, healthy] = readJson(out('hints.json')).reports;
+    expect(healthy.runsWithViolation).toBe(0);
+    expect(gc.violatingSeeds.length).toBeGreaterThan(3);
+    const commands = io.out().split('\n').filter((l) => l.startsWith('  npx mco replay ')).map((l) => l.trim());
+    expect(io.out()).toContain(`\ngc-pause: ${gc.runsWithViolation} runs with a violation; replay the first 3:\n`);
+    expect(commands).toEqual(
+      gc.violatingSeeds.slice(0, 3).map((seed: number) => `npx mco replay ${lib('gc-pause')} --seed ${seed} --set 'workload.think={dist: exponential, mean: 8ms}' --set owner.refreshInterval=30ms`),
+    );
+    // the printed command, through a real shell (its quoting included), with mco from the sources
+    const mco = `${shellWord(process.execPath)} --import tsx ${shellWord(join(ROOT, 'sim/mco.ts'))}`;
+    const r = spawnSync('sh', ['-c', commands[0]!.replace(/^npx mco /, `${mco} `)], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^replay gc-pause seed ${gc.violatingSeeds[0]}: \\d+ acquisitions, [1-9]\\d* violations`));
+    expect(r.stdout).toMatch(/<<< VIOLATION: /);
+  }, 60_000);
 
   it('limits the window with --from/--to and prints JSON with --json', async () => {
     const io = capture();

@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applySets } from '../../sim/overrides.js';
-import { replay, replayTimeline } from '../../sim/replay.js';
+import { replay, replayCommand, replayTimeline } from '../../sim/replay.js';
 import { runSeed } from '../../sim/run.js';
 import { loadScenario } from '../../sim/scenario.js';
 
@@ -39,5 +40,16 @@ describe('replayTimeline: the oracle’s beliefs and overlaps', () => {
     expect(window.overlaps[0]).toEqual({ key: o.key, start: mid, end: o.end });
     expect(window.bars.every((b) => b.start >= mid && b.end <= mid + 1000)).toBe(true);
     expect(window.bars.length).toBe(all.bars.filter((b) => b.end >= mid).length);
+  });
+});
+
+describe('replayCommand', () => {
+  it('quotes each word so that a POSIX shell reads back the same words', () => {
+    const sets = ["nodes=[{offset: 0ms}, {offset: 30ms}]", "description=it's $HOME `x` \\ \"q\"", 'owner.refreshInterval=80ms'];
+    const cmd = replayCommand('my scenarios/a b.yaml', 7, sets);
+    expect(cmd.startsWith("npx mco replay 'my scenarios/a b.yaml' --seed 7 --set ")).toBe(true);
+    expect(cmd).toContain(' --set owner.refreshInterval=80ms');
+    const words = spawnSync('sh', ['-c', `printf '%s\\n' ${cmd.replace(/^npx mco /, '')}`], { encoding: 'utf8' }).stdout.split('\n').slice(0, -1);
+    expect(words).toEqual(['replay', 'my scenarios/a b.yaml', '--seed', '7', ...sets.flatMap((x) => ['--set', x])]);
   });
 });
