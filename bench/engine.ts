@@ -23,10 +23,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { scenarioFiles } from '../sim/cli.js';
 import type { EngineKind } from '../sim/engines.js';
 import { runSeed } from '../sim/run.js';
-import { loadScenario, parseScenario, type Scenario } from '../sim/scenario.js';
+import { loadScenario, parseScenario, scenarioFiles, type Scenario } from '../sim/scenario.js';
 
 interface Job {
   /** A scenario file, or a generated scenario (nodes, keys, duration). */

@@ -8,9 +8,8 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { scenarioFiles } from '../sim/cli.js';
 import { runSeed } from '../sim/run.js';
-import { loadScenario } from '../sim/scenario.js';
+import { loadScenario, scenarioFiles } from '../sim/scenario.js';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '20' } } });
 const seeds = Number(values.seeds);

@@ -31,6 +31,27 @@ export interface ViolationInfo {
   later: { owner: string; node: number; start: number };
 }
 
+/** Two owners that believed at once: `later` began while `earlier` still believed (one violation has one or more). */
+export interface Overlap {
+  readonly key: string;
+  readonly earlier: Belief;
+  readonly later: Belief;
+  /** True time both began believing (`later.start`). */
+  readonly start: number;
+  /** True time the first of the two stopped. */
+  readonly end: number;
+}
+
+/** Options of {@link Oracle}. */
+export interface OracleOptions {
+  /**
+   * Keep every belief and overlap for the result (`beliefs`, `overlaps`), as
+   * a replay draws them; otherwise the oracle forgets beliefs once no later
+   * one can overlap them, so its memory does not grow with the run.
+   */
+  keepBeliefs?: boolean;
+}
+
 export interface OracleResult {
   acquisitions: number;
   /** Beliefs ended because the holder was told it lost the ownership (`ownership.lost`). */
@@ -45,6 +66,10 @@ export interface OracleResult {
   firstViolation: ViolationInfo | undefined;
   /** Age (ms) at the end of the run of each `own()` call still pending then (not counted in acquire latency). */
   pendingOwnAgesMs: number[];
+  /** With `keepBeliefs`: every belief, in start order, each closed. */
+  beliefs?: readonly Belief[];
+  /** With `keepBeliefs`: every overlap, in the order of `overlapsMs` (`end - start` is its sample). */
+  overlaps?: readonly Overlap[];
 }
 
 interface PendingOwn {
@@ -100,6 +125,8 @@ export class Oracle {
   #violations = 0;
   #maxSimultaneous = 0;
   #firstViolation: ViolationInfo | undefined;
+  /** Every belief, when the options ask to keep them. */
+  readonly #kept: Belief[] | undefined;
 
   /**
    * @param recordOwner the owner named in a key's stored record right now;
@@ -107,8 +134,9 @@ export class Oracle {
    *   (see {@link Oracle.believed}), so that memory does not grow with
    *   acquisitions
    */
-  constructor(recordOwner?: (key: string) => string | undefined) {
+  constructor(recordOwner?: (key: string) => string | undefined, options: OracleOptions = {}) {
     this.#recordOwner = recordOwner;
+    this.#kept = options.keepBeliefs ? [] : undefined;
   }
 
   /** `own()` was called; returns a ticket for {@link Oracle.owned}. */
@@ -133,6 +161,7 @@ export class Oracle {
     const b: Belief = { key: p.key, owner, node: p.node, start: now, end: undefined, endReason: undefined };
     this.#acquisitions++;
     this.#unsummed.push(b);
+    this.#kept?.push(b);
     this.#addBelieved(p.key, owner);
     const active = this.#active.get(p.key) ?? [];
     active.push(b);
@@ -216,8 +245,13 @@ export class Oracle {
     this.#judgeBefore(Infinity);
     const pendingOwnAgesMs = [...this.#pending.values()].map((p) => now - p.start);
     const overlapsMs: number[] = [];
-    for (const [, state] of [...this.#keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      for (const { earlier, later } of state.overlaps) overlapsMs.push(Math.min(earlier.end!, later.end!) - later.start);
+    const overlaps: Overlap[] = [];
+    for (const [key, state] of [...this.#keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const { earlier, later } of state.overlaps) {
+        const end = Math.min(earlier.end!, later.end!);
+        overlapsMs.push(end - later.start);
+        if (this.#kept) overlaps.push({ key, earlier, later, start: later.start, end });
+      }
     }
     return {
       acquisitions: this.#acquisitions,
@@ -231,6 +265,7 @@ export class Oracle {
       failoversMs: this.#failovers,
       firstViolation: this.#firstViolation,
       pendingOwnAgesMs,
+      ...(this.#kept ? { beliefs: this.#kept, overlaps } : {}),
     };
   }
 

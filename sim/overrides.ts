@@ -1,56 +1,67 @@
 /**
  * `--set path=value` and `--vary path=values`: edits of raw scenario data
- * before validation, by dotted path. Paths are checked against the list of
- * scenario fields so a typo gets "unknown parameter … (did you mean …?)".
+ * before validation, by dotted path. The paths are read off the scenario's
+ * zod schema (sim/scenario.ts), so every field a scenario file can have can
+ * be set and a typo gets "unknown parameter … (did you mean …?)". Whether a
+ * value fits is the schema's to say when the edited scenario is validated.
  */
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from './scenario.js';
+import { z } from 'zod';
+import { parseDuration, scenarioSchema } from './scenario.js';
 
 /** Bad override syntax or path. */
 export class OverrideError extends Error {
   override readonly name = 'OverrideError';
 }
 
-const DIST = ['', '.dist', '.value', '.min', '.max', '.mean', '.median', '.p99'];
-const withDist = (p: string): string[] => DIST.map((d) => p + d);
+/** Stands for an array index in a path pattern (`nodes.<i>.offset` matches `nodes.2.offset`). */
+export const INDEX = '<i>';
 
-/** Every settable path (`nodes[i].…` is written `nodes.<i>.…`). */
-export const SCENARIO_PATHS: readonly string[] = [
-  'name',
-  'description',
-  'seeds',
-  'duration',
-  'maxEvents',
-  'owner.strategy',
-  'owner.acquireInterval',
-  'owner.refreshInterval',
-  'nodes',
-  'keys',
-  ...withDist('workload.think'),
-  ...withDist('workload.hold'),
-  ...withDist('faults.clock.offset'),
-  ...withDist('faults.clock.driftPpm'),
-  'faults.clock.jumps',
-  'faults.pauses.rate',
-  ...withDist('faults.pauses.duration'),
-  ...withDist('faults.timerLateness'),
-  ...withDist('faults.store.latency'),
-  ...withDist('faults.store.requestLatency'),
-  ...withDist('faults.store.responseLatency'),
-  'faults.store.errorRate',
-  'faults.store.lostReplyRate',
-  'faults.crashes.rate',
-  'faults.crashes.restartAfter',
-];
+/**
+ * Every field path of a zod schema, parents before children: the keys of its
+ * objects, through defaults, optionals, unions (every option; a distribution
+ * is a discriminated union behind a preprocess pipe, whose both ends are
+ * walked) and arrays (an element's fields under {@link INDEX}).
+ */
+export function schemaPaths(schema: z.ZodType): string[] {
+  const out = new Set<string>();
+  const walk = (t: z.ZodType, prefix: string): void => {
+    if (t instanceof z.ZodObject) {
+      for (const [key, field] of Object.entries<z.ZodType>(t.shape)) {
+        const path = prefix === '' ? key : `${prefix}.${key}`;
+        out.add(path);
+        walk(field, path);
+      }
+    } else if (t instanceof z.ZodDefault || t instanceof z.ZodOptional || t instanceof z.ZodNullable || t instanceof z.ZodPrefault) {
+      walk(t.unwrap() as z.ZodType, prefix);
+    } else if (t instanceof z.ZodPipe) {
+      walk(t.in as z.ZodType, prefix);
+      walk(t.out as z.ZodType, prefix);
+    } else if (t instanceof z.ZodUnion) {
+      for (const option of t.options as readonly z.ZodType[]) walk(option, prefix);
+    } else if (t instanceof z.ZodArray) {
+      const path = `${prefix}.${INDEX}`;
+      out.add(path);
+      walk(t.element as z.ZodType, path);
+    }
+    // anything else (string, number, enum, literal, a transform) is a value: no fields below it
+  };
+  walk(schema, '');
+  return [...out];
+}
 
-const NODE_FIELDS = ['offset', 'driftPpm', 'jumps', 'pauses', 'crashes'];
+/** Every settable path of a scenario (array elements written `nodes.<i>.…`, e.g. `nodes.0.offset`). */
+export const SCENARIO_PATHS: readonly string[] = Object.freeze(schemaPaths(scenarioSchema));
+
+const PATTERNS = SCENARIO_PATHS.map((p) => p.split('.'));
 
 /** Checks `path` names a scenario parameter; throws with the closest valid one otherwise. */
 export function checkPath(path: string): void {
-  if (SCENARIO_PATHS.includes(path)) return;
-  const node = /^nodes\.(\d+)\.(\w+)$/.exec(path);
-  if (node && NODE_FIELDS.includes(node[2]!)) return;
-  const best = closest(path, [...SCENARIO_PATHS, ...NODE_FIELDS.map((f) => `nodes.0.${f}`)]);
+  const parts = path.split('.');
+  const matches = (pattern: readonly string[]): boolean =>
+    pattern.length === parts.length && pattern.every((seg, i) => (seg === INDEX ? /^\d+$/.test(parts[i]!) : seg === parts[i]));
+  if (PATTERNS.some(matches)) return;
+  const best = closest(path, SCENARIO_PATHS.map((p) => p.replaceAll(INDEX, '0')));
   throw new OverrideError(`unknown parameter path '${path}'${best === undefined ? '' : ` (did you mean '${best}'?)`}`);
 }
 
@@ -111,12 +122,13 @@ export function setPath(raw: unknown, path: string, value: unknown): Record<stri
       cur[part] = next;
     }
     if (next !== null && typeof next === 'object') {
-      // a bare distribution value becomes a constant distribution when a field of it is set
       cur = next as Record<string, unknown>;
       continue;
     }
+    // a path (checked against the schema) goes through a plain value only at a
+    // distribution, whose bare value means a constant one; an index makes a list
     const created: Record<string, unknown> =
-      next === undefined ? {} : DIST.slice(1).includes(`.${parts[i + 1]}`) ? { dist: 'constant', value: next } : {};
+      next === undefined || next === null ? (/^\d+$/.test(parts[i + 1]!) ? ([] as unknown as Record<string, unknown>) : {}) : { dist: 'constant', value: next };
     cur[part] = created;
     cur = created;
   }

@@ -6,6 +6,7 @@
 import { SIM_EPOCH_MS } from './node-clock.js';
 import type { ViolationInfo } from './oracle.js';
 import type { EngineKind } from './engines.js';
+import type { BeliefBar } from './report/plots.js';
 import { runSeed, type RunResult, type TraceEntry } from './run.js';
 import type { Scenario } from './scenario.js';
 
@@ -43,9 +44,23 @@ export interface Replay {
   explanation: ViolationExplanation | undefined;
 }
 
+/** A word as a POSIX shell reads it back: as is when it is plain, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The command that replays `seed` of the scenario in `file` as `mco run` ran
+ * it: the same file and the same `--set` edits, in order (the engine does not
+ * change a run, so it is left out). Ready to paste into a shell.
+ */
+export function replayCommand(file: string, seed: number, sets: readonly string[] = []): string {
+  return ['npx', 'mco', 'replay', file, '--seed', String(seed), ...sets.flatMap((s) => ['--set', s])].map(shellWord).join(' ');
+}
+
 /** Runs `scenario` with `seed`, recording the timeline. */
 export async function replay(scenario: Scenario, seed: number, options: ReplayOptions = {}): Promise<Replay> {
-  const result = await runSeed(scenario, seed, { trace: true, ...(options.engine === undefined ? {} : { engine: options.engine }) });
+  const result = await runSeed(scenario, seed, { trace: true, keepBeliefs: true, ...(options.engine === undefined ? {} : { engine: options.engine }) });
   const trace = result.trace!;
   const from = options.fromMs ?? -Infinity;
   const to = options.toMs ?? Infinity;
@@ -105,6 +120,25 @@ function findLast<T>(xs: readonly T[], pred: (x: T) => boolean): T | undefined {
 
 const ms = (t: number): string => `${t.toFixed(3)} ms`;
 const wallText = (wall: number | undefined): string => (wall === undefined ? '-' : `+${(wall - SIM_EPOCH_MS).toFixed(3)}`);
+
+/**
+ * Who believed it owned a key, and when two did at once, between `fromMs` and
+ * `toMs` (true time): the oracle's own beliefs and overlaps (sim/oracle.ts),
+ * clipped to the window, so the picture shows exactly what was judged.
+ */
+export function replayTimeline(r: Replay, fromMs = -Infinity, toMs = Infinity): { bars: BeliefBar[]; overlaps: { key: string; start: number; end: number }[] } {
+  const { beliefs, overlaps } = r.result;
+  if (beliefs === undefined || overlaps === undefined) throw new Error('INVARIANT: a replay keeps the oracle\'s beliefs (runSeed with keepBeliefs)');
+  const shown = <T extends { start: number; end: number }>(x: T): boolean => x.end >= fromMs && x.start <= toMs;
+  const clip = (x: { start: number; end: number }): { start: number; end: number } => ({ start: Math.max(x.start, fromMs), end: Math.min(x.end, toMs) });
+  return {
+    bars: beliefs
+      .map((b) => ({ node: `n${b.node}`, owner: b.owner, key: b.key, start: b.start, end: b.end! }))
+      .filter(shown)
+      .map((b) => ({ ...b, ...clip(b) })),
+    overlaps: overlaps.filter(shown).map((o) => ({ key: o.key, ...clip(o) })),
+  };
+}
 
 /** The timeline as text: true time, node, the node's wall clock (ms after the sim epoch), event. */
 export function replayText(r: Replay): string {

@@ -48,6 +48,12 @@ export interface RunOptions {
    * mutation at the store boundary). Called once per incarnation.
    */
   wrapStore?: (store: Store, node: number) => Store;
+  /**
+   * Keep every belief and overlap the oracle judged, in the result's
+   * `beliefs` and `overlaps` (for a replay to draw; memory grows with the
+   * run). The run and its trace hash are the same either way.
+   */
+  keepBeliefs?: boolean;
   /** The engine: `fast` (default) or `reference`. Both give the same result and trace hash. */
   engine?: EngineKind;
   /**
@@ -100,7 +106,7 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     lastRead.set(key, { value, owner });
     return owner;
   };
-  const oracle = new Oracle(recordOwner);
+  const oracle = new Oracle(recordOwner, { keepBeliefs: options.keepBeliefs === true });
   const resource = new ProtectedResource(oracle, recordOwner);
   const ops = newOperationStats();
   const w = scenario.workload;

@@ -10,9 +10,11 @@
  * field path and what was expected.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { STRATEGIES, type StrategyName } from '../src/index.js';
 import type { Distribution } from './dist.js';
 
 /** Bad scenario input. `message` is one line: `file: field.path: what was expected`. */
@@ -123,7 +125,21 @@ const nodeSpec = z.strictObject({
   crashes: z.array(crashSpec).default([]),
 });
 
-const STRATEGY_NAMES = ['lakefs', 'fixed', 'observed', 'none'] as const;
+/** The library's strategies by name, in the order of its STRATEGIES table (src/strategies/). */
+export const OWNER_STRATEGIES: readonly StrategyName[] = Object.freeze(Object.keys(STRATEGIES) as StrategyName[]);
+
+/**
+ * The strategies a scenario can name: the library's, and the simulator's own
+ * `none` (no owner at all: workers go straight to the resource, the baseline
+ * of the benefit model).
+ */
+export const SCENARIO_STRATEGIES: readonly [...StrategyName[], 'none'] = Object.freeze([...OWNER_STRATEGIES, 'none'] as const);
+
+/** The strategy of a scenario that names none (docs/scenarios.md), and of `mco tune`. */
+export const DEFAULT_STRATEGY: StrategyName = 'fixed';
+
+/** A strategy a scenario can name. */
+export type ScenarioStrategy = StrategyName | 'none';
 
 const bound = (value: () => z.ZodType<number, unknown>) => z.strictObject({ min: value().optional(), max: value().optional() });
 const countBound = () => bound(() => number(0));
@@ -162,11 +178,11 @@ export const scenarioSchema = z.strictObject({
   expect: expectSchema.optional(),
   owner: z
     .strictObject({
-      strategy: z.enum(STRATEGY_NAMES).default('fixed'),
+      strategy: z.enum(SCENARIO_STRATEGIES).default(DEFAULT_STRATEGY),
       acquireInterval: positiveDuration().default(150),
       refreshInterval: positiveDuration().default(400),
     })
-    .default({ strategy: 'fixed', acquireInterval: 150, refreshInterval: 400 }),
+    .default({ strategy: DEFAULT_STRATEGY, acquireInterval: 150, refreshInterval: 400 }),
   nodes: z.union([z.number().int().min(1).max(1000), z.array(nodeSpec).min(1).max(1000)]).default(2),
   keys: z.number().int().min(1).max(100_000).default(1),
   workload: z
@@ -229,7 +245,7 @@ export interface Scenario {
   seeds: number;
   durationMs: number;
   maxEvents: number;
-  owner: { strategy: (typeof STRATEGY_NAMES)[number]; acquireIntervalMs: number; refreshIntervalMs: number };
+  owner: { strategy: ScenarioStrategy; acquireIntervalMs: number; refreshIntervalMs: number };
   /** Expectations enforced by `mco run` (empty when none). */
   expect: Expectations;
   nodes: NodeSpec[];
@@ -368,4 +384,28 @@ export function loadScenarioRaw(file: string): unknown {
     throw new ScenarioError(file, '', 'expected a mapping of scenario fields');
   }
   return raw;
+}
+
+/** Expands files and directories into scenario files (directories: *.yaml, *.yml, *.json, sorted). */
+export function scenarioFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      throw new ScenarioError(p, '', 'no such file or directory');
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    const found = readdirSync(p)
+      .filter((f) => /\.(ya?ml|json)$/i.test(f))
+      .sort()
+      .map((f) => join(p, f));
+    if (found.length === 0) throw new ScenarioError(p, '', 'expected a directory with scenario files (*.yaml, *.yml, *.json)');
+    out.push(...found);
+  }
+  return out;
 }

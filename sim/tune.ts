@@ -23,6 +23,7 @@
  *
  * A failover limit below what safety allows is refused with the reason.
  */
+import type { StrategyName } from '../src/index.js';
 import { safetyMargin } from './bound.js';
 import type { Report } from './report/report.js';
 import { runScenario, type RunScenarioOptions } from './runner.js';
@@ -33,7 +34,7 @@ export interface TuneInput {
   maxPauseMs: number;
   storeLatencyP99Ms: number;
   nodes: number;
-  strategy: 'lakefs' | 'fixed' | 'observed';
+  strategy: StrategyName;
   /** Which rate the target bounds, and its maximum. */
   target: { metric: 'violation-rate' | 'per-acquisition'; max: number };
   maxFailoverMs: number | undefined;

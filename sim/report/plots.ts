@@ -116,6 +116,7 @@ export function scenarioRatesSpec(reports: readonly Report[]): TopLevelSpec {
 export interface BeliefBar {
   node: string;
   owner: string;
+  key: string;
   start: number;
   end: number;
 }
@@ -124,7 +125,7 @@ export interface BeliefBar {
 export function timelineSpec(bars: readonly BeliefBar[], overlaps: readonly { start: number; end: number }[]): TopLevelSpec {
   return {
     ...BASE,
-    title: 'Who believed it owned the key (true time); red = more than one owner',
+    title: 'Who believed it owned a key (true time); red = two owners of one key at once',
     width: 720,
     height: { step: 28 },
     layer: [
@@ -141,7 +142,7 @@ export function timelineSpec(bars: readonly BeliefBar[], overlaps: readonly { st
           x: { field: 'start', type: 'quantitative' },
           x2: { field: 'end' },
           color: { field: 'owner', type: 'nominal', legend: null },
-          tooltip: [{ field: 'owner' }, { field: 'start' }, { field: 'end' }],
+          tooltip: [{ field: 'owner' }, { field: 'key' }, { field: 'start' }, { field: 'end' }],
         },
       },
     ],

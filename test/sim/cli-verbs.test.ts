@@ -1,11 +1,16 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { capture } from '../helpers/capture.js';
-import { main, shardSeeds } from '../../sim/cli.js';
+import { main } from '../../sim/cli.js';
+import { shardSeeds } from '../../sim/commands/run.js';
 import { parseVary, setPath } from '../../sim/overrides.js';
+import { shellWord } from '../../sim/replay.js';
 import { normalQuantile, twoProportionZ } from '../../sim/report/check.js';
+import { parseScenario } from '../../sim/scenario.js';
+import { STRATEGIES } from '../../src/index.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const lib = (name: string): string => join(ROOT, 'scenarios', `${name}.yaml`);
@@ -83,6 +88,18 @@ describe('--set and expect:', () => {
     expect(readJson(out('set.json')).scenarioHash).not.toBe(readJson(out('noset.json')).scenarioHash);
     expect(await main(['run', lib('healthy'), '--set', 'owner.refreshIntervl=80ms'])).toBe(2);
     expect(io.err()).toMatch(/mco: unknown parameter path 'owner.refreshIntervl' \(did you mean 'owner.refreshInterval'\?\)\n$/);
+  });
+
+  it('--set reaches every field of the schema: mco run scenarios/branch-merges.yaml --set workload.maxAttempts=3', async () => {
+    const io = capture();
+    const args = ['run', lib('branch-merges'), '--seeds', '2', '--workers', '1'];
+    expect(await main([...args, '--set', 'workload.maxAttempts=3', '--json', out('attempts3.json')])).toBe(0);
+    expect(io.err()).not.toMatch(/unknown parameter path/);
+    expect(await main([...args, '--json', out('attempts5.json')])).toBe(0);
+    expect(readJson(out('attempts3.json')).scenarioHash).not.toBe(readJson(out('attempts5.json')).scenarioHash);
+    const before = io.err().length;
+    expect(await main([...args, '--set', 'workload.maxAttempt=3'])).toBe(2);
+    expect(io.err().slice(before)).toBe("mco: unknown parameter path 'workload.maxAttempt' (did you mean 'workload.maxAttempts'?)\n");
   });
 
   it('creates the distribution object a field of which is set', () => {
@@ -181,6 +198,27 @@ describe('mco replay', () => {
     expect(readFileSync(out('replay.html'), 'utf8')).toContain('<svg');
   });
 
+  it('mco run prints the exact replay command of the first 3 violating seeds; run in a shell, it replays a violation', async () => {
+    const io = capture();
+    const sets = ['workload.think={dist: exponential, mean: 8ms}', 'owner.refreshInterval=30ms'];
+    const args = ['run', lib('gc-pause'), lib('healthy'), '--seeds', '10', '--workers', '1', ...sets.flatMap((x) => ['--set', x])];
+    expect(await main([...args, '--json', out('hints.json')])).toBe(0);
+    const [gc, healthy] = readJson(out('hints.json')).reports;
+    expect(healthy.runsWithViolation).toBe(0);
+    expect(gc.violatingSeeds.length).toBeGreaterThan(3);
+    const commands = io.out().split('\n').filter((l) => l.startsWith('  npx mco replay ')).map((l) => l.trim());
+    expect(io.out()).toContain(`\ngc-pause: ${gc.runsWithViolation} runs with a violation; replay the first 3:\n`);
+    expect(commands).toEqual(
+      gc.violatingSeeds.slice(0, 3).map((seed: number) => `npx mco replay ${lib('gc-pause')} --seed ${seed} --set 'workload.think={dist: exponential, mean: 8ms}' --set owner.refreshInterval=30ms`),
+    );
+    // the printed command, through a real shell (its quoting included), with mco from the sources
+    const mco = `${shellWord(process.execPath)} --import tsx ${shellWord(join(ROOT, 'sim/mco.ts'))}`;
+    const r = spawnSync('sh', ['-c', commands[0]!.replace(/^npx mco /, `${mco} `)], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^replay gc-pause seed ${gc.violatingSeeds[0]}: \\d+ acquisitions, [1-9]\\d* violations`));
+    expect(r.stdout).toMatch(/<<< VIOLATION: /);
+  }, 60_000);
+
   it('limits the window with --from/--to and prints JSON with --json', async () => {
     const io = capture();
     expect(await main(['replay', lib('healthy'), '--seed', '1', '--from', '100ms', '--to', '0.2s', '--json'])).toBe(0);
@@ -188,6 +226,23 @@ describe('mco replay', () => {
     expect(r.events.length).toBeGreaterThan(0);
     expect(r.events.every((e: { t: number }) => e.t >= 100 && e.t <= 200)).toBe(true);
     expect(r.firstViolation).toBeNull();
+  });
+});
+
+describe('strategy names come from the STRATEGIES table', () => {
+  const names = Object.keys(STRATEGIES);
+
+  it('a scenario can name every strategy of the library, and none', () => {
+    for (const name of [...names, 'none']) expect(parseScenario({ owner: { strategy: name } }, 'x.yaml').owner.strategy).toBe(name);
+    expect(() => parseScenario({ owner: { strategy: 'redlock' } }, 'x.yaml')).toThrow(`expected one of ${[...names, 'none'].map((n) => `"${n}"`).join(', ')}`);
+  });
+
+  it('mco compare --strategies and mco tune --strategy list them, and refuse others in one line, exit 2', async () => {
+    const io = capture();
+    expect(await main(['compare', lib('healthy'), '--strategies', `${names[0]},nope`])).toBe(2);
+    expect(io.err()).toBe(`mco: --strategies: unknown strategy 'nope' (expected ${[...names, 'none'].join(', ')}; did you mean 'none'?)\n`);
+    expect(await main(['tune', '--max-offset', '1ms', '--max-pause', '1ms', '--store-latency-p99', '1ms', '--strategy', 'none'])).toBe(2);
+    expect(io.err()).toMatch(new RegExp(`mco: --strategy: expected one of ${names.map((n) => `"${n}"`).join(', ')}, got "none"\n$`));
   });
 });
 

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { capture } from '../helpers/capture.js';
-import { main } from '../../sim/cli.js';
+import { main, VERBS } from '../../sim/cli.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'mco-cli-'));
@@ -48,6 +48,9 @@ describe('mco run', () => {
     [['run', '--seeds', '0', 'scenarios/healthy.yaml'], /^mco: --seeds: expected a whole number ≥ 1, got 0\n$/],
     [['run', 'scenarios/healthy.yaml', '--bogus'], /^mco: Unknown argument: bogus\n$/],
     [['frobnicate'], /^mco: Unknown argument: frobnicate\n$/],
+    [['runn', 'scenarios/healthy.yaml'], /^mco: Unknown arguments: runn, .*healthy\.yaml \(did you mean run\?\)\n$/],
+    [['run', 'scenarios/healthy.yaml', '--seedz', '3'], /^mco: Unknown argument: seedz \(did you mean --seeds\?\)\n$/],
+    [['tune', '--max-offset', '1ms', '--max-pause', '1ms', '--store-latency-p99', '1ms', '--max-failovr', '2s'], /^mco: Unknown arguments?: max-failovr\b.* \(did you mean --max-failover\?\)\n$/],
     [[], /^mco: expected a command: run, merge, sweep, replay, check, compare, tune or list\n$/],
   ])('bad input %j: one line, exit 2', async (args, line) => {
     const io = capture();
@@ -80,6 +83,27 @@ describe('mco run', () => {
       'branch-merges', 'clock-drift', 'clock-jump', 'clock-skew', 'crash-failover', 'flaky-store', 'gc-pause',
       'healthy', 'late-timers', 'many-keys', 'slow-store', 'thundering-herd',
     ]);
+  });
+});
+
+describe('the verbs', () => {
+  it('registers every verb module under sim/commands/ (a new verb is one line in VERBS)', async () => {
+    const modules = readdirSync(join(ROOT, 'sim/commands')).filter((f) => f.endsWith('.ts'));
+    const exported: unknown[] = [];
+    for (const f of modules) {
+      const m = (await import(join(ROOT, 'sim/commands', f))) as Record<string, unknown>;
+      exported.push(...Object.values(m).filter((v) => typeof v === 'object' && v !== null && 'command' in v && 'run' in v));
+    }
+    expect(exported.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(exported)).toEqual(new Set(VERBS));
+  });
+
+  it('lists the registered verbs in mco --help', async () => {
+    // yargs prints help with console.log
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(await main(['--help'])).toBe(0);
+    const listed = [...log.mock.calls.join('\n').matchAll(/^ {2}mco (\w+)/gm)].map((m) => m[1]);
+    expect(listed).toEqual(VERBS.map((v) => v.command.split(' ')[0]));
   });
 });
 

@@ -6,12 +6,11 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scenarioFiles } from '../../sim/cli.js';
 import { DEFAULT_ENGINE } from '../../sim/engines.js';
 import type { SeedRecord } from '../../sim/report/report.js';
 import { runSeed } from '../../sim/run.js';
 import { runScenario } from '../../sim/runner.js';
-import { loadScenario } from '../../sim/scenario.js';
+import { loadScenario, scenarioFiles } from '../../sim/scenario.js';
 
 const SEEDS = 3;
 const files = scenarioFiles([join(import.meta.dirname, '../../scenarios')]);

@@ -20,8 +20,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 /** Plays `steps` into an Oracle; returns its result and every belief it handed out. */
-function play(steps: Step[]) {
-  const oracle = new Oracle();
+function play(steps: Step[], keepBeliefs = false) {
+  const oracle = new Oracle(undefined, { keepBeliefs });
   const beliefs: Belief[] = [];
   const pending: { ticket: number; node: number }[] = [];
   const open: Belief[] = [];
@@ -58,6 +58,25 @@ describe('Oracle (judging as the run goes)', () => {
         expect({ ...result, pendingOwnAgesMs: undefined }).toStrictEqual({ ...batch, pendingOwnAgesMs: undefined });
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('keepBeliefs: hands out every belief it judged and every overlap behind overlapsMs, and judges the same', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 120 }), (steps) => {
+        const kept = play(steps, true);
+        const { beliefs: keptBeliefs, overlaps, ...rest } = kept.result;
+        expect(rest).toStrictEqual(play(steps).result);
+        expect(keptBeliefs).toEqual(kept.beliefs);
+        expect(keptBeliefs!.every((b, i) => b === kept.beliefs[i] && b.end !== undefined)).toBe(true);
+        expect(overlaps!.map((o) => o.end - o.start)).toEqual(kept.result.overlapsMs);
+        for (const o of overlaps!) {
+          expect(o.earlier.key === o.key && o.later.key === o.key && o.earlier.owner !== o.later.owner).toBe(true);
+          expect(o.earlier.start <= o.start && o.start === o.later.start && o.start < o.earlier.end!).toBe(true);
+          expect(o.end).toBe(Math.min(o.earlier.end!, o.later.end!));
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

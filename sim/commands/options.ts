@@ -1,0 +1,28 @@
+/** Options that several verbs declare the same way. */
+import type { Argv } from 'yargs';
+import { DEFAULT_ENGINE, ENGINE_KINDS } from '../engines.js';
+import { defaultWorkers } from '../runner.js';
+import { UsageError } from './shared.js';
+
+/** `--engine`: both engines give the same results; `reference` is the simple one to cross-check with. */
+export const engineOption = {
+  choices: ENGINE_KINDS,
+  default: DEFAULT_ENGINE,
+  describe: 'simulation engine: fast (quiescence detection) or reference (one setImmediate turn per event); same results',
+} as const;
+
+/** `--seeds`, `--seed-start`, `--workers`, `--engine`, `--set`: the options of every verb that runs seeds. */
+export function runOptions<T>(y: Argv<T>) {
+  return y
+    .option('seeds', { type: 'number', describe: "seed count (default: the scenario's `seeds`)" })
+    .option('seed-start', { type: 'number', default: 1, describe: 'first seed' })
+    .option('workers', { type: 'number', default: defaultWorkers(), describe: 'worker threads (the report is the same for any count)' })
+    .option('engine', engineOption)
+    .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a scenario field: --set owner.refreshInterval=80ms (repeatable)' })
+    .check((a) => {
+      if (a.seeds !== undefined && (!Number.isInteger(a.seeds) || a.seeds < 1)) throw new UsageError(`--seeds: expected a whole number ≥ 1, got ${String(a.seeds)}`);
+      if (!Number.isSafeInteger(a['seed-start']) || a['seed-start'] < 0) throw new UsageError(`--seed-start: expected a whole number ≥ 0, got ${String(a['seed-start'])}`);
+      if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > 256) throw new UsageError(`--workers: expected a whole number from 1 to 256, got ${String(a.workers)}`);
+      return true;
+    });
+}

@@ -1,0 +1,123 @@
+/** `mco tune`: acquireInterval and refreshInterval for an environment: the derived bound, then a confirming sweep. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
+import { ExitCode } from '../exit-codes.js';
+import { labelledTable } from '../report/table.js';
+import { defaultWorkers } from '../runner.js';
+import { DEFAULT_STRATEGY, loadScenarioRaw, OWNER_STRATEGIES, parseDuration, scenarioFiles } from '../scenario.js';
+import type { Sweep } from '../sweep.js';
+import { evidenceScenarioRaw, tune, TuneRefusal, type TuneInput } from '../tune.js';
+import { sweepHtml } from './html.js';
+import { interruptible, UsageError, writeOut } from './shared.js';
+import { defineVerb } from './verb.js';
+
+export const tuneVerb = defineVerb({
+  command: 'tune',
+  describe: 'propose acquireInterval and refreshInterval for an environment: derived bound, then a confirming sweep',
+  builder: (y) =>
+    y
+      .option('max-offset', { type: 'string', demandOption: true, describe: 'largest clock offset between two hosts (e.g. 20ms)' })
+      .option('max-pause', { type: 'string', demandOption: true, describe: 'longest process pause (GC, stall), e.g. 150ms' })
+      .option('store-latency-p99', { type: 'string', demandOption: true, describe: 'store latency p99 each way, e.g. 5ms' })
+      .option('nodes', { type: 'number', default: 5, describe: 'processes contending for a key' })
+      .option('strategy', { choices: OWNER_STRATEGIES, default: DEFAULT_STRATEGY, describe: 'the owner strategy to tune' })
+      .option('target', { type: 'string', default: 'violation-rate<=0.001', describe: 'violation-rate<=X (runs with a violation) or per-acquisition<=X' })
+      .option('max-failover', { type: 'string', describe: 'largest acceptable failover p99 after a crash, e.g. 2s' })
+      .option('scenario', { type: 'string', describe: 'measure on this scenario instead of the generated one' })
+      .option('seeds', { type: 'number', default: 50, describe: 'seeds per swept value' })
+      .option('seed-start', { type: 'number', default: 1, describe: 'first seed' })
+      .option('workers', { type: 'number', default: defaultWorkers(), describe: 'worker threads' })
+      .option('html', { type: 'string', describe: 'write the sweep it used as HTML' })
+      .example('$0 tune --max-offset 20ms --max-pause 150ms --store-latency-p99 5ms --max-failover 2s', 'a lakeFS deployment'),
+  run: async (a) => {
+    const need = (flag: string, v: string): number => {
+      const d = parseDuration(v);
+      if (d === undefined || d < 0) throw new UsageError(`--${flag}: expected a duration ≥ 0 like 20ms, got '${v}'`);
+      return d;
+    };
+    const t = /^(violation-rate|per-acquisition)\s*<=\s*([\d.eE+-]+)$/.exec(a.target);
+    if (!t || !(Number(t[2]) >= 0 && Number(t[2]) <= 1)) {
+      throw new UsageError(`--target: expected violation-rate<=X or per-acquisition<=X with X in [0, 1], got '${a.target}'`);
+    }
+    if (!Number.isInteger(a.nodes) || a.nodes < 2 || a.nodes > 64) throw new UsageError(`--nodes: expected a whole number from 2 to 64, got ${a.nodes}`);
+    const input: TuneInput = {
+      maxOffsetMs: need('max-offset', a.maxOffset),
+      maxPauseMs: need('max-pause', a.maxPause),
+      storeLatencyP99Ms: need('store-latency-p99', a.storeLatencyP99),
+      nodes: a.nodes,
+      strategy: a.strategy,
+      target: { metric: t[1] as 'violation-rate' | 'per-acquisition', max: Number(t[2]) },
+      maxFailoverMs: a.maxFailover === undefined ? undefined : need('max-failover', a.maxFailover),
+    };
+    let file: string;
+    if (a.scenario !== undefined) {
+      [file] = scenarioFiles([a.scenario]) as [string];
+      input.scenarioRaw = loadScenarioRaw(file);
+      input.scenarioFile = file;
+    } else {
+      file = join(mkdtempSync(join(tmpdir(), 'mco-tune-')), 'tune-evidence.yaml');
+      writeFileSync(file, stringifyYaml(evidenceScenarioRaw(input)));
+    }
+    const { signal, dispose } = interruptible();
+    let result;
+    try {
+      result = await tune(input, { seeds: a.seeds, seedStart: a.seedStart, workers: a.workers, signal });
+    } catch (err) {
+      if (err instanceof TuneRefusal) {
+        process.stderr.write(`mco tune: refused: ${err.message}\n`);
+        return ExitCode.badInput;
+      }
+      throw err;
+    } finally {
+      dispose();
+    }
+    const out: string[] = [];
+    out.push(
+      `mco tune: strategy ${input.strategy}; offset ≤ ${a.maxOffset}, pauses ≤ ${a.maxPause}, store latency p99 ${a.storeLatencyP99}, ${input.nodes} nodes; target ${a.target}${a.maxFailover ? `, failover p99 ≤ ${a.maxFailover}` : ''}`,
+      `derived (sim/bound.ts, docs/bound.md): refreshInterval ≥ ${result.derived.refreshIntervalMs} ms is provably safe at these maxima (margin ${result.derived.marginMs.toFixed(3)} ms); acquireInterval ${result.derived.acquireIntervalMs} ms`,
+      `measured on ${file}, seeds ${a.seedStart}..${a.seedStart + a.seeds - 1}:`,
+      labelledTable(
+        ['refreshInterval', 'meets'],
+        result.candidates.map((c) => ({ label: [`${c.refreshIntervalMs}ms`, c.meetsTarget && c.meetsFailover ? 'yes' : c.meetsTarget ? 'failover' : 'no'], report: c.report })),
+      ),
+    );
+    const r = result.recommended;
+    if (r === undefined) {
+      out.push('', 'no swept refreshInterval met the target: the environment is worse than its stated maxima in this scenario; widen the sweep with mco sweep, or relax the target');
+    } else {
+      const v = r.report.violationRate;
+      const pa = r.report.perAcquisitionViolationRate;
+      out.push(
+        '',
+        `recommendation: strategy ${input.strategy}, acquireInterval ${r.acquireIntervalMs} ms, refreshInterval ${r.refreshIntervalMs} ms`,
+        `  runs with a violation ${(v.value * 100).toFixed(2)}% [${(v.low * 100).toFixed(2)}%, ${(v.high * 100).toFixed(2)}%], per acquisition ${(pa.value * 100).toFixed(4)}% [${(pa.low * 100).toFixed(4)}%, ${(pa.high * 100).toFixed(4)}%]`,
+        `  failover p99 ${r.report.failoverMs ? `${r.report.failoverMs.p99} ms` : 'not measured (no holder crashed)'}, store ops per held second ${r.report.storeOps.perHeldSecond}`,
+      );
+      if (result.benefit) {
+        const n = result.benefit.none.operations!;
+        const o = result.benefit.owned.operations!;
+        out.push(
+          `  benefit against no owner: wasted work ${(n.wastedShare * 100).toFixed(1)}% → ${(o.wastedShare * 100).toFixed(1)}%, failed operations ${n.failed} → ${o.failed}, operations/s ${n.perSecond} → ${o.perSecond}`,
+        );
+      }
+    }
+    out.push(
+      '',
+      `reproduce: npx mco sweep ${file} --set owner.strategy=${input.strategy} --set owner.acquireInterval=${result.derived.acquireIntervalMs}ms --vary owner.refreshInterval=${result.candidates.map((c) => `${c.refreshIntervalMs}ms`).join(',')} --seeds ${a.seeds} --seed-start ${a.seedStart}`,
+    );
+    process.stdout.write(`${out.join('\n')}\n`);
+    if (a.html !== undefined) {
+      const sweep: Sweep = {
+        schemaVersion: 1,
+        kind: 'sweep',
+        scenario: result.candidates[0]?.report.scenario ?? 'tune',
+        vary: [{ path: 'owner.refreshInterval', values: result.candidates.map((c) => `${c.refreshIntervalMs}ms`) }],
+        cells: result.candidates.map((c) => ({ labels: [`${c.refreshIntervalMs}ms`], report: c.report })),
+      };
+      writeOut(a.html, await sweepHtml(sweep));
+    }
+    return signal.aborted ? ExitCode.interrupted : r === undefined ? ExitCode.failed : ExitCode.ok;
+  },
+});
