@@ -1,7 +1,7 @@
 /**
  * Fault model: the shared store as the nodes see it over a network.
  *
- * The store itself is linearizable: one in-memory {@link MemoryStore}, each
+ * The store itself is linearizable: one in-memory map ({@link SimKV}), each
  * operation applied atomically at the true time its request arrives. Each
  * operation of a node travels: request delay (client → store, drawn), apply,
  * response delay (store → client, drawn). Failures, each with a rate per
@@ -31,7 +31,8 @@
  * that wrote nothing is traced as `predicate-failed` but replies normally,
  * with the current value.
  */
-import { MemoryKV, type Predicate, type Store } from '../src/index.js';
+import type { Predicate, Store } from '../src/index.js';
+import { SimKV } from './sim-kv.js';
 import { sample, type Distribution } from './dist.js';
 import { EventKind, type Engine } from './engine.js';
 import type { Prng } from './prng.js';
@@ -67,7 +68,7 @@ export type StoreObserver = (e: { node: number; op: Op; outcome: Outcome; value?
 /** The simulated shared store. Hand each node its own {@link SimStore.client}. */
 export class SimStore {
   /** The linearizable state: what is stored, right now in true time. */
-  readonly kv = new MemoryKV();
+  readonly kv = new SimKV();
   readonly counters: StoreCounters = { reads: 0, writes: 0 };
   observer: StoreObserver | undefined;
   readonly #engine: Engine;

@@ -21,6 +21,12 @@ export interface AcquireTarget {
   readonly ownerId: string | undefined;
   /** `tryOwn()`: decide once, and give up (`undefined`) instead of waiting. */
   readonly once?: boolean;
+  /**
+   * The owner's `close()`: ends the loop with its reason at the next sleep,
+   * or as soon as a store call in flight returns (it is not cut short: the
+   * store's own timeouts bound it).
+   */
+  readonly closing?: AbortSignal;
 }
 
 /**
@@ -34,7 +40,9 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
 export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTarget, signal: AbortSignal | undefined): Promise<Acquired>;
 export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTarget, signal: AbortSignal | undefined): Promise<Acquired | undefined> {
   const { store, clock, logger, strategy, random, acquireIntervalMs, refreshIntervalMs, known } = ctx;
-  const { prefixedKey, keyBytes, ownerId } = target;
+  const { prefixedKey, keyBytes, ownerId, closing } = target;
+  // sleeps end on the caller's signal or on close(); store calls on the caller's signal only
+  const sleepSignal = closing === undefined ? signal : signal === undefined ? closing : AbortSignal.any([signal, closing]);
   const tracing = logs(logger, 'trace');
   const judge = strategy.expiry.judge(refreshIntervalMs);
   const fields = {
@@ -87,6 +95,7 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
             return { sentAtMono, token: candidate.token, written };
           }
           claim.unpick();
+          closing?.throwIfAborted();
           const current = result.swapped ? undefined : result.current;
           if (sameEntry(current, guess)) {
             // the store answered from before a concurrent write that won (PostgreSQL's
@@ -109,6 +118,7 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
           } catch (err) {
             throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, ownerId ?? '(local queue)', 'get', attempt, { cause: err });
           }
+          closing?.throwIfAborted();
           known?.remember(prefixedKey, entry);
         }
         const read: MostlyCorrectOwnership | undefined =
@@ -128,6 +138,7 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
             return { sentAtMono, token: candidate.token, written };
           }
           claim.unpick();
+          closing?.throwIfAborted();
           outcome = 'lost-race';
           judge.forget();
         }
@@ -148,7 +159,7 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
       });
       if (tracing) logger.trace({ ...fields, sleep: sleepMs }, 'Still owned; try again soon');
       if (!push) {
-        await clock.sleep(sleepMs, signal);
+        await clock.sleep(sleepMs, sleepSignal);
         continue;
       }
       if (unwatch === undefined) {
@@ -160,7 +171,7 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
       }
       if (notified) continue; // released while this attempt was in flight: retry at once
       wake = new AbortController();
-      if (await sleepUnlessNotified(ctx, sleepMs, signal, wake)) logger.trace(fields, 'Release notified; try again now');
+      if (await sleepUnlessNotified(ctx, sleepMs, sleepSignal, wake)) logger.trace(fields, 'Release notified; try again now');
       wake = undefined;
     }
   } finally {

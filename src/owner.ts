@@ -192,7 +192,7 @@ export class MostlyCorrectOwner implements AsyncDisposable {
     signal?.throwIfAborted();
     const { ownerId, prefixedKey, keyBytes } = this.#name(owner, key);
     if (this.#ctx.strategy.handoff.localQueue) return this.#queueFor(key, prefixedKey, keyBytes).enqueue(ownerId, signal);
-    const acquired = await acquire(this.#ctx, { pick: () => ownerId, unpick: () => {} }, { prefixedKey, keyBytes, ownerId }, this.#loopSignal(signal));
+    const acquired = await acquire(this.#ctx, { pick: () => ownerId, unpick: () => {} }, { prefixedKey, keyBytes, ownerId, closing: this.#closing.signal }, signal);
     return this.#hand({ owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired });
   }
 
@@ -210,8 +210,8 @@ export class MostlyCorrectOwner implements AsyncDisposable {
     this.#throwIfClosed();
     signal?.throwIfAborted();
     const { ownerId, prefixedKey, keyBytes } = this.#name(owner, key);
-    const target = { prefixedKey, keyBytes, ownerId, once: true } as const;
-    const attempt = (claim: { pick(): string; unpick(): void }) => acquire(this.#ctx, claim, target, this.#loopSignal(signal));
+    const target = { prefixedKey, keyBytes, ownerId, once: true, closing: this.#closing.signal } as const;
+    const attempt = (claim: { pick(): string; unpick(): void }) => acquire(this.#ctx, claim, target, signal);
     if (this.#ctx.strategy.handoff.localQueue) return this.#queueFor(key, prefixedKey, keyBytes).tryTake(ownerId, attempt);
     const acquired = await attempt({ pick: () => ownerId, unpick: () => {} });
     return acquired === undefined ? undefined : this.#hand({ owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired });
@@ -248,11 +248,6 @@ export class MostlyCorrectOwner implements AsyncDisposable {
   #name(owner: string, key: string): { ownerId: string; prefixedKey: string; keyBytes: Uint8Array } {
     const prefixedKey = `${this.#prefix}/${key}`;
     return { ownerId: `${owner}#${randomSlug(this.#ctx.random)}`, prefixedKey, keyBytes: new TextEncoder().encode(prefixedKey) };
-  }
-
-  /** What an acquire loop of one call is stopped by: the caller's signal, and `close()`. */
-  #loopSignal(signal: AbortSignal | undefined): AbortSignal {
-    return signal === undefined ? this.#closing.signal : AbortSignal.any([signal, this.#closing.signal]);
   }
 
   /** A new handle, tracked until it is released (for `close()`). */

@@ -1,0 +1,46 @@
+/**
+ * The simulated store's state: a map with lakeFS's compare-and-set
+ * semantics, applied synchronously at the instant a request arrives. The
+ * simulator's own, on its side of the seam (the library's `MemoryKV` has the
+ * same semantics and stays plain): it keeps the map key of each key array
+ * it has seen, since the owner names one key array over and over.
+ */
+import { Buffer } from 'node:buffer';
+import { bytesEqual, predicateValue, valuePredicate, type Predicate, type StoreEntry, type SwapResult } from '../src/index.js';
+
+export class SimKV {
+  readonly #data = new Map<string, Uint8Array>();
+  /** Map keys by key array (the owner never changes a key array it handed to the store). */
+  readonly #keys = new WeakMap<Uint8Array, string>();
+
+  /** A copy of the stored value, and the stored array itself as its predicate (never written to). */
+  get(partition: string, key: Uint8Array): StoreEntry | undefined {
+    const value = this.#data.get(this.#key(partition, key));
+    return value === undefined ? undefined : { value: value.slice(), predicate: valuePredicate(value) };
+  }
+
+  /** The stored array itself (the same array until the next write to the key); the caller must not change it. */
+  peek(partition: string, key: Uint8Array): Uint8Array | undefined {
+    return this.#data.get(this.#key(partition, key));
+  }
+
+  /** Writes a copy of `value` if the stored value matches `expected` (`null`: absent), else answers what is stored. */
+  swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null): SwapResult {
+    const k = this.#key(partition, key);
+    const current = this.#data.get(k);
+    const matches = expected === null ? current === undefined : current !== undefined && bytesEqual(current, predicateValue(expected));
+    if (!matches) return { swapped: false, current: current === undefined ? undefined : { value: current.slice(), predicate: valuePredicate(current) } };
+    const stored = new Uint8Array(value);
+    this.#data.set(k, stored);
+    return { swapped: true, predicate: valuePredicate(stored) };
+  }
+
+  #key(partition: string, key: Uint8Array): string {
+    let bytes = this.#keys.get(key);
+    if (bytes === undefined) {
+      bytes = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+      this.#keys.set(key, bytes);
+    }
+    return `${partition}\0${bytes}`;
+  }
+}
