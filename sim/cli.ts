@@ -25,6 +25,7 @@ import { defaultWorkers, runScenario } from './runner.js';
 import { loadScenario, loadScenarioRaw, parseDuration, ScenarioError, type Scenario } from './scenario.js';
 import { runSweep, sweepCsv, sweepScenarios, type Sweep } from './sweep.js';
 import { evidenceScenarioRaw, tune, TuneRefusal, type TuneInput } from './tune.js';
+import { liveCommand } from './live/command.js';
 
 /**
  * The plots module, loaded on first use: it pulls in vega and vega-lite,
@@ -488,8 +489,8 @@ function cmdList(a: { dir: string }): number {
   return ExitCode.ok;
 }
 
-const VERBS = ['run', 'merge', 'sweep', 'replay', 'check', 'compare', 'tune', 'list'];
-const OPTIONS = ['max-offset', 'max-pause', 'store-latency-p99', 'nodes', 'strategy', 'target', 'max-failover', 'scenario', 'strategies', 'seeds', 'seed-start', 'workers', 'engine', 'set', 'json', 'md', 'html', 'shard', 'vary', 'csv', 'seed', 'from', 'to', 'baseline', 'update', 'help'];
+const VERBS = ['run', 'merge', 'sweep', 'replay', 'check', 'compare', 'tune', 'list', 'live'];
+const OPTIONS = ['max-offset', 'max-pause', 'store-latency-p99', 'nodes', 'strategy', 'target', 'max-failover', 'scenario', 'strategies', 'seeds', 'seed-start', 'workers', 'engine', 'set', 'json', 'md', 'html', 'shard', 'vary', 'csv', 'seed', 'from', 'to', 'baseline', 'update', 'help', 'store', 'runs', 'parallel', 'compare'];
 
 /** `--engine`: both engines give the same results; `reference` is the simple one to cross-check with. */
 const engineOption = {
@@ -673,6 +674,7 @@ export async function main(args: readonly string[]): Promise<number> {
         code = cmdList({ dir: a.dir });
       },
     )
+    .command(liveCommand((c) => (code = c)))
     .demandCommand(1, 'expected a command: run, merge, sweep, replay, check, compare, tune or list')
     .strict()
     .help()
