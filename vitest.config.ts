@@ -20,7 +20,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     projects: [
       // everything, on the default path: MemoryStore has `swap`, so fixed and observed take the fast path
-      { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'] } },
+      // (the live smoke and cleanup tests run on their own: vitest.live.config.ts, `npm run test:live`)
+      { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'], exclude: ['test/live/smoke.test.ts', 'test/live/cleanup.test.ts', '**/node_modules/**'] } },
       // the owner's tests again on get + setIf: MemoryStore's `swap` hidden
       {
         extends: true,
