@@ -78,8 +78,8 @@ function go(): Promise<Go> {
 /**
  * Notes stops: a 10 ms ticker keeps the last instant it ran and its last gap;
  * on SIGCONT the gap is reported (whichever of the ticker and the signal
- * handler runs first after the resume, the larger of the two gaps is the
- * stop, to within the ticker's 10 ms).
+ * handler runs first after the resume, the larger of the two gaps covers the
+ * stop: it is the stop plus 0–10 ms, the time since the last tick before it).
  */
 function watchStops(): void {
   const TICK_MS = 10;
@@ -93,7 +93,7 @@ function watchStops(): void {
   process.on('SIGCONT', () => {
     const now = process.hrtime.bigint();
     const gap = now - last > lastGap ? now - last : lastGap;
-    emit({ e: 'cont', t: stamp(), gapMs: Math.max(0, Number(gap) / 1e6 - TICK_MS) });
+    emit({ e: 'cont', t: stamp(), gapMs: Number(gap) / 1e6 });
     last = now;
     lastGap = 0n;
   });

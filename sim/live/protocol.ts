@@ -67,7 +67,7 @@ export type NodeEvent =
   | { e: 'told'; t: string; id: number }
   /** Cumulative store operations of this incarnation. */
   | { e: 'ops'; t: string; reads: number; writes: number }
-  /** The process resumed after a stop (SIGCONT): it was stopped about `gapMs` (its own monotonic clock). */
+  /** The process resumed after a stop (SIGCONT): its 10 ms ticker saw a gap of `gapMs` (the stop plus 0–10 ms). */
   | { e: 'cont'; t: string; gapMs: number }
   /** The probe's timer lateness samples (ms), at its end. */
   | { e: 'probe'; t: string; latenessMs: number[] };

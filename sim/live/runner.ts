@@ -31,7 +31,7 @@ export interface NoiseSummary {
   probeTimerLatenessMs: LatencySummary | null;
   /** How late node processes began their workload after their instant (ms). */
   startLateMs: LatencySummary | null;
-  /** Pauses: count; SIGSTOP→SIGCONT as sent minus planned; gap the paused process saw minus planned (ms). */
+  /** Pauses: count; SIGSTOP→SIGCONT as sent minus planned; gap the paused process saw minus planned (ms; the gap is the stop plus 0–10 ms, its ticker's period). */
   pauses: { count: number; sentMinusPlannedMs: LatencySummary | null; seenMinusPlannedMs: LatencySummary | null };
   /** Proxy: chunks forwarded; delay added minus delay asked (ms). */
   proxy: { chunks: number; addedMinusAskedMs: LatencySummary | null };
