@@ -313,8 +313,16 @@ export function mergePauses(pauses: readonly Pause[]): { at: number; end: number
   return out;
 }
 
-/** Feeds the oracle every event in stamp order and builds the run's record, as the simulator's run does. */
-function judgeRun(seed: number, leadMs: number, durationMs: number, incarnations: readonly Incarnation[], crashes: readonly { node: number; at: number }[], noise: RunNoise): SeedRecord {
+/** What {@link judgeRun} needs of a node incarnation. */
+export type JudgedIncarnation = Pick<Incarnation, 'node' | 'incarnation' | 'events' | 'crashedAt'>;
+
+/**
+ * Feeds the oracle every event in stamp order and builds the run's record, as
+ * the simulator's run does. `zeroMs`: time 0, ms after the base the stamps
+ * count from. Events after the end, or after their incarnation's crash, are
+ * dropped.
+ */
+export function judgeRun(seed: number, leadMs: number, durationMs: number, incarnations: readonly JudgedIncarnation[], crashes: readonly { node: number; at: number }[], noise: RunNoise): SeedRecord {
   type Item = { t: number; seq: number; apply: () => void };
   const items: Item[] = [];
   let seq = 0;
@@ -334,7 +342,7 @@ function judgeRun(seed: number, leadMs: number, durationMs: number, incarnations
         const p = conts.find((x) => x.seenMs === undefined);
         if (p !== undefined) p.seenMs = e.gapMs;
       }
-      if (tt < 0 || tt > durationMs || (inc.crashedAt !== undefined && tt > inc.crashedAt)) continue;
+      if (tt > durationMs || (inc.crashedAt !== undefined && tt > inc.crashedAt)) continue;
       if (e.e === 'ops') lastOps = { reads: e.reads, writes: e.writes };
       const node = inc.node;
       const push = (apply: () => void): void => {
@@ -346,7 +354,11 @@ function judgeRun(seed: number, leadMs: number, durationMs: number, incarnations
           push(() => tickets.set(e.id, oracle.ownCalled(node, e.key, tt)));
           break;
         case 'owned':
-          push(() => beliefs.set(e.id, oracle.owned(tickets.get(e.id)!, e.owner, tt)));
+          push(() => {
+            const ticket = tickets.get(e.id);
+            if (ticket === undefined) throw new Error(`INVARIANT: run ${seed}: node ${node} (incarnation ${inc.incarnation}) owned call ${e.id} at ${tt} ms without calling it`);
+            beliefs.set(e.id, oracle.owned(ticket, e.owner, tt));
+          });
           break;
         case 'failed':
           push(() => oracle.ownFailed(tickets.get(e.id)!));
