@@ -6,7 +6,8 @@
  * 130 interrupted (Ctrl-C or SIGTERM: every process ended, a partial report
  * of the finished runs written).
  */
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../exit-codes.js';
@@ -106,6 +107,12 @@ export async function runLiveCommand(a: LiveArgs, out: { stdout: (s: string) => 
     }
     throw err;
   }
+  // every temporary directory of this coordinator (servers', runs') lives under one, removed at the
+  // end; one left by a coordinator that was SIGKILLed is removed by the next mco live
+  const outerTmp = process.env.TMPDIR;
+  sweepStaleTmp(tmpdir());
+  const sessionTmp = mkdtempSync(join(tmpdir(), `mco-live-${process.pid}-`));
+  process.env.TMPDIR = sessionTmp;
   const children = new ChildSet();
   const ac = new AbortController();
   const onSignal = (name: string) => (): void => {
@@ -152,6 +159,9 @@ export async function runLiveCommand(a: LiveArgs, out: { stdout: (s: string) => 
     process.removeListener('SIGTERM', onTerm);
     await server?.stop();
     await children.killAll();
+    if (outerTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = outerTmp;
+    rmSync(sessionTmp, { recursive: true, force: true });
   }
   out.stdout(`${labelledTable(['scenario', 'mode'], items.map((i) => ({ label: [i.live.scenario, 'live'], report: i.live })))}\n`);
   const compared = items.filter((i) => i.compare !== undefined);
@@ -172,6 +182,27 @@ export async function runLiveCommand(a: LiveArgs, out: { stdout: (s: string) => 
   }
   if (ac.signal.aborted) return ExitCode.interrupted;
   return compared.some((i) => disagrees(i.compare!)) ? ExitCode.failed : ExitCode.ok;
+}
+
+/** Removes `mco-live-<pid>-*` directories in `dir` whose coordinator is no longer running. */
+export function sweepStaleTmp(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^mco-live-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue; // still running
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPERM') continue;
+    }
+    rmSync(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 const cellsOf = (i: LiveItem) => ({ scenario: i.live.scenario, strategy: i.live.strategy, runs: { live: i.liveRecords.length, sim: i.sim?.records.length ?? 0 }, rows: i.compare! });

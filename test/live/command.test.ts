@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../sim/cli.js';
 import { liveRefusal } from '../../sim/live/refuse.js';
 import { parseScenario } from '../../sim/scenario.js';
@@ -22,6 +22,7 @@ function capture() {
 }
 
 afterEach(() => vi.restoreAllMocks());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('mco live: bad input is one line, exit 2, nothing started', () => {
   const ok = file('ok.yaml', 'duration: 1s\nnodes: 2\n');
