@@ -6,7 +6,7 @@
  * 130 interrupted (Ctrl-C or SIGTERM: every process ended, a partial report
  * of the finished runs written).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -112,6 +112,7 @@ export async function runLiveCommand(a: LiveArgs, out: { stdout: (s: string) => 
   const outerTmp = process.env.TMPDIR;
   sweepStaleTmp(tmpdir());
   const sessionTmp = mkdtempSync(join(tmpdir(), `mco-live-${process.pid}-`));
+  chmodSync(sessionTmp, 0o755); // PostgreSQL runs as another user below it
   process.env.TMPDIR = sessionTmp;
   const children = new ChildSet();
   const ac = new AbortController();
@@ -127,7 +128,12 @@ export async function runLiveCommand(a: LiveArgs, out: { stdout: (s: string) => 
   let server: LiveServer | undefined;
   let crashed: string | undefined;
   try {
-    server = await openServer(a.store, children);
+    try {
+      server = await openServer(a.store, children);
+    } catch (err) {
+      out.stderr(`mco: cannot start the ${a.store} server: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}\n`);
+      return ExitCode.badInput;
+    }
     server.onCrash((why) => {
       crashed = why;
       ac.abort(new Error(why));
