@@ -118,6 +118,7 @@ async function probe(c: NodeConfig): Promise<void> {
     latenessMs.push(Number(process.hrtime.bigint() - t0) / 1e6 - 10);
   }
   emit({ e: 'probe', t: stamp(), latenessMs });
+  process.exit(0); // stdin would keep it alive, and the coordinator waits for it before ending the run
 }
 
 async function node(c: NodeConfig): Promise<void> {
