@@ -15,6 +15,7 @@ import { UsageError } from './commands/shared.js';
 import { sweepVerb } from './commands/sweep.js';
 import { tuneVerb } from './commands/tune.js';
 import { verbName, type Verb } from './commands/verb.js';
+import { liveVerb } from './commands/live.js';
 import { SimulationLimitError } from './engine.js';
 import { ExitCode } from './exit-codes.js';
 import { closest, OverrideError } from './overrides.js';
@@ -31,6 +32,7 @@ export const VERBS: readonly Verb[] = [
   compareVerb,
   tuneVerb,
   listVerb,
+  liveVerb,
 ];
 
 const VERB_NAMES = VERBS.map(verbName);

@@ -51,7 +51,7 @@ describe('mco run', () => {
     [['runn', 'scenarios/healthy.yaml'], /^mco: Unknown arguments: runn, .*healthy\.yaml \(did you mean run\?\)\n$/],
     [['run', 'scenarios/healthy.yaml', '--seedz', '3'], /^mco: Unknown argument: seedz \(did you mean --seeds\?\)\n$/],
     [['tune', '--max-offset', '1ms', '--max-pause', '1ms', '--store-latency-p99', '1ms', '--max-failovr', '2s'], /^mco: Unknown arguments?: max-failovr\b.* \(did you mean --max-failover\?\)\n$/],
-    [[], /^mco: expected a command: run, merge, sweep, replay, check, compare, tune or list\n$/],
+    [[], /^mco: expected a command: run, merge, sweep, replay, check, compare, tune, list or live\n$/],
   ])('bad input %j: one line, exit 2', async (args, line) => {
     const io = capture();
     const code = await main(args.map((a) => (a.startsWith('scenarios/') ? join(ROOT, a) : a)));

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The live smoke and the live cleanup tests (`npm run test:live`, run by
+ * .ci/run after `npm test`): real node processes, SIGSTOP, libfaketime. Kept
+ * out of `npm test` so that their processes never share the two cores with
+ * the timing-sensitive real-server tests, and run one file at a time.
+ */
+export default defineConfig({
+  test: {
+    name: 'live',
+    include: ['test/live/smoke.test.ts', 'test/live/cleanup.test.ts'],
+    globalSetup: ['test/helpers/global-setup.ts'],
+    fileParallelism: false,
+    testTimeout: 180_000,
+    hookTimeout: 300_000,
+  },
+});
