@@ -31,7 +31,8 @@
  * that wrote nothing is traced as `predicate-failed` but replies normally,
  * with the current value.
  */
-import { MemoryKV, type Predicate, type Store } from 'mostly-correct-owner';
+import { type Predicate, type Store } from 'mostly-correct-owner';
+import { MemoryKV } from 'mostly-correct-owner/internal';
 import { sample, type Distribution } from './dist.js';
 import { EventKind, type Engine } from './engine.js';
 import type { Prng } from './prng.js';
