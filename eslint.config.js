@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'src/gen/**', 'node_modules/**', 'reports/**', 'coverage/**', 'tmp/**'] },
+  { ignores: ['dist/**', 'sim/dist/**', 'src/gen/**', 'node_modules/**', 'reports/**', 'coverage/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -35,5 +35,11 @@ export default tseslint.config(
   {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // plain Node build scripts (run before anything is compiled)
+    files: ['**/scripts/*.mjs', 'sim/bin/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { parserOptions: { projectService: false }, globals: { process: 'readonly', URL: 'readonly' } },
   },
 );

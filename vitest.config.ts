@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const src = (f: string): string => fileURLToPath(new URL(`./src/${f}`, import.meta.url));
 
 /** The owner's tests that run a second time on a get + setIf store (see test/helpers/store-kind.ts). */
 const OWNER_TESTS = [
@@ -14,6 +17,13 @@ const OWNER_TESTS = [
 ];
 
 export default defineConfig({
+  // sim/ imports the library by its package name: test it against the source, not a build
+  resolve: {
+    alias: [
+      { find: /^mostly-correct-owner$/, replacement: src('index.ts') },
+      { find: /^mostly-correct-owner\/(internal|redis|postgres)$/, replacement: src('$1.ts') },
+    ],
+  },
   test: {
     // Starts throwaway redis-server and PostgreSQL (or uses REDIS_URL / DATABASE_URL).
     globalSetup: ['test/helpers/global-setup.ts'],

@@ -147,7 +147,7 @@ function mcoRun(scenario: string, seeds: number, workers: number, sets: readonly
   const c0 = childrenCpuMs();
   const t0 = performance.now();
   const args = ['run', scenario, '--seeds', String(seeds), '--workers', String(workers), ...sets.flatMap((s) => ['--set', s]), '--json', json];
-  execFileSync(process.execPath, [join(ROOT, 'dist/sim/mco.js'), ...args], { stdio: 'ignore' });
+  execFileSync(process.execPath, [join(ROOT, 'sim/dist/mco.js'), ...args], { stdio: 'ignore' });
   const wallMs = performance.now() - t0;
   const cpuMs = childrenCpuMs() - c0;
   const report = JSON.parse(readFileSync(json, 'utf8')) as { traceHash: string; events: number };
@@ -298,7 +298,7 @@ async function main(): Promise<void> {
       ]);
     const setText = sets.map((s) => ` --set ${s}`).join('');
     console.log(
-      `**The command** (\`node dist/sim/mco.js run scenarios/healthy.yaml --seeds ${n} --workers W${setText} --json …\`, wall time including start-up, fastest of ${rounds} rounds, alternating; CPU = user + system of the whole process)\n`,
+      `**The command** (\`node sim/dist/mco.js run scenarios/healthy.yaml --seeds ${n} --workers W${setText} --json …\`, wall time including start-up, fastest of ${rounds} rounds, alternating; CPU = user + system of the whole process)\n`,
     );
     console.log(table(['workers', 'wall s', 'CPU s (that round)', 'least CPU s', 'runs/s', 'events/s', 'speed-up', 'report traceHash'], rows), '\n');
   }

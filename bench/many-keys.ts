@@ -55,9 +55,6 @@ import {
   MemoryStore,
   MostlyCorrectOwner,
   STRATEGIES,
-  OWNERSHIP_PARTITION,
-  decodeRecord,
-  expiresMs,
   type Ownership,
   type Predicate,
   type Store,
@@ -66,6 +63,7 @@ import {
   type SwapOptions,
   type SwapResult,
 } from '../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord, expiresMs } from '../src/internal.js';
 
 interface Args {
   keys: number[];

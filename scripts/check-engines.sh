@@ -4,7 +4,7 @@
 # quiescence from Node's queue order), the same seeds, and the reports must be
 # identical apart from wall time — above all the trace hash of every scenario,
 # which folds in the hash of every seed's event trace.
-# Usage: scripts/check-engines.sh [seeds]   (default 10; uses the built dist/)
+# Usage: scripts/check-engines.sh [seeds]   (default 10; uses the built sim/dist/)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seeds=${1:-10}
@@ -13,7 +13,7 @@ trap 'rm -rf "$out"' EXIT
 cd "$root"
 npm run build --silent
 for engine in reference fast; do
-  node dist/sim/mco.js run scenarios --seeds "$seeds" --engine "$engine" --workers 2 --json "$out/$engine.json" >/dev/null
+  node sim/dist/mco.js run scenarios --seeds "$seeds" --engine "$engine" --workers 2 --json "$out/$engine.json" >/dev/null
 done
 node - "$out/reference.json" "$out/fast.json" <<'JS'
 const fs = require('node:fs');

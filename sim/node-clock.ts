@@ -10,7 +10,7 @@
  * Limits: drift is constant per node; a jump is instantaneous; there is no
  * clock slewing.
  */
-import type { Clock } from '../src/index.js';
+import type { Clock } from 'mostly-correct-owner';
 import { EventKind, type Engine, type SimEvent } from './engine.js';
 
 /** Wall-clock origin: true time 0 reads as this (2023-11-14T22:13:20Z). */

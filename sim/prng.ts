@@ -4,7 +4,7 @@
  * from (run seed, stream name), so adding a consumer never reshuffles the
  * others. The generator is sfc32 (small, fast, passes PractRand to 2^40+).
  */
-import type { RandomSource } from '../src/index.js';
+import type { RandomSource } from 'mostly-correct-owner';
 
 /** A deterministic stream of uniform numbers. */
 export interface Prng extends RandomSource {

@@ -5,7 +5,8 @@
  * oracle judged. Nothing here reads real time or global randomness; every
  * random choice comes from a stream named after its consumer.
  */
-import { MostlyCorrectOwner, OWNERSHIP_PARTITION, STRATEGIES, decodeRecord, expiresMs, type Logger, type Store, type Strategy } from '../src/index.js';
+import { MostlyCorrectOwner, STRATEGIES, type Logger, type Store, type Strategy } from 'mostly-correct-owner';
+import { OWNERSHIP_PARTITION, decodeRecord, expiresMs } from 'mostly-correct-owner/internal';
 import { sample } from './dist.js';
 import { EventKind } from './engine.js';
 import { createEngine, DEFAULT_ENGINE, type EngineKind } from './engines.js';

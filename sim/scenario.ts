@@ -14,7 +14,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { STRATEGIES, type StrategyName } from '../src/index.js';
+import { resolveScenarioPath } from './library.js';
+import { STRATEGIES, type StrategyName } from 'mostly-correct-owner';
 import type { Distribution } from './dist.js';
 
 /** Bad scenario input. `message` is one line: `file: field.path: what was expected`. */
@@ -386,10 +387,14 @@ export function loadScenarioRaw(file: string): unknown {
   return raw;
 }
 
-/** Expands files and directories into scenario files (directories: *.yaml, *.yml, *.json, sorted). */
+/**
+ * Expands files and directories into scenario files (directories: *.yaml,
+ * *.yml, *.json, sorted). A name that is not a path is looked up in the
+ * bundled library (see library.ts).
+ */
 export function scenarioFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
-  for (const p of paths) {
+  for (const p of paths.map(resolveScenarioPath)) {
     let isDir: boolean;
     try {
       isDir = statSync(p).isDirectory();

@@ -6,7 +6,8 @@
  * it has seen, since the owner names one key array over and over.
  */
 import { Buffer } from 'node:buffer';
-import { bytesEqual, predicateValue, valuePredicate, type Predicate, type StoreEntry, type SwapResult } from '../src/index.js';
+import type { Predicate, StoreEntry, SwapResult } from 'mostly-correct-owner';
+import { bytesEqual, predicateValue, valuePredicate } from 'mostly-correct-owner/internal';
 
 export class SimKV {
   readonly #data = new Map<string, Uint8Array>();

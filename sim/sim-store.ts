@@ -31,7 +31,7 @@
  * that wrote nothing is traced as `predicate-failed` but replies normally,
  * with the current value.
  */
-import type { Predicate, Store } from '../src/index.js';
+import type { Predicate, Store } from 'mostly-correct-owner';
 import { SimKV } from './sim-kv.js';
 import { sample, type Distribution } from './dist.js';
 import { EventKind, type Engine } from './engine.js';

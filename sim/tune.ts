@@ -23,7 +23,7 @@
  *
  * A failover limit below what safety allows is refused with the reason.
  */
-import type { StrategyName } from '../src/index.js';
+import type { StrategyName } from 'mostly-correct-owner';
 import { safetyMargin } from './bound.js';
 import type { Report } from './report/report.js';
 import { runScenario, type RunScenarioOptions } from './runner.js';

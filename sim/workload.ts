@@ -11,7 +11,7 @@
  * Under strategy `none` there is no owner at all: workers go straight to the
  * resource (the baseline the owner must beat).
  */
-import type { Clock, MostlyCorrectOwner } from '../src/index.js';
+import type { Clock, MostlyCorrectOwner } from 'mostly-correct-owner';
 import { sample, type Distribution } from './dist.js';
 import type { Engine } from './engine.js';
 import type { Oracle } from './oracle.js';

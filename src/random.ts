@@ -5,7 +5,6 @@
  * The default, {@link systemRandom}, is crypto-grade and is the only place in
  * `src/` that touches global randomness; the simulator injects seeded streams.
  */
-import { customRandom, urlAlphabet } from 'nanoid';
 
 /** A source of random bytes. */
 export interface RandomSource {
@@ -21,9 +20,21 @@ export const systemRandom: RandomSource = Object.freeze({
 /** Length of the slug appended to owner ids: nanoid's default, 21 characters (~126 bits). */
 export const SLUG_LENGTH = 21;
 
-/** A nanoid-style slug (URL-safe alphabet) drawn from `random`. */
+/** nanoid's URL-safe alphabet: 64 symbols, so one byte masked to 6 bits picks one without bias. */
+const URL_ALPHABET = 'useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict';
+
+/**
+ * A nanoid-style slug drawn from `random`: the same characters as nanoid's
+ * `customRandom(urlAlphabet, 21, random.bytes)` for the same bytes (last byte
+ * first, as nanoid reads them; test/random.test.ts checks it against nanoid).
+ * Inlined rather than imported: nanoid is ESM-only, and CommonJS consumers on
+ * Node < 20.19 cannot `require` it.
+ */
 export function randomSlug(random: RandomSource): string {
-  return customRandom(urlAlphabet, SLUG_LENGTH, (size) => random.bytes(size))();
+  const b = random.bytes(SLUG_LENGTH);
+  let slug = '';
+  for (let i = SLUG_LENGTH - 1; i >= 0; i--) slug += URL_ALPHABET[b[i]! & 63];
+  return slug;
 }
 
 /** A uniform float in [0, 1) built from 53 random bits of `random`. */

@@ -9,21 +9,17 @@ import {
   CorruptRecordError,
   MemoryStore,
   MostlyCorrectOwner,
-  OWNERSHIP_PARTITION,
   OwnershipLostError,
-  encodeRecord,
-  expiresMs,
   fixedStrategy,
   lakefsStrategy,
-  newRecord,
   observedStrategy,
-  predicateValue,
   swapOverSetIf,
   type Predicate,
   type Store,
   type StoreEntry,
   type SwapResult,
 } from '../src/index.js';
+import { OWNERSHIP_PARTITION, encodeRecord, expiresMs, newRecord, predicateValue } from '../src/internal.js';
 import { installFakeTime, recordingLogger, type InstalledClock } from './helpers/fake-time.js';
 import { ACQUIRE, KEY, REFRESH, T0, makeOwner, storedRecord } from './helpers/owner-fixture.js';
 import { HookedStore } from './helpers/store-wrappers.js';

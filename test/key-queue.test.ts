@@ -7,15 +7,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryStore } from './helpers/store-kind.js';
-import {
-  MostlyCorrectOwner,
-  OWNERSHIP_PARTITION,
-  encodeRecord,
-  fixedStrategy,
-  newRecord,
-  observedStrategy,
-  type Ownership,
-} from '../src/index.js';
+import { MostlyCorrectOwner, fixedStrategy, observedStrategy, type Ownership } from '../src/index.js';
+import { OWNERSHIP_PARTITION, encodeRecord, newRecord } from '../src/internal.js';
 import { installFakeTime, type InstalledClock } from './helpers/fake-time.js';
 import { ACQUIRE, KEY, REFRESH, T0, makeOwner, storedRecord } from './helpers/owner-fixture.js';
 import { HookedStore } from './helpers/store-wrappers.js';

@@ -1,13 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryStore } from './helpers/store-kind.js';
-import {
-  CorruptRecordError,
-  MostlyCorrectOwner,
-  OWNERSHIP_PARTITION,
-  OwnError,
-  lakefsStrategy,
-  type MostlyCorrectOwnerOptions,
-} from '../src/index.js';
+import { CorruptRecordError, MostlyCorrectOwner, OwnError, lakefsStrategy, type MostlyCorrectOwnerOptions } from '../src/index.js';
+import { OWNERSHIP_PARTITION } from '../src/internal.js';
 import { installFakeTime, recordingLogger, type InstalledClock } from './helpers/fake-time.js';
 import { HookedStore } from './helpers/store-wrappers.js';
 

@@ -4,7 +4,8 @@
  * close the same way, and `withOwnership(owner, key, fn)` in own()'s order.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OwnerClosedError, fixedStrategy, lakefsStrategy, observedStrategy, MostlyCorrectOwner, expiresMs, MemoryStore } from '../src/index.js';
+import { OwnerClosedError, fixedStrategy, lakefsStrategy, observedStrategy, MostlyCorrectOwner, MemoryStore } from '../src/index.js';
+import { expiresMs } from '../src/internal.js';
 import { installFakeTime, track, type InstalledClock } from './helpers/fake-time.js';
 import { ACQUIRE, REFRESH, T0, makeOwner, storedRecord } from './helpers/owner-fixture.js';
 import { memoryStore } from './helpers/store-kind.js';

@@ -1,15 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryStore } from './helpers/store-kind.js';
-import {
-  MemoryStore,
-  MostlyCorrectOwner,
-  OWNERSHIP_PARTITION,
-  decodeRecord,
-  lakefsStrategy,
-  expiresMs,
-  type MostlyCorrectOwnerOptions,
-  type Ownership,
-} from '../src/index.js';
+import { MemoryStore, MostlyCorrectOwner, lakefsStrategy, type MostlyCorrectOwnerOptions, type Ownership } from '../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord, expiresMs } from '../src/internal.js';
 import { installFakeTime, seededRandom, skewedClock, type InstalledClock } from './helpers/fake-time.js';
 import { HookedStore, delayAll } from './helpers/store-wrappers.js';
 

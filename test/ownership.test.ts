@@ -1,16 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryStore } from './helpers/store-kind.js';
-import {
-  MemoryStore,
-  MostlyCorrectOwner,
-  OWNERSHIP_PARTITION,
-  decodeRecord,
-  lakefsStrategy,
-  encodeRecord,
-  expiresMs,
-  newRecord,
-  type MostlyCorrectOwnerOptions,
-} from '../src/index.js';
+import { MemoryStore, MostlyCorrectOwner, lakefsStrategy, type MostlyCorrectOwnerOptions } from '../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord, encodeRecord, expiresMs, newRecord } from '../src/internal.js';
 import { installFakeTime, recordingLogger, type InstalledClock } from './helpers/fake-time.js';
 import { HookedStore } from './helpers/store-wrappers.js';
 

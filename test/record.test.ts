@@ -2,8 +2,8 @@ import { create, fromBinary } from '@bufbuild/protobuf';
 import { TimestampSchema, timestampDate } from '@bufbuild/protobuf/wkt';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CorruptRecordError } from '../src/index.js';
 import {
-  CorruptRecordError,
   MostlyCorrectOwnershipSchema,
   decodeRecord,
   encodeRecord,
@@ -13,7 +13,7 @@ import {
   quantizeMs,
   timestampFromMs,
   msFromTimestamp,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 // Golden vectors, computed field by field from the protobuf wire format
 // (tag = field << 3 | wire type; varints little-endian base 128), not by this library.

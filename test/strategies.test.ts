@@ -5,20 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryStore } from './helpers/store-kind.js';
-import {
-  OWNERSHIP_PARTITION,
-  OwnershipLostError,
-  decodeRecord,
-  encodeRecord,
-  expiresMs,
-  fixedStrategy,
-  lakefsStrategy,
-  newRecord,
-  observedStrategy,
-  type Ownership,
-  type Predicate,
-  type Strategy,
-} from '../src/index.js';
+import { OwnershipLostError, fixedStrategy, lakefsStrategy, observedStrategy, type Ownership, type Predicate, type Strategy } from '../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord, encodeRecord, expiresMs, newRecord } from '../src/internal.js';
 import { installFakeTime, seededRandom, skewedClock, type InstalledClock } from './helpers/fake-time.js';
 import { ACQUIRE, KEY, REFRESH, T0, makeOwner, storedRecord } from './helpers/owner-fixture.js';
 import { HookedStore } from './helpers/store-wrappers.js';

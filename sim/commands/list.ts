@@ -6,7 +6,7 @@ import { defineVerb } from './verb.js';
 export const listVerb = defineVerb({
   command: 'list [dir]',
   describe: 'list the scenario library with descriptions',
-  builder: (y) => y.positional('dir', { type: 'string', default: 'scenarios', describe: 'directory of scenario files' }),
+  builder: (y) => y.positional('dir', { type: 'string', default: 'scenarios', describe: 'directory of scenario files (default: ./scenarios, else the bundled library)' }),
   run: (a) => {
     const scenarios = loadAll([a.dir], []);
     const width = Math.max(...scenarios.map((s) => s.scenario.name.length));

@@ -14,7 +14,7 @@
  * during the run), printed at `endNs`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MostlyCorrectOwner, STRATEGIES, type Store, type StrategyName } from '../../src/index.js';
+import { MostlyCorrectOwner, STRATEGIES, type Store, type StrategyName } from 'mostly-correct-owner';
 import { sample } from '../dist.js';
 import { stream } from '../prng.js';
 import { keyName } from '../workload.js';
@@ -45,10 +45,10 @@ function counting(inner: Store, counters: { reads: number; writes: number }): St
 
 async function openStore(c: NodeConfig): Promise<Store> {
   if (c.store.kind === 'redis') {
-    const { RedisStore } = await import('../../src/redis.js');
+    const { RedisStore } = await import('mostly-correct-owner/redis');
     return new RedisStore({ url: c.store.url });
   }
-  const { PostgresStore } = await import('../../src/postgres.js');
+  const { PostgresStore } = await import('mostly-correct-owner/postgres');
   return new PostgresStore({ connectionString: c.store.url, createTable: false });
 }
 

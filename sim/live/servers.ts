@@ -167,7 +167,7 @@ export async function preparePostgres(url: string, dead: () => boolean = () => f
     const client = new pg.Client({ connectionString: url });
     try {
       await client.connect();
-      const { PostgresStore } = await import('../../src/postgres.js');
+      const { PostgresStore } = await import('mostly-correct-owner/postgres');
       const store = new PostgresStore({ connectionString: url, createTable: true });
       await store.get('mc-live-warmup', new Uint8Array([0]));
       await store.close();

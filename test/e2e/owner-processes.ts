@@ -7,7 +7,8 @@
  * under healthy conditions no overlap is expected, so any is a failure.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OWNERSHIP_PARTITION, decodeRecord, expiresMs, type Store } from '../../src/index.js';
+import { type Store } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord, expiresMs } from '../../src/internal.js';
 import { PostgresStore } from '../../src/postgres.js';
 import { RedisStore } from '../../src/redis.js';
 import { killAll, startWorker, waitForEvent, type Worker } from './processes.js';

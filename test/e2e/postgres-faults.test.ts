@@ -5,7 +5,8 @@
  */
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { MostlyCorrectOwner, OWNERSHIP_PARTITION, OwnError, StoreError, decodeRecord, lakefsStrategy } from '../../src/index.js';
+import { MostlyCorrectOwner, OwnError, StoreError, lakefsStrategy } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord } from '../../src/internal.js';
 import { PostgresStore } from '../../src/postgres.js';
 import { recordingLogger } from '../helpers/fake-time.js';
 import { freePort } from '../helpers/servers.js';

@@ -3,7 +3,8 @@
  * persistence, so the record vanishes), and a refused connection at `own()`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MostlyCorrectOwner, OWNERSHIP_PARTITION, OwnError, StoreError, decodeRecord, lakefsStrategy } from '../../src/index.js';
+import { MostlyCorrectOwner, OwnError, StoreError, lakefsStrategy } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord } from '../../src/internal.js';
 import { RedisStore } from '../../src/redis.js';
 import { recordingLogger } from '../helpers/fake-time.js';
 import { freePort, redisServerBinary, startRedis, type ThrowawayServer } from '../helpers/servers.js';

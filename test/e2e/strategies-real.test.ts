@@ -5,17 +5,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  MostlyCorrectOwner,
-  OWNERSHIP_PARTITION,
-  OwnershipLostError,
-  decodeRecord,
-  encodeRecord,
-  expiresMs,
-  fixedStrategy,
-  newRecord,
-  observedStrategy,
-} from '../../src/index.js';
+import { MostlyCorrectOwner, OwnershipLostError, fixedStrategy, observedStrategy } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord, encodeRecord, expiresMs, newRecord } from '../../src/internal.js';
 import { PostgresStore } from '../../src/postgres.js';
 import { RedisStore } from '../../src/redis.js';
 

@@ -2,7 +2,8 @@
  * The owner set-up shared by the strategy and key-queue tests: short intervals
  * on key `p/k`, and reading back the record stored for it.
  */
-import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord, type MostlyCorrectOwnerOptions, type Store, type Strategy } from '../../src/index.js';
+import { MostlyCorrectOwner, type MostlyCorrectOwnerOptions, type Store, type Strategy } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord } from '../../src/internal.js';
 
 export const ACQUIRE = 10;
 export const REFRESH = 400;

@@ -7,24 +7,8 @@
  * Written for the mutation run (docs/mutation.md).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryStore,
-  OWNERSHIP_PARTITION,
-  defineStrategy,
-  encodeRecord,
-  fixedStrategy,
-  lakefsStrategy,
-  newRecord,
-  observedStrategy,
-  pollDelayMs,
-  type AcquireRetryInput,
-  type Predicate,
-  type Store,
-  type StoreEntry,
-  type Strategy,
-  type SwapOptions,
-  type SwapResult,
-} from '../../src/index.js';
+import { MemoryStore, defineStrategy, fixedStrategy, lakefsStrategy, observedStrategy, type AcquireRetryInput, type Predicate, type Store, type StoreEntry, type Strategy, type SwapOptions, type SwapResult } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, encodeRecord, newRecord, pollDelayMs } from '../../src/internal.js';
 import { seededRandom } from '../helpers/fake-time.js';
 import { KEY, makeOwner } from '../helpers/owner-fixture.js';
 import { ManualTime, MANUAL_EPOCH_MS as T0 } from '../helpers/manual-time.js';

@@ -8,24 +8,8 @@
  * Written for the mutation run (docs/mutation.md).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryStore,
-  OWNERSHIP_PARTITION,
-  OwnershipLostError,
-  encodeRecord,
-  fixedStrategy,
-  lakefsStrategy,
-  newRecord,
-  observedStrategy,
-  swapOverSetIf,
-  type Predicate,
-  type Store,
-  type StoreEntry,
-  type Strategy,
-  type SwapOptions,
-  type SwapResult,
-  type Unsubscribe,
-} from '../../src/index.js';
+import { MemoryStore, OwnershipLostError, fixedStrategy, lakefsStrategy, observedStrategy, swapOverSetIf, type Predicate, type Store, type StoreEntry, type Strategy, type SwapOptions, type SwapResult, type Unsubscribe } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, encodeRecord, newRecord } from '../../src/internal.js';
 import { recordingLogger, seededRandom } from '../helpers/fake-time.js';
 import { KEY, REFRESH, makeOwner, storedRecord } from '../helpers/owner-fixture.js';
 import { ManualTime, MANUAL_EPOCH_MS } from '../helpers/manual-time.js';

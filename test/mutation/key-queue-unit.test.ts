@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Acquired, Claim, HandoffHooks } from '../../src/context.js';
 import { KeyQueue } from '../../src/key-queue.js';
-import { valuePredicate } from '../../src/index.js';
+import {  } from '../../src/index.js';
+import { valuePredicate } from '../../src/internal.js';
 
 interface Poll {
   claim: Claim;

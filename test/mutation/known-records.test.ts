@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KnownRecords } from '../../src/context.js';
-import { valuePredicate, type StoreEntry } from '../../src/index.js';
+import { type StoreEntry } from '../../src/index.js';
+import { valuePredicate } from '../../src/internal.js';
 
 const entry = (...bytes: number[]): StoreEntry => ({ value: new Uint8Array(bytes), predicate: valuePredicate(new Uint8Array(bytes)) });
 

@@ -7,22 +7,8 @@
  * (docs/mutation.md); the message texts themselves are not mutated there.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryStore,
-  OWNERSHIP_PARTITION,
-  encodeRecord,
-  fixedStrategy,
-  lakefsStrategy,
-  newRecord,
-  type LogFields,
-  type Logger,
-  type LogLevel,
-  type Predicate,
-  type Store,
-  type StoreEntry,
-  type SwapOptions,
-  type SwapResult,
-} from '../../src/index.js';
+import { MemoryStore, fixedStrategy, lakefsStrategy, type LogFields, type Logger, type LogLevel, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, encodeRecord, newRecord } from '../../src/internal.js';
 import { seededRandom } from '../helpers/fake-time.js';
 import { KEY, makeOwner } from '../helpers/owner-fixture.js';
 import { ManualTime } from '../helpers/manual-time.js';

@@ -6,20 +6,8 @@
  * sleep fails. Written for the mutation run (docs/mutation.md).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryStore,
-  OWNERSHIP_PARTITION,
-  OwnershipLostError,
-  defineStrategy,
-  fixedStrategy,
-  lakefsStrategy,
-  type Clock,
-  type Predicate,
-  type Store,
-  type StoreEntry,
-  type SwapOptions,
-  type SwapResult,
-} from '../../src/index.js';
+import { MemoryStore, OwnershipLostError, defineStrategy, fixedStrategy, lakefsStrategy, type Clock, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult } from '../../src/index.js';
+import { OWNERSHIP_PARTITION } from '../../src/internal.js';
 import { recordingLogger, seededRandom } from '../helpers/fake-time.js';
 import { KEY, makeOwner } from '../helpers/owner-fixture.js';
 import { ManualTime } from '../helpers/manual-time.js';

@@ -6,21 +6,8 @@
  * (docs/mutation.md).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryStore,
-  decodeRecord,
-  defineStrategy,
-  encodeRecord,
-  fixedStrategy,
-  lakefsStrategy,
-  newRecord,
-  type Predicate,
-  type Store,
-  type StoreEntry,
-  type Strategy,
-  type SwapOptions,
-  type SwapResult,
-} from '../../src/index.js';
+import { MemoryStore, defineStrategy, fixedStrategy, lakefsStrategy, type Predicate, type Store, type StoreEntry, type Strategy, type SwapOptions, type SwapResult } from '../../src/index.js';
+import { decodeRecord, encodeRecord, newRecord } from '../../src/internal.js';
 import { recordingLogger, seededRandom } from '../helpers/fake-time.js';
 import { makeOwner, storedRecord } from '../helpers/owner-fixture.js';
 import { ManualTime, MANUAL_EPOCH_MS } from '../helpers/manual-time.js';

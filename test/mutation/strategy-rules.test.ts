@@ -6,27 +6,8 @@
  * (docs/mutation.md); no owner, no store, no time.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryStore,
-  MostlyCorrectOwner,
-  STRATEGIES,
-  StrategyError,
-  defineStrategy,
-  fixedStrategy,
-  jitteredInterval,
-  lakefsStrategy,
-  observedExpiry,
-  observedStrategy,
-  pollDelayMs,
-  randomFloat,
-  sleepUntilExpiryMs,
-  wallClockExpiry,
-  type AcquireRetryInput,
-  type Clock,
-  type RandomSource,
-  type SeenRecord,
-  type Strategy,
-} from '../../src/index.js';
+import { MemoryStore, MostlyCorrectOwner, STRATEGIES, StrategyError, defineStrategy, fixedStrategy, lakefsStrategy, observedStrategy, type AcquireRetryInput, type Clock, type RandomSource, type SeenRecord, type Strategy } from '../../src/index.js';
+import { jitteredInterval, observedExpiry, pollDelayMs, randomFloat, sleepUntilExpiryMs, wallClockExpiry } from '../../src/internal.js';
 
 /** A random source whose every byte is `byte`. */
 const constantBytes = (byte: number): RandomSource => ({ bytes: (n) => new Uint8Array(n).fill(byte) });

@@ -18,10 +18,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   MemoryStore,
   MostlyCorrectOwner,
-  OWNERSHIP_PARTITION,
-  decodeRecord,
   defineStrategy,
-  expiresMs,
   fixedStrategy,
   lakefsStrategy,
   observedStrategy,
@@ -31,6 +28,7 @@ import {
   type Store,
   type Strategy,
 } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord, expiresMs } from '../../src/internal.js';
 import { seededRandom } from '../helpers/fake-time.js';
 import { flush, MANUAL_EPOCH_MS } from '../helpers/manual-time.js';
 import { PROPERTY_TIMEOUT_MS, runProperty } from '../helpers/property.js';

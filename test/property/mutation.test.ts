@@ -14,19 +14,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeRecord,
-  defineStrategy,
-  encodeRecord,
-  expiresMs,
-  lakefsStrategy,
-  predicateValue,
-  timestampFromMs,
-  valuePredicate,
-  type AcquireRetryInput,
-  type Store,
-  type StoreEntry,
-} from '../../src/index.js';
+import { defineStrategy, lakefsStrategy, type AcquireRetryInput, type Store, type StoreEntry } from '../../src/index.js';
+import { decodeRecord, encodeRecord, expiresMs, predicateValue, timestampFromMs, valuePredicate } from '../../src/internal.js';
 import { safetyMargin } from '../../sim/bound.js';
 import { runSeed, type RunOptions } from '../../sim/run.js';
 import { loadScenario } from '../../sim/scenario.js';

@@ -17,11 +17,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MemoryStore,
   MostlyCorrectOwner,
-  OWNERSHIP_PARTITION,
-  decodeRecord,
-  expiresMs,
   lakefsStrategy,
-  quantizeMs,
   type Ownership,
   type Predicate,
   type Store,
@@ -29,6 +25,7 @@ import {
   type SwapOptions,
   type SwapResult,
 } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord, expiresMs, quantizeMs } from '../../src/internal.js';
 import { seededRandom } from '../helpers/fake-time.js';
 import { ManualTime, flush, type ManualClock } from '../helpers/manual-time.js';
 import { PROPERTY_TIMEOUT_MS, runProperty } from '../helpers/property.js';

@@ -15,17 +15,8 @@
  * refresh write delivered → release write delivered (predicate failed).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryStore,
-  MostlyCorrectOwner,
-  OWNERSHIP_PARTITION,
-  decodeRecord,
-  defineStrategy,
-  expiresMs,
-  lakefsStrategy,
-  swapOverSetIf,
-  type Store,
-} from '../../src/index.js';
+import { MemoryStore, MostlyCorrectOwner, defineStrategy, lakefsStrategy, swapOverSetIf, type Store } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord, expiresMs } from '../../src/internal.js';
 import { seededRandom } from '../helpers/fake-time.js';
 import { ManualTime, flush } from '../helpers/manual-time.js';
 import { STORE_KIND } from '../helpers/store-kind.js';

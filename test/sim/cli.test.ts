@@ -117,8 +117,8 @@ describe('the mco executable', () => {
   });
 
   it('is the package bin', () => {
-    const pkg = JSON.parse(execFileSync('cat', [join(ROOT, 'package.json')], { encoding: 'utf8' }));
-    expect(pkg.bin).toEqual({ mco: 'dist/sim/mco.js' });
+    const pkg = JSON.parse(execFileSync('cat', [join(ROOT, 'sim/package.json')], { encoding: 'utf8' }));
+    expect(pkg.bin).toEqual({ mco: 'bin/mco.js' });
   });
 });
 

@@ -11,7 +11,8 @@
  * own partition so backends may be shared.
  */
 import { describe, expect, it } from 'vitest';
-import { PredicateFailedError, isPredicateFailed, valuePredicate, type Predicate, type Store, type StoreEntry } from '../../src/index.js';
+import { PredicateFailedError, isPredicateFailed, type Predicate, type Store, type StoreEntry } from '../../src/index.js';
+import { valuePredicate } from '../../src/internal.js';
 
 /** Unconditional writes, as another client of the same data would make them: how tests set up a state. */
 export interface DirectWrites {

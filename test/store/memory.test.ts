@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryKV, MemoryStore, StoreError, predicateValue, swapOverSetIf, valuePredicate, type SetIfStore } from '../../src/index.js';
+import { MemoryStore, StoreError, swapOverSetIf, type SetIfStore } from '../../src/index.js';
+import { MemoryKV, predicateValue, valuePredicate } from '../../src/internal.js';
 import { bytesEqual } from '../../src/store/store.js';
 import { notificationConformance, setIfConformance, storeConformance } from './conformance.js';
 

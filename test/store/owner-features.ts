@@ -9,7 +9,8 @@
  * (polling would take seconds).
  */
 import { describe, expect, it } from 'vitest';
-import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord, fixedStrategy, lakefsStrategy, type Store, type Strategy } from '../../src/index.js';
+import { MostlyCorrectOwner, fixedStrategy, lakefsStrategy, type Store, type Strategy } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord } from '../../src/internal.js';
 import type { OpenedStore } from './conformance.js';
 
 let keyCounter = 0;

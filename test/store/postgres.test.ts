@@ -6,7 +6,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
+import { MostlyCorrectOwner } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord } from '../../src/internal.js';
 import { PostgresStore, StoreError, advisoryLockId, quoteIdentifier, releaseChannel } from '../../src/postgres.js';
 import { notificationConformance, setIfConformance, storeConformance } from './conformance.js';
 import { ownerFeatures } from './owner-features.js';

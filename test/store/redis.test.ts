@@ -5,7 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MostlyCorrectOwner, OWNERSHIP_PARTITION, decodeRecord } from '../../src/index.js';
+import { MostlyCorrectOwner } from '../../src/index.js';
+import { OWNERSHIP_PARTITION, decodeRecord } from '../../src/internal.js';
 import { RedisStore, SWAP_SCRIPT, SWAP_SCRIPT_SHA1 } from '../../src/redis.js';
 import { notificationConformance, setIfConformance, storeConformance } from './conformance.js';
 import { ownerFeatures } from './owner-features.js';
