@@ -7,7 +7,7 @@
 #   the optional peers (ioredis, pg); the
 #   `/redis` and `/postgres` entries once they are installed; its install must
 #   pull at most MAX_DEPS packages besides itself and take at most MAX_KB;
-# - the simulator (sim/): `mco list`, `mco run healthy` from a scratch
+# - the simulator (sim/): `mco list`, `mco run healthy`, `mco --version` from a scratch
 #   directory, with the scenario library it ships.
 set -euo pipefail
 MAX_DEPS=3
@@ -106,4 +106,8 @@ npx --no-install mco list >list.txt
 grep -q '^healthy ' list.txt || { echo "pack check: mco list shows no healthy scenario" >&2; cat list.txt >&2; exit 1; }
 npx --no-install mco run healthy --seeds 5 >run.txt 2>/dev/null
 grep -q '^healthy ' run.txt || { echo "pack check: mco run healthy printed no summary row" >&2; cat run.txt >&2; exit 1; }
+version=$(npx --no-install mco --version)
+expected="$(node -p 'require("'"$root"'/sim/package.json").version') (mostly-correct-owner $(node -p 'require("'"$root"'/package.json").version'))"
+[ "$version" = "$expected" ] || { echo "pack check: mco --version printed '$version', expected '$expected'" >&2; exit 1; }
+echo "pack check: installed mco --version: $version"
 echo "pack check: installed mco lists $(wc -l <list.txt) bundled scenarios and runs healthy from $(pwd)"

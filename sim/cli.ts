@@ -4,6 +4,7 @@
  * turns errors into exit codes: bad input is one line and exit 2. Results go
  * to stdout, progress and diagnostics to stderr. Exit codes: see exit-codes.ts.
  */
+import { createRequire } from 'node:module';
 import yargs from 'yargs';
 import { checkVerb } from './commands/check.js';
 import { compareVerb } from './commands/compare.js';
@@ -37,10 +38,36 @@ export const VERBS: readonly Verb[] = [
 
 const VERB_NAMES = VERBS.map(verbName);
 
+/**
+ * `--json -` as `--json=-`: yargs reads a lone `-` as a positional and leaves
+ * the option empty; `-` (stdout) is the only value mco gives a meaning to.
+ */
+export function joinDashValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (/^--[^=]+$/.test(arg) && args[i + 1] === '-') {
+      out.push(`${arg}=-`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** `mco --version`: this package's version and the library's it runs. */
+export function versionText(): string {
+  const require = createRequire(import.meta.url);
+  const own = require('mostly-correct-owner-sim/package.json') as { version: string };
+  const library = require('mostly-correct-owner/package.json') as { version: string };
+  return `${own.version} (mostly-correct-owner ${library.version})`;
+}
+
 /** Runs the CLI with `args`; resolves to the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   let code: number = ExitCode.ok;
-  const parser = yargs([...args])
+  const parser = yargs(joinDashValues(args))
     .scriptName('mco')
     .usage('$0 <command> [options]\n\nRuns the production MostlyCorrectOwner in a deterministic simulator and reports how often double ownership happens, and what it costs.');
   // the options of the verb being parsed, for "did you mean --…?"
@@ -63,7 +90,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .demandCommand(1, `expected a command: ${VERB_NAMES.slice(0, -1).join(', ')} or ${VERB_NAMES.at(-1)}`)
     .strict()
     .help()
-    .version(false)
+    .version(versionText())
     .wrap(Math.min(120, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((msg, err) => {

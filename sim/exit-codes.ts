@@ -8,8 +8,10 @@ export const ExitCode = Object.freeze({
   badInput: 2,
   /** A run hit its event budget (livelock or a too-large scenario). */
   limit: 3,
-  /** Interrupted (Ctrl-C); the partial report of the finished seeds was still printed and written. */
+  /** Interrupted (Ctrl-C, SIGINT); the partial report of the finished seeds was still printed and written. */
   interrupted: 130,
+  /** Terminated (SIGTERM), handled like Ctrl-C: the partial report was still printed and written. */
+  terminated: 143,
   /** A bug in mco itself (an INVARIANT failed). */
   internal: 70,
 });

@@ -2,9 +2,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
-import { assertComparable, checkAgainstBaseline, checkTable, COST_SLACK, COST_TOLERANCE } from '../report/check.js';
+import { assertComparable, checkAgainstBaseline, checkTable, COST_SLACK, COST_TOLERANCE, type CheckResult } from '../report/check.js';
 import { runOptions } from './options.js';
-import { interruptible, jsonText, loadAll, readReports, runOne, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, loadAll, readReports, runOne, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
 export const checkVerb = defineVerb({
@@ -16,15 +16,18 @@ export const checkVerb = defineVerb({
       .option('baseline', { type: 'string', demandOption: true, describe: 'baseline report, or a directory of <scenario>.json baselines' })
       .option('update', { type: 'boolean', default: false, describe: 'rewrite the baseline(s) instead of checking' })
       .option('md', { type: 'string', describe: 'write the comparison as Markdown' })
+      .option('json', { type: 'string', describe: 'write the comparison as JSON (- for stdout)' })
       .example('$0 check scenarios --baseline reports --seeds 40', 'the CI gate')
       .example('$0 check scenarios --baseline reports --update', 'rewrite every baseline'),
   run: async (a) => {
+    const say = textOut(a.json);
     const scenarios = loadAll(a.scenario, a.set);
     const isDir = existsSync(a.baseline) && statSync(a.baseline).isDirectory();
     if (!isDir && scenarios.length > 1) throw new UsageError('--baseline: with several scenarios, give a directory of baselines (<dir>/<scenario>.json)');
     const { signal, dispose } = interruptible();
     let regressed = false;
     const md: string[] = [];
+    const checks: { baseline: string; result: CheckResult }[] = [];
     try {
       for (const { scenario: s } of scenarios) {
         if (signal.aborted) break;
@@ -45,21 +48,24 @@ export const checkVerb = defineVerb({
         if (warning !== undefined) process.stderr.write(`mco: warning: ${warning}\n`);
         const result = checkAgainstBaseline(baseline!, current, 2 * scenarios.length);
         regressed ||= result.regressed;
+        checks.push({ baseline: file, result });
         const table = checkTable(result);
-        process.stdout.write(`${table}\n\n`);
+        say(`${table}\n\n`);
         md.push('```', table, '```', '');
       }
     } finally {
       dispose();
     }
     if (a.md !== undefined) writeOut(a.md, `# mco check\n\n${md.join('\n')}\n`);
+    if (a.json !== undefined && !a.update) writeOut(a.json, jsonText({ schemaVersion: 1, kind: 'check', regressed, partial: signal.aborted, checks }));
     if (!a.update) {
-      process.stdout.write(
+      say(
         regressed
           ? 'mco check: REGRESSION (one-sided two-proportion z-test, family-wise 95%, on violation rates; or a cost above baseline × 1.25 + 2)\n'
           : 'mco check: no regression\n',
       );
     }
+    if (signal.aborted) return interruptedCode(signal);
     return regressed ? ExitCode.failed : ExitCode.ok;
   },
 });

@@ -7,7 +7,7 @@ import { compareHead, compareMarkdown, compareRows, compareTable } from '../repo
 import { loadScenario, OWNER_STRATEGIES, SCENARIO_STRATEGIES, scenarioFiles } from '../scenario.js';
 import { plots } from './html.js';
 import { runOptions } from './options.js';
-import { interruptible, jsonText, runOne, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, runOne, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
 export const compareVerb = defineVerb({
@@ -26,6 +26,7 @@ export const compareVerb = defineVerb({
       .option('html', { type: 'string', describe: 'write an HTML report (heatmap scenario × strategy, table)' })
       .example('$0 compare scenarios/clock-skew.yaml scenarios/gc-pause.yaml --strategies lakefs,fixed,observed --seeds 100', 'the headline table'),
   run: async (a) => {
+    const say = textOut(a.json);
     const strategies = a.strategies.split(',').map((x) => x.trim());
     for (const st of strategies) {
       if (!(SCENARIO_STRATEGIES as readonly string[]).includes(st)) {
@@ -48,7 +49,7 @@ export const compareVerb = defineVerb({
     } finally {
       dispose();
     }
-    process.stdout.write(`${compareTable(items)}\n`);
+    say(`${compareTable(items)}\n`);
     if (a.json !== undefined) writeOut(a.json, jsonText({ schemaVersion: 1, kind: 'compare', strategies, rows: items.map((i) => ({ scenario: i.label[0], strategy: i.label[1], report: i.report })) }));
     if (a.md !== undefined) writeOut(a.md, `# mco compare\n\n${compareMarkdown(items)}\n`);
     if (a.html !== undefined) {
@@ -62,6 +63,6 @@ export const compareVerb = defineVerb({
         ]),
       );
     }
-    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+    return signal.aborted ? interruptedCode(signal) : ExitCode.ok;
   },
 });

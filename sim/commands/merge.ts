@@ -3,7 +3,7 @@ import { ExitCode } from '../exit-codes.js';
 import { mergeReports } from '../report/merge.js';
 import { markdownTable, summaryTable } from '../report/table.js';
 import { runHtml } from './html.js';
-import { jsonText, readReports, writeOut } from './shared.js';
+import { jsonText, readReports, textOut, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
 export const mergeVerb = defineVerb({
@@ -17,10 +17,11 @@ export const mergeVerb = defineVerb({
       .option('html', { type: 'string', describe: 'write an HTML report' })
       .example('$0 merge a.json b.json --json all.json', 'shards 1/2 and 2/2 → the full report'),
   run: async (a) => {
+    const say = textOut(a.json);
     const all = readReports(a.reports);
     const names = [...new Set(all.map((r) => r.scenario))];
     const merged = names.map((n) => mergeReports(all.filter((r) => r.scenario === n)));
-    process.stdout.write(`${summaryTable(merged)}\n`);
+    say(`${summaryTable(merged)}\n`);
     if (a.json !== undefined) writeOut(a.json, jsonText(merged.length === 1 ? merged[0] : { schemaVersion: 1, reports: merged }));
     if (a.md !== undefined) writeOut(a.md, `# mco merge\n\n${markdownTable(['scenario'], merged.map((r) => ({ label: [r.scenario], report: r })))}\n`);
     if (a.html !== undefined) writeOut(a.html, await runHtml(merged));

@@ -6,7 +6,7 @@ import type { Report } from '../report/report.js';
 import { markdownTable, summaryTable } from '../report/table.js';
 import { runHtml } from './html.js';
 import { runOptions } from './options.js';
-import { interruptible, jsonText, loadAll, runOne, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, loadAll, runOne, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
 function parseShard(text: string | undefined): { index: number; count: number } | undefined {
@@ -41,6 +41,7 @@ export const runVerb = defineVerb({
       .example('$0 run scenarios/healthy.yaml --seeds 200 --json out.json', 'one scenario, JSON report')
       .example('$0 run scenarios --set owner.refreshInterval=80ms', 'the whole library with a longer lease'),
   run: async (a) => {
+    const say = textOut(a.json);
     const shard = parseShard(a.shard);
     const scenarios = loadAll(a.scenario, a.set);
     const { signal, dispose } = interruptible();
@@ -58,13 +59,13 @@ export const runVerb = defineVerb({
     } finally {
       dispose();
     }
-    process.stdout.write(`${summaryTable(reports)}\n`);
+    say(`${summaryTable(reports)}\n`);
     for (const [i, r] of reports.entries()) {
       const seeds = r.violatingSeeds.slice(0, REPLAY_HINTS);
       if (seeds.length === 0) continue;
       const first = seeds.length === 1 ? 'it' : `the first ${seeds.length}`;
-      process.stdout.write(`${r.scenario}: ${r.runsWithViolation} run${r.runsWithViolation === 1 ? '' : 's'} with a violation; replay ${first}:\n`);
-      for (const seed of seeds) process.stdout.write(`  ${replayCommand(scenarios[i]!.file, seed, a.set)}\n`);
+      say(`${r.scenario}: ${r.runsWithViolation} run${r.runsWithViolation === 1 ? '' : 's'} with a violation; replay ${first}:\n`);
+      for (const seed of seeds) say(`  ${replayCommand(scenarios[i]!.file, seed, a.set)}\n`);
     }
     const interrupted = signal.aborted;
     if (reports.some((r) => r.partial)) process.stderr.write('mco: partial report: only the seeds that finished are included\n');
@@ -77,10 +78,10 @@ export const runVerb = defineVerb({
       if (results.length === 0) continue;
       const bad = results.filter((x) => !x.ok);
       failed ||= bad.length > 0;
-      for (const x of bad) process.stdout.write(`expectation failed: ${r.scenario}: ${describeExpectation(x)}\n`);
-      if (bad.length === 0) process.stdout.write(`${r.scenario}: all ${results.length} expectations held\n`);
+      for (const x of bad) say(`expectation failed: ${r.scenario}: ${describeExpectation(x)}\n`);
+      if (bad.length === 0) say(`${r.scenario}: all ${results.length} expectations held\n`);
     }
-    if (interrupted) return ExitCode.interrupted;
+    if (interrupted) return interruptedCode(signal);
     return failed ? ExitCode.failed : ExitCode.ok;
   },
 });

@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { EngineKind } from '../engines.js';
+import { ExitCode } from '../exit-codes.js';
 import { applySets } from '../overrides.js';
 import { progressReporter } from '../progress.js';
 import type { Report } from '../report/report.js';
@@ -21,22 +22,49 @@ export function loadAll(paths: readonly string[], sets: readonly string[]): { fi
   return scenarioFiles(paths).map((file) => ({ file, scenario: loadScenario(file, { edit: (raw) => applySets(raw, sets) }) }));
 }
 
-/** Stops the run on the first Ctrl-C (the partial report is still written); a second one kills. */
+/** The signals that stop a run the way Ctrl-C does: SIGINT (Ctrl-C) and SIGTERM (a supervisor, `kill`, CI's timeout). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Stops the run on the first SIGINT or SIGTERM (the partial report is still
+ * printed and written); a second one kills (Node's default handler is back).
+ * The signal's name is the abort reason, for {@link interruptedCode}.
+ */
 export function interruptible(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
-  const onSigint = (): void => {
-    process.stderr.write('\nmco: interrupted: finishing the seeds in flight, then reporting what finished (Ctrl-C again to quit now)\n');
-    ac.abort();
-    process.removeListener('SIGINT', onSigint);
+  const dispose = (): void => {
+    for (const name of STOP_SIGNALS) process.removeListener(name, onSignal);
   };
-  process.on('SIGINT', onSigint);
-  return { signal: ac.signal, dispose: () => process.removeListener('SIGINT', onSigint) };
+  function onSignal(name: NodeJS.Signals): void {
+    process.stderr.write(`\nmco: ${name === 'SIGINT' ? 'interrupted' : 'terminated'}: finishing the seeds in flight, then reporting what finished (${name === 'SIGINT' ? 'Ctrl-C' : name} again to quit now)\n`);
+    ac.abort(name);
+    dispose();
+  }
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
+  return { signal: ac.signal, dispose };
 }
 
-/** Writes an output file and says so on stderr. */
+/** The exit code of a run stopped by `signal`: 130 after SIGINT, 143 after SIGTERM (128 + the signal number, as a shell reports it). */
+export function interruptedCode(signal: AbortSignal): number {
+  return signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+}
+
+/** Writes an output file and says so on stderr; `-` is stdout (`--json -`). */
 export function writeOut(file: string, text: string): void {
+  if (file === '-') {
+    process.stdout.write(text);
+    return;
+  }
   writeFileSync(file, text);
   process.stderr.write(`mco: wrote ${file}\n`);
+}
+
+/**
+ * Where a verb's human-readable text goes: stdout, unless `--json -` puts the
+ * JSON there, in which case stderr (stdout then holds one JSON document only).
+ */
+export function textOut(json: string | undefined): (text: string) => void {
+  return json === '-' ? (text) => process.stderr.write(text) : (text) => process.stdout.write(text);
 }
 
 export const jsonText = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;

@@ -6,7 +6,7 @@ import { loadScenarioRaw, scenarioFiles } from '../scenario.js';
 import { runSweep, sweepCsv, sweepScenarios, type Sweep } from '../sweep.js';
 import { sweepHtml } from './html.js';
 import { runOptions } from './options.js';
-import { interruptible, jsonText, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
 export const sweepVerb = defineVerb({
@@ -25,6 +25,7 @@ export const sweepVerb = defineVerb({
         'violation rate over offset × lease',
       ),
   run: async (a) => {
+    const say = textOut(a.json);
     if (a.vary.length === 0) throw new UsageError('--vary: expected at least one, e.g. --vary owner.refreshInterval=20ms,40ms,80ms');
     const vary = a.vary.map(parseVary);
     const [file] = scenarioFiles([a.scenario]);
@@ -46,11 +47,11 @@ export const sweepVerb = defineVerb({
       dispose();
     }
     const heads = vary.map((v) => v.path);
-    process.stdout.write(`${labelledTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
+    say(`${labelledTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
     if (a.csv !== undefined) writeOut(a.csv, sweepCsv(sweep));
     if (a.json !== undefined) writeOut(a.json, jsonText(sweep));
     if (a.md !== undefined) writeOut(a.md, `# mco sweep ${sweep.scenario}\n\n${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
     if (a.html !== undefined) writeOut(a.html, await sweepHtml(sweep));
-    return signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+    return signal.aborted ? interruptedCode(signal) : ExitCode.ok;
   },
 });

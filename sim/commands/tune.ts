@@ -10,7 +10,7 @@ import { DEFAULT_STRATEGY, loadScenarioRaw, OWNER_STRATEGIES, parseDuration, sce
 import type { Sweep } from '../sweep.js';
 import { evidenceScenarioRaw, tune, TuneRefusal, type TuneInput } from '../tune.js';
 import { sweepHtml } from './html.js';
-import { interruptible, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
 export const tuneVerb = defineVerb({
@@ -30,8 +30,10 @@ export const tuneVerb = defineVerb({
       .option('seed-start', { type: 'number', default: 1, describe: 'first seed' })
       .option('workers', { type: 'number', default: defaultWorkers(), describe: 'worker threads' })
       .option('html', { type: 'string', describe: 'write the sweep it used as HTML' })
+      .option('json', { type: 'string', describe: 'write the derived bound, the candidates and the recommendation as JSON (- for stdout)' })
       .example('$0 tune --max-offset 20ms --max-pause 150ms --store-latency-p99 5ms --max-failover 2s', 'a lakeFS deployment'),
   run: async (a) => {
+    const say = textOut(a.json);
     const need = (flag: string, v: string): number => {
       const d = parseDuration(v);
       if (d === undefined || d < 0) throw new UsageError(`--${flag}: expected a duration ≥ 0 like 20ms, got '${v}'`);
@@ -107,7 +109,13 @@ export const tuneVerb = defineVerb({
       '',
       `reproduce: npx mco sweep ${file} --set owner.strategy=${input.strategy} --set owner.acquireInterval=${result.derived.acquireIntervalMs}ms --vary owner.refreshInterval=${result.candidates.map((c) => `${c.refreshIntervalMs}ms`).join(',')} --seeds ${a.seeds} --seed-start ${a.seedStart}`,
     );
-    process.stdout.write(`${out.join('\n')}\n`);
+    say(`${out.join('\n')}\n`);
+    if (a.json !== undefined) {
+      // the scenario is named by its file; its raw data would only repeat it
+      const { evidenceScenario: _evidence, ...rest } = result;
+      const { scenarioRaw: _raw, ...stated } = input;
+      writeOut(a.json, jsonText({ schemaVersion: 1, kind: 'tune', input: stated, scenario: file, partial: signal.aborted, ...rest }));
+    }
     if (a.html !== undefined) {
       const sweep: Sweep = {
         schemaVersion: 1,
@@ -118,6 +126,6 @@ export const tuneVerb = defineVerb({
       };
       writeOut(a.html, await sweepHtml(sweep));
     }
-    return signal.aborted ? ExitCode.interrupted : r === undefined ? ExitCode.failed : ExitCode.ok;
+    return signal.aborted ? interruptedCode(signal) : r === undefined ? ExitCode.failed : ExitCode.ok;
   },
 });
