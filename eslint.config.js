@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'sim/dist/**', 'src/gen/**', 'node_modules/**', 'reports/**', 'coverage/**', 'tmp/**'] },
+  { ignores: ['dist/**', 'sim/dist/**', 'docs/api/**', 'src/gen/**', 'node_modules/**', 'reports/**', 'coverage/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,8 +4,9 @@
  */
 
 /**
- * Thrown by {@link Store.setIf} when the stored value no longer matches the
- * predicate (or, for a "must not exist" predicate, when the key exists).
+ * Thrown by {@link SetIfStore.setIf} (a store of lakeFS's get + setIf shape)
+ * when the stored value no longer matches the predicate (or, for a "must not
+ * exist" predicate, when the key exists).
  * Losing this race is normal; the owner treats it as "someone else wrote first".
  */
 export class PredicateFailedError extends Error {
