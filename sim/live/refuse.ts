@@ -13,8 +13,6 @@ export function liveRefusal(s: Scenario): string | undefined {
   if (s.owner.strategy === 'none') return 'owner.strategy: none (no owner, only the protected resource) is not supported live; use lakefs, fixed or observed';
   if (s.workload.work !== undefined) return 'workload.work: the benefit model (protected resource with compare-and-set) is not supported live';
   if (!isZero(s.faults.timerLateness)) return 'faults.timerLateness: late timers are not supported live yet (a busy event loop is not a per-timer delay); remove it';
-  if (s.faults.store.errorRate > 0) return 'faults.store.errorRate: store errors are not supported live yet; set it to 0';
-  if (s.faults.store.lostReplyRate > 0) return 'faults.store.lostReplyRate: lost replies are not supported live yet; set it to 0';
   if (s.nodes.length > MAX_LIVE_NODES) return `nodes: at most ${MAX_LIVE_NODES} node processes per live run, got ${s.nodes.length}`;
   return undefined;
 }
