@@ -46,7 +46,12 @@ function counting(inner: Store, counters: { reads: number; writes: number }): St
 async function openStore(c: NodeConfig): Promise<Store> {
   if (c.store.kind === 'redis') {
     const { RedisStore } = await import('mostly-correct-owner/redis');
-    return new RedisStore({ url: c.store.url });
+    // The one option changed from the store's defaults: a command in flight
+    // when its connection is cut fails at once (the simulator's store error).
+    // With the default (1), ioredis resends it after reconnecting (≈ 60 ms
+    // later, measured): an error before apply becomes a late success and a
+    // lost reply a second application (docs/live.md, store errors).
+    return new RedisStore({ url: c.store.url, redisOptions: { maxRetriesPerRequest: 0 } });
   }
   const { PostgresStore } = await import('mostly-correct-owner/postgres');
   return new PostgresStore({ connectionString: c.store.url, createTable: false });
@@ -125,7 +130,15 @@ async function node(c: NodeConfig): Promise<void> {
   if (strategy === undefined) throw new Error(`unknown strategy ${c.strategy}`);
   const owner = new MostlyCorrectOwner({ store, prefix: c.prefix, acquireInterval: c.acquireIntervalMs, refreshInterval: c.refreshIntervalMs, strategy });
   // the store is touched once before the start, so that connecting is not part of the first own()
-  await store.get('mc-live-warmup', new Uint8Array([0]));
+  // (retried: the proxy may cut it, as any request, when the scenario has store errors)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.get('mc-live-warmup', new Uint8Array([0]));
+      break;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+    }
+  }
   counters.reads = 0;
   watchStops();
   emit({ e: 'ready', t: stamp() });

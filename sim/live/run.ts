@@ -34,7 +34,7 @@ import { newOperationStats } from '../workload.js';
 import { clockSpec, faketimeEnv, isFaulty, jumpTotals, type ClockFault } from './faketime.js';
 import { killGroup, exited, type ChildSet } from './processes.js';
 import { CONFIG_ENV, msOf, parseEvent, type Go, type NodeConfig, type NodeEvent } from './protocol.js';
-import { DelayProxy } from './proxy.js';
+import { DelayProxy, fateOf } from './proxy.js';
 import type { LiveServer } from './servers.js';
 
 /** How the node processes are started: compiled JavaScript, or TypeScript through tsx. */
@@ -59,6 +59,8 @@ export interface RunNoise {
   /** Proxy: delay asked and delay added per chunk (ms). */
   proxyAskedMs: number[];
   proxyAddedMs: number[];
+  /** Proxy: requests it saw, and connections it cut before a request (error before apply) or before its reply (lost reply). */
+  proxyCuts: { requests: number; errorBeforeApply: number; lostReply: number };
   /** Idle probe: lateness of its 10 ms timers (ms). */
   probeLatenessMs: number[];
   /** Clock fault of each node (drawn as the simulator draws it). */
@@ -126,10 +128,18 @@ export async function runLive(scenario: Scenario, options: LiveRunOptions): Prom
   };
 
   let proxy: DelayProxy | undefined;
-  const latency = f.store;
-  if (!isZero(latency.requestLatency) || !isZero(latency.responseLatency)) {
+  const net = f.store;
+  if (!isZero(net.requestLatency) || !isZero(net.responseLatency) || net.errorRate > 0 || net.lostReplyRate > 0) {
     const rng = stream(seed, 'live:proxy');
-    proxy = await DelayProxy.start({ host: server.host, port: server.port }, () => sample(latency.requestLatency, rng), () => sample(latency.responseLatency, rng));
+    const cutRng = stream(seed, 'live:proxy:cuts');
+    proxy = await DelayProxy.start(
+      { host: server.host, port: server.port },
+      {
+        requestDelayMs: () => sample(net.requestLatency, rng),
+        responseDelayMs: () => sample(net.responseLatency, rng),
+        requestFate: fateOf(net.errorRate, net.lostReplyRate, () => cutRng.next()),
+      },
+    );
   }
   const storeUrl = proxy === undefined ? server.url : withPort(server.url, proxy.port);
 
@@ -149,7 +159,7 @@ export async function runLive(scenario: Scenario, options: LiveRunOptions): Prom
   const incarnations: Incarnation[] = [];
   const current: (Incarnation | undefined)[] = scenario.nodes.map(() => undefined);
   const crashes: { node: number; at: number }[] = [];
-  const noise: RunNoise = { startLateMs: [], pauses: [], proxyAskedMs: [], proxyAddedMs: [], probeLatenessMs: [], clocks };
+  const noise: RunNoise = { startLateMs: [], pauses: [], proxyAskedMs: [], proxyAddedMs: [], proxyCuts: { requests: 0, errorBeforeApply: 0, lostReply: 0 }, probeLatenessMs: [], clocks };
   let failure: Error | undefined;
   let finishing = false;
 
@@ -298,6 +308,7 @@ export async function runLive(scenario: Scenario, options: LiveRunOptions): Prom
   if (proxy !== undefined) {
     noise.proxyAskedMs = proxy.asked;
     noise.proxyAddedMs = proxy.added;
+    noise.proxyCuts = { ...proxy.cuts };
   }
   return { record: judgeRun(seed, zeroMs, durationMs, incarnations.filter((x) => x.node >= 0), crashes, noise), noise };
 }

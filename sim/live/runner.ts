@@ -33,8 +33,12 @@ export interface NoiseSummary {
   startLateMs: LatencySummary | null;
   /** Pauses: count; SIGSTOP→SIGCONT as sent minus planned; gap the paused process saw minus planned (ms; the gap is the stop plus 0–10 ms, its ticker's period). */
   pauses: { count: number; sentMinusPlannedMs: LatencySummary | null; seenMinusPlannedMs: LatencySummary | null };
-  /** Proxy: chunks forwarded; delay added minus delay asked (ms). */
-  proxy: { chunks: number; addedMinusAskedMs: LatencySummary | null };
+  /**
+   * Proxy: chunks forwarded; delay added minus delay asked (ms); requests
+   * (client chunks) seen, and connections cut before forwarding one (error
+   * before apply) or before forwarding its reply (lost reply).
+   */
+  proxy: { chunks: number; addedMinusAskedMs: LatencySummary | null; requests: number; cutBeforeApply: number; cutReply: number };
 }
 
 /** A live report: `mco run`'s schema plus what makes it live. */
@@ -114,6 +118,12 @@ export function summarizeNoise(noises: readonly RunNoise[]): NoiseSummary {
       sentMinusPlannedMs: summarize(pauses.map((p) => p.sentMs - p.plannedMs)),
       seenMinusPlannedMs: summarize(pauses.filter((p) => p.seenMs !== undefined).map((p) => p.seenMs! - p.plannedMs)),
     },
-    proxy: { chunks: added.length, addedMinusAskedMs: summarize(added.map((a, i) => a - asked[i]!)) },
+    proxy: {
+      chunks: added.length,
+      addedMinusAskedMs: summarize(added.map((a, i) => a - asked[i]!)),
+      requests: noises.reduce((n, x) => n + x.proxyCuts.requests, 0),
+      cutBeforeApply: noises.reduce((n, x) => n + x.proxyCuts.errorBeforeApply, 0),
+      cutReply: noises.reduce((n, x) => n + x.proxyCuts.lostReply, 0),
+    },
   };
 }

@@ -27,8 +27,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('mco live: bad input is one line, exit 2, nothing started', () => {
   const ok = file('ok.yaml', 'duration: 1s\nnodes: 2\n');
   it.each([
-    [['live', file('late.yaml', 'faults: { timerLateness: 5ms }\n')], /^mco: .*late\.yaml: faults\.timerLateness: late timers are not supported live yet.*\n$/],
-    [['live', file('err.yaml', 'faults: { store: { errorRate: 0.1 } }\n')], /^mco: .*err\.yaml: faults\.store\.errorRate: store errors are not supported live yet; set it to 0\n$/],
+    [['live', file('late.yaml', 'faults: { timerLateness: 5ms }\n')], /^mco: .*late\.yaml: faults\.timerLateness: late timers are not supported live \(.*\n$/],
+    [['live', file('err.yaml', 'faults: { store: { errorRate: 1.5 } }\n')], /^mco: .*err\.yaml: faults\.store\.errorRate: expected a number in \[0, 1\], got 1\.5\n$/],
+    [['live', file('lost.yaml', 'faults: { store: { lostReplyRate: -0.1 } }\n')], /^mco: .*lost\.yaml: faults\.store\.lostReplyRate: expected a number in \[0, 1\].*\n$/],
     [['live', file('none.yaml', 'owner: { strategy: none }\n')], /^mco: .*none\.yaml: owner\.strategy: none .* not supported live.*\n$/],
     [['live', file('bad.yaml', 'nodes: -1\n')], /^mco: .*bad\.yaml: nodes: .*\n$/],
     [['live', ok, '--runs', '0'], /^mco: --runs: expected a whole number from 1 to 100000, got 0\n$/],
@@ -53,5 +54,11 @@ describe('liveRefusal', () => {
       'x.yaml',
     );
     expect(liveRefusal(s)).toBeUndefined();
+  });
+
+  it('accepts store errors and lost replies on Redis, refuses them on PostgreSQL', () => {
+    const s = parseScenario({ faults: { store: { errorRate: 0.1, lostReplyRate: 0.1 } } }, 'x.yaml');
+    expect(liveRefusal(s, 'redis')).toBeUndefined();
+    expect(liveRefusal(s, 'postgres')).toMatch(/^faults\.store\.errorRate\/lostReplyRate: .* not supported live on PostgreSQL yet/);
   });
 });
