@@ -9,15 +9,12 @@
  * shape (under lakeFS's advisory lock), so a lakeFS server started later on
  * the same database accepts it; an existing table is used as it is.
  *
- * Release notifications (`notify`/`watch`): `NOTIFY` through
- * `pg_notify(channel, payload)`, where the channel is
- * {@link releaseChannel}`(table, partition)` (`mco_released_` and a hash:
- * always a valid identifier, whatever the table and partition) and the
- * payload the key's bytes in hex. Watchers `LISTEN` on one connection taken
- * from the pool on the first `watch` and kept out of it (a listening
- * connection must stay open) until `close()`. When that connection dies, the
- * store opens another and listens again; notifications sent in between are
- * lost, and the waiters poll.
+ * Release notifications (`notify`/`watch`): `pg_notify(channel, payload)`,
+ * the channel {@link releaseChannel}`(table, partition)` (`mco_released_` and
+ * a hash: a valid identifier whatever the names), the payload the key's bytes
+ * in hex. Watchers `LISTEN` on one connection taken out of the pool on the
+ * first `watch` until `close()`. When it dies, the store opens another and
+ * listens again; notifications sent in between are lost: waiters poll.
  *
  * `swap` ({@link Store.swap}) is one SQL statement, so one round trip
  * (see `swapStatement` in `postgres-sql.ts` for what `current` means under
@@ -32,10 +29,7 @@ import { asBuffer, toHex } from './bytes.js';
 import { createTableStatements, quoteIdentifier, releaseChannel, swapStatement } from './postgres-sql.js';
 import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapResult, type Unsubscribe } from './store.js';
 
-/**
- * The part of a `pg` Pool the store uses. `connect` is needed only for
- * release notifications (`watch`); without it watchers poll.
- */
+/** The part of a `pg` Pool the store uses; `connect` only for release notifications (without it watchers poll). */
 export type PostgresPool = Pick<Pool, 'query'> & Partial<Pick<Pool, 'connect'>>;
 
 /** Options of {@link PostgresStore}. */
@@ -239,11 +233,15 @@ export class PostgresStore implements Store {
     void listener?.then(async (listening) => {
       if (listening === undefined) return;
       listening.detach();
+      const ignore = (): void => {}; // a connection dying in UNLISTEN emits 'error' (else uncaught); the catch releases it
+      listening.client.on('error', ignore);
       try {
         await listening.client.query('UNLISTEN *');
         listening.client.release();
       } catch (err) {
         listening.client.release(err instanceof Error ? err : true);
+      } finally {
+        listening.client.off('error', ignore);
       }
     });
   }
