@@ -63,6 +63,37 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
     abortable(store.swap(OWNERSHIP_PARTITION, keyBytes, bytes, expected), signal).catch((err: unknown) => {
       throw signal?.aborted ? signal.reason : new OwnError(prefixedKey, owner, 'swap', attempt, { cause: err });
     });
+  /**
+   * One write of a candidate naming the claim's pick, decided on `read` at
+   * `nowMs` (wall clock, quantized) and expecting `expected`: the
+   * acquisition, or, when it lost (the pick goes back), what the store
+   * answered and the candidate's expiry.
+   */
+  const take = async (
+    read: MostlyCorrectOwnership | undefined,
+    nowMs: number,
+    expected: Predicate | null,
+    ownership: 'not owned' | 'expired',
+    speculative: boolean,
+    attempt: number,
+    sentAtMono: number,
+  ): Promise<{ acquired: Acquired } | { current: StoreEntry | undefined; expires: number }> => {
+    const candidateOwner = claim.pick();
+    const candidate = candidateRecord(ctx, candidateOwner, read, nowMs);
+    if (tracing) {
+      const decided = { ...fields, ownership, expires: candidate.expires, now: nowMs };
+      logger.trace(speculative ? { ...decided, speculative } : decided, 'Try to take ownership');
+    }
+    const result = await swap(candidate.bytes, expected, candidateOwner, attempt);
+    const written = afterWrite(ctx, prefixedKey, candidate.bytes, result);
+    if (written !== undefined) {
+      if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
+      return { acquired: { sentAtMono, token: candidate.token, written } };
+    }
+    claim.unpick();
+    closing?.throwIfAborted();
+    return { current: result.swapped ? undefined : result.current, expires: candidate.expires };
+  };
   try {
     for (let attempt = 1; ; attempt++) {
       let sentAtMono = clock.monotonicNow();
@@ -82,26 +113,14 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
         const guessRecord = guess === undefined ? undefined : tryDecode(guess.value, prefixedKey);
         const guessNowMs = quantizeMs(clock.now());
         if (guess === undefined || (guessRecord !== undefined && judge.takesUnread(seen(guess, guessRecord), guessNowMs))) {
-          const candidateOwner = claim.pick();
-          const candidate = candidateRecord(ctx, candidateOwner, guessRecord, guessNowMs);
-          if (tracing) logger.trace(
-            { ...fields, ownership: guess === undefined ? 'not owned' : 'expired', expires: candidate.expires, now: guessNowMs, speculative: true },
-            'Try to take ownership',
-          );
-          const result = await swap(candidate.bytes, guess?.predicate ?? null, candidateOwner, attempt);
-          const written = afterWrite(ctx, prefixedKey, candidate.bytes, result);
-          if (written !== undefined) {
-            if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-            return { sentAtMono, token: candidate.token, written };
-          }
-          claim.unpick();
-          closing?.throwIfAborted();
-          const current = result.swapped ? undefined : result.current;
+          const took = await take(guessRecord, guessNowMs, guess?.predicate ?? null, guess === undefined ? 'not owned' : 'expired', true, attempt, sentAtMono);
+          if ('acquired' in took) return took.acquired;
+          const { current } = took;
           if (sameEntry(current, guess)) {
             // the store answered from before a concurrent write that won (PostgreSQL's
             // snapshot, the setIf adapter's read): as a failed write after a read of the guess
             outcome = 'lost-race';
-            candidateExpiresMs = candidate.expires;
+            candidateExpiresMs = took.expires;
             judged = { nowMs: judge.nowOn(guessNowMs, clock), expiresMs: guessRecord === undefined ? undefined : expiresMs(guessRecord) };
             judge.forget();
           } else {
@@ -127,18 +146,9 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
         const judgement = judge.judge(entry === undefined || read === undefined ? undefined : seen(entry, read), nowMs, clock);
         judged = judgement;
         if (judgement.state !== 'owned') {
-          const candidateOwner = claim.pick();
-          const candidate = candidateRecord(ctx, candidateOwner, read, nowMs);
-          candidateExpiresMs = candidate.expires;
-          if (tracing) logger.trace({ ...fields, ownership: judgement.state, expires: candidateExpiresMs, now: nowMs }, 'Try to take ownership');
-          const result = await swap(candidate.bytes, entry?.predicate ?? null, candidateOwner, attempt);
-          const written = afterWrite(ctx, prefixedKey, candidate.bytes, result);
-          if (written !== undefined) {
-            if (tracing) logger.trace(ownerId === undefined ? { ...fields, owner: candidateOwner } : fields, 'Got ownership');
-            return { sentAtMono, token: candidate.token, written };
-          }
-          claim.unpick();
-          closing?.throwIfAborted();
+          const took = await take(read, nowMs, entry?.predicate ?? null, judgement.state, false, attempt, sentAtMono);
+          if ('acquired' in took) return took.acquired;
+          candidateExpiresMs = took.expires;
           outcome = 'lost-race';
           judge.forget();
         }
