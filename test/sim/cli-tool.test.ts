@@ -140,3 +140,19 @@ describe('SIGTERM', () => {
     expect(stderr).toMatch(new RegExp(`clock-drift\\s+${report.runs}\\s`));
   }, 60_000);
 });
+
+describe('a reader that stops early (mco list | head -c 1)', () => {
+  it('ends quietly: no EPIPE stack, exit 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'sim/mco.ts'), 'list', join(ROOT, 'scenarios')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // read one chunk, then close our end of the pipe, like `head -c 1`
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|\n\s+at /);
+    expect(code).toBe(0);
+  }, 30_000);
+});
