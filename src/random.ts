@@ -12,32 +12,9 @@ export interface RandomSource {
   bytes(size: number): Uint8Array;
 }
 
-/**
- * Bytes fetched from `getRandomValues` at once. Each call into the
- * platform's CSPRNG has a fixed cost of microseconds, as much as the rest of
- * an uncontended `own()`'s randomness, so the default source draws a pool
- * and hands it out (as nanoid does); requests larger than the pool go to
- * the platform directly.
- */
-const POOL_BYTES = 4096;
-/** The pool, and how much of it is handed out: every byte is handed out once, then the pool is refilled. */
-const pool = new Uint8Array(POOL_BYTES);
-let poolUsed = POOL_BYTES;
-
-/**
- * Crypto-grade randomness from the platform's Web Crypto `getRandomValues`,
- * through a pool (see above). Every call returns a fresh array of its own.
- */
+/** Crypto-grade randomness from the platform's Web Crypto `getRandomValues`. */
 export const systemRandom: RandomSource = Object.freeze({
-  bytes(size: number): Uint8Array {
-    if (size > POOL_BYTES) return crypto.getRandomValues(new Uint8Array(size));
-    if (poolUsed + size > POOL_BYTES) {
-      crypto.getRandomValues(pool);
-      poolUsed = 0;
-    }
-    poolUsed += size;
-    return pool.slice(poolUsed - size, poolUsed);
-  },
+  bytes: (size: number): Uint8Array => crypto.getRandomValues(new Uint8Array(size)),
 });
 
 /** Length of the slug appended to owner ids: nanoid's default, 21 characters (~126 bits). */

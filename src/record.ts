@@ -68,7 +68,7 @@ export function newRecord(owner: string, expiresMs: number, comment: string): Mo
 export function encodeRecord(record: MostlyCorrectOwnership): Uint8Array {
   const { expires } = record;
   if (record.$unknown?.length || expires?.$unknown?.length) return toBinary(MostlyCorrectOwnershipSchema, record);
-  const w = new BinaryWriter(utf8);
+  const w = new BinaryWriter();
   if (record.owner !== '') w.tag(1, WireType.LengthDelimited).string(record.owner);
   if (expires !== undefined) {
     w.tag(2, WireType.LengthDelimited).fork();
@@ -101,22 +101,6 @@ export function expiresMs(record: MostlyCorrectOwnership): number {
 }
 
 const RECORD_TYPE = 'mostly_correct_owner.v1.MostlyCorrectOwnership';
-
-/**
- * UTF-8 of `text` for the wire writer: ASCII (owner ids, ISO times: nearly
- * every record string) byte by byte, anything else through `TextEncoder`.
- * `TextEncoder.encode` allocates its result outside the JS heap, which costs
- * several times the loop for strings this short.
- */
-function utf8(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) return new TextEncoder().encode(text);
-    out[i] = c;
-  }
-  return out;
-}
 
 /**
  * The record in `value` as `fromBinary` decodes it, read straight through the

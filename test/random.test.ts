@@ -33,26 +33,6 @@ describe('randomSlug', () => {
   });
 });
 
-describe('systemRandom', () => {
-  it('hands out every byte once, across pool refills, in arrays of their own', () => {
-    // 21 bytes repeated would be a 2^-168 coincidence: a repeat means a byte handed out twice
-    const seen = new Set<string>();
-    for (let i = 0; i < 2000; i++) {
-      const b = systemRandom.bytes(21);
-      expect(b.length).toBe(21);
-      expect(b.buffer.byteLength).toBe(21); // not a view: the caller may keep or transfer it
-      const hex = Buffer.from(b).toString('hex');
-      expect(seen.has(hex)).toBe(false);
-      seen.add(hex);
-    }
-  });
-
-  it('serves any size, larger than its pool too', () => {
-    for (const size of [0, 1, 4095, 4096, 4097, 20_000]) expect(systemRandom.bytes(size).length).toBe(size);
-    expect(new Set(Array.from(systemRandom.bytes(20_000))).size).toBeGreaterThan(200); // not all zeros
-  });
-});
-
 describe('randomFloat', () => {
   it('stays in [0, 1)', () => {
     const r = stream(7);
