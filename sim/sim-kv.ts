@@ -2,8 +2,9 @@
  * The simulated store's state: a map with lakeFS's compare-and-set
  * semantics, applied synchronously at the instant a request arrives. The
  * simulator's own, on its side of the seam (the library's `MemoryKV` has the
- * same semantics and stays plain): it keeps the map key of each key array
- * it has seen, since the owner names one key array over and over.
+ * same semantics and stays plain). Map keys are the key bytes as latin1
+ * text, rebuilt per operation (cheaper than remembering them per key array:
+ * the owner makes a fresh key array for every `own()`).
  */
 import { Buffer } from 'node:buffer';
 import type { Predicate, StoreEntry, SwapResult } from 'mostly-correct-owner';
@@ -11,8 +12,6 @@ import { bytesEqual, predicateValue, valuePredicate } from 'mostly-correct-owner
 
 export class SimKV {
   readonly #data = new Map<string, Uint8Array>();
-  /** Map keys by key array (the owner never changes a key array it handed to the store). */
-  readonly #keys = new WeakMap<Uint8Array, string>();
 
   /** A copy of the stored value, and the stored array itself as its predicate (never written to). */
   get(partition: string, key: Uint8Array): StoreEntry | undefined {
@@ -31,17 +30,14 @@ export class SimKV {
     const current = this.#data.get(k);
     const matches = expected === null ? current === undefined : current !== undefined && bytesEqual(current, predicateValue(expected));
     if (!matches) return { swapped: false, current: current === undefined ? undefined : { value: current.slice(), predicate: valuePredicate(current) } };
-    const stored = new Uint8Array(value);
+    const stored = Uint8Array.prototype.slice.call(value); // a copy (also of a Buffer, whose own slice is a view); cheaper than new Uint8Array(value)
     this.#data.set(k, stored);
     return { swapped: true, predicate: valuePredicate(stored) };
   }
 
   #key(partition: string, key: Uint8Array): string {
-    let bytes = this.#keys.get(key);
-    if (bytes === undefined) {
-      bytes = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-      this.#keys.set(key, bytes);
-    }
+    // short keys (all the owner makes) without a Buffer: one char per byte, as latin1
+    const bytes = key.length <= 256 ? String.fromCharCode.apply(null, key as unknown as number[]) : Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     return `${partition}\0${bytes}`;
   }
 }

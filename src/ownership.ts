@@ -11,6 +11,14 @@ import { OWNERSHIP_PARTITION } from './record.js';
 import { refreshLoop } from './refresh.js';
 import { releaseRecord, type ReleaseOutcome } from './release.js';
 
+/**
+ * Why a handle's refresh loop and deadline watcher stop on `release()`: one
+ * constant, because `abort()` without a reason builds a `DOMException` (and
+ * captures a stack trace) on every release. The loops only see it in their
+ * own catch blocks; no caller ever receives it.
+ */
+const RELEASED = Object.freeze(new Error('ownership released'));
+
 /** Where an {@link Ownership} lives. */
 export interface OwnershipInit extends Acquired {
   readonly owner: string;
@@ -111,7 +119,7 @@ export class Ownership implements AsyncDisposable {
     this.#lostReason = new OwnershipLostError(reason, this.prefixedKey, this.owner, newOwner);
     this.#hooks?.lost(this); // the local queue first, as when it listened on the signal before the holder could
     this.#lost?.abort(this.#lostReason);
-    stop.abort();
+    stop.abort(this.#lostReason);
   }
 
   /** Tells the holder when its own deadline passes without a successful write. */
@@ -158,7 +166,7 @@ export class Ownership implements AsyncDisposable {
     } catch (err) {
       logger.warn({ err, owner: this.owner, key: this.key }, 'Failed to delete ownership');
     } finally {
-      held.stop.abort();
+      held.stop.abort(RELEASED);
       this.#detachOwnSignal();
       if (outcome !== 'handed-off') this.#hooks?.released(this);
       this.#onReleased?.(this);
@@ -187,7 +195,7 @@ export class Ownership implements AsyncDisposable {
   }
 
   async #stopRefresh(): Promise<void> {
-    this.#held.stop.abort();
+    this.#held.stop.abort(RELEASED);
     this.#detachOwnSignal();
     await this.#refreshDone;
     // the loop stops waiting at once, but a write it sent may still land: wait for it

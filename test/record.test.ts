@@ -1,4 +1,4 @@
-import { create, fromBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { TimestampSchema, timestampDate } from '@bufbuild/protobuf/wkt';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -174,6 +174,59 @@ describe('decodeRecord', () => {
     const twice = decodeRecord(withUnknown, 'k');
     expect(twice).toStrictEqual(once);
     expect(hex(encodeRecord(twice))).toBe(hex(withUnknown));
+  });
+});
+
+describe('the direct codec agrees with protobuf-es', () => {
+  const record = fc.record({
+    owner: fc.string({ unit: 'grapheme' }),
+    comment: fc.string(),
+    token: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    leaseMs: fc.nat({ max: 2 ** 32 - 1 }),
+    expires: fc.option(fc.record({ seconds: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), nanos: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) }), { nil: undefined }),
+  });
+
+  it('encodeRecord writes the bytes toBinary writes, and decodeRecord reads what fromBinary reads', () => {
+    fc.assert(
+      fc.property(record, ({ expires, ...fields }) => {
+        const rec = create(MostlyCorrectOwnershipSchema, { ...fields, ...(expires === undefined ? {} : { expires: create(TimestampSchema, expires) }) });
+        const bytes = toBinary(MostlyCorrectOwnershipSchema, rec);
+        expect(hex(encodeRecord(rec))).toBe(hex(bytes));
+        expect(decodeRecord(bytes, 'k')).toStrictEqual(fromBinary(MostlyCorrectOwnershipSchema, bytes));
+      }),
+    );
+  });
+
+  it('decodes any bytes as fromBinary does: the same record, or a CorruptRecordError where it throws', () => {
+    const valid = record.map(({ expires, ...fields }) =>
+      toBinary(MostlyCorrectOwnershipSchema, create(MostlyCorrectOwnershipSchema, { ...fields, ...(expires === undefined ? {} : { expires: create(TimestampSchema, expires) }) })),
+    );
+    // valid records cut, spliced and with bytes changed or appended: unknown fields,
+    // repeated fields, wrong wire types, truncations
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }),
+      fc.tuple(valid, valid, fc.nat(), fc.uint8Array({ maxLength: 6 })).map(([a, b, cut, extra]) => new Uint8Array([...a.subarray(0, cut % (a.length + 1)), ...extra, ...b])),
+      fc.tuple(valid, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([a, at, v]) => {
+        const c = a.slice();
+        if (c.length > 0) c[at % c.length] = v;
+        return c;
+      }),
+    );
+    fc.assert(
+      fc.property(bytes, (b) => {
+        let expected: unknown;
+        try {
+          expected = fromBinary(MostlyCorrectOwnershipSchema, b);
+        } catch {
+          expect(() => decodeRecord(b, 'k')).toThrow(CorruptRecordError);
+          return;
+        }
+        const got = decodeRecord(b, 'k');
+        expect(got).toStrictEqual(expected);
+        expect(hex(encodeRecord(got))).toBe(hex(toBinary(MostlyCorrectOwnershipSchema, got)));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
