@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     name: 'live',
-    include: ['test/live/smoke.test.ts', 'test/live/cleanup.test.ts'],
+    include: ['test/live/smoke.test.ts', 'test/live/cleanup.test.ts', 'test/live/errors-postgres.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
     fileParallelism: false,
     testTimeout: 180_000,

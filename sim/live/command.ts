@@ -73,7 +73,7 @@ export function prepare(a: LiveArgs): { file: string; scenario: Scenario }[] {
   if (!Number.isSafeInteger(a.seedStart) || a.seedStart < 0) throw new LiveUsageError(`--seed-start: expected a whole number ≥ 0, got ${String(a.seedStart)}`);
   const out = files(a.scenario).map((file) => ({ file, scenario: loadScenario(file, { edit: (raw) => applySets(raw, a.set) }) }));
   for (const { file, scenario } of out) {
-    const why = liveRefusal(scenario, a.store);
+    const why = liveRefusal(scenario);
     if (why !== undefined) throw new LiveUsageError(`${file}: ${why}`);
     const clocks = scenario.nodes.some((n) => n.offset || n.driftPpm || n.jumps.length > 0) || !isZeroClock(scenario);
     if (clocks && LIBFAKETIME === undefined) throw new LiveUsageError(`${file}: clock faults need libfaketime: apt-get install -y faketime`);
