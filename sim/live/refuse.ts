@@ -12,7 +12,7 @@ export const MAX_LIVE_NODES = 16;
 export function liveRefusal(s: Scenario): string | undefined {
   if (s.owner.strategy === 'none') return 'owner.strategy: none (no owner, only the protected resource) is not supported live; use lakefs, fixed or observed';
   if (s.workload.work !== undefined) return 'workload.work: the benefit model (protected resource with compare-and-set) is not supported live';
-  if (!isZero(s.faults.timerLateness)) return 'faults.timerLateness: late timers are not supported live (a busy event loop is not a per-timer delay: docs/live.md, late timers); remove it';
+  if (!isZero(s.faults.timerLateness)) return 'faults.timerLateness: late timers are not supported live (a busy event loop is not a per-timer delay: docs/live.md, late timers); use faults.busyLoop, which runs live';
   if (s.nodes.length > MAX_LIVE_NODES) return `nodes: at most ${MAX_LIVE_NODES} node processes per live run, got ${s.nodes.length}`;
   return undefined;
 }
