@@ -32,7 +32,7 @@ export default defineConfig({
     projects: [
       // everything, on stores with a native swap
       // (the live smoke and cleanup tests run on their own: vitest.live.config.ts, `npm run test:live`)
-      { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'], exclude: ['test/live/smoke.test.ts', 'test/live/cleanup.test.ts', '**/node_modules/**'] } },
+      { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'], exclude: ['test/live/smoke.test.ts', 'test/live/cleanup.test.ts', 'test/live/errors-postgres.test.ts', '**/node_modules/**'] } },
       // the owner's tests again on MemoryStores whose swap is swapOverSetIf's (SetIf, and a read when it loses)
       { extends: true, test: { name: 'set-if-store', include: OWNER_TESTS, env: { MCO_STORE_KIND: 'set-if' } } },
     ],

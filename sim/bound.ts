@@ -14,6 +14,7 @@
  * "unsafe", but "not provably safe".
  */
 import { upperBound, type Distribution } from './dist.js';
+import { stallsOf } from './faults/busy-loop.js';
 import type { Scenario } from './scenario.js';
 import { MIN_DELAY_MS } from './sim-store.js';
 
@@ -32,7 +33,7 @@ interface NodeEnvelope {
   rateErrMin: number;
   rateErrMax: number;
   jumps: readonly { at: number; by: number }[];
-  /** Merged scheduled pauses [start, end), sorted; `undefined`: unbounded (Poisson pauses). */
+  /** Merged scheduled stalls [start, end) (pauses, and blocks where they queue), sorted; `undefined`: unbounded (Poisson pauses or blocks). */
   pauses: readonly (readonly [number, number])[] | undefined;
 }
 
@@ -302,6 +303,8 @@ function nodeEnvelopes(scenario: Scenario, unbounded: string[]): NodeEnvelope[] 
   const f = scenario.faults;
   const poisson = f.pauses.rate > 0 && upperBound(f.pauses.duration) > 0;
   if (poisson) unbounded.push('faults.pauses.rate > 0: Poisson pauses can overlap into an unbounded stall');
+  const busy = f.busyLoop.rate > 0 && upperBound(f.busyLoop.duration) > 0;
+  if (busy) unbounded.push('faults.busyLoop.rate > 0: Poisson blocks of the event loop can queue into an unbounded stall');
   return scenario.nodes.map((spec, i) => {
     const [offsetMin, offsetMax] = spec.offset !== undefined ? [spec.offset, spec.offset] : range(f.clock.offset, `faults.clock.offset`, unbounded);
     const [driftMin, driftMax] = spec.driftPpm !== undefined ? [spec.driftPpm, spec.driftPpm] : range(f.clock.driftPpm, 'faults.clock.driftPpm', unbounded);
@@ -312,7 +315,7 @@ function nodeEnvelopes(scenario: Scenario, unbounded: string[]): NodeEnvelope[] 
       rateErrMin: driftMin / 1e6,
       rateErrMax: driftMax / 1e6,
       jumps,
-      pauses: poisson ? undefined : mergePauses(spec.pauses),
+      pauses: poisson || busy ? undefined : mergePauses(stallsOf(spec.pauses, spec.busy)),
     };
   });
 }

@@ -215,4 +215,6 @@ export const EventKind = Object.freeze({
   control: 7,
   /** A release notification reaching a node (strategies with push handoff only). */
   notify: 8,
+  /** A node's event loop blocked by busy work (faults.busyLoop). */
+  busy: 9,
 });

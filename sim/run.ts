@@ -10,6 +10,7 @@ import { OWNERSHIP_PARTITION, decodeRecord, expiresMs } from 'mostly-correct-own
 import { sample } from './dist.js';
 import { EventKind } from './engine.js';
 import { createEngine, DEFAULT_ENGINE, type EngineKind } from './engines.js';
+import { planBlocks, scheduleBlocks } from './faults/busy-loop.js';
 import { planCrashes, scheduleCrashes } from './faults/crashes.js';
 import { planPauses, schedulePauses } from './faults/pauses.js';
 import { timerLateness } from './faults/timer-lateness.js';
@@ -167,6 +168,8 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     note(node, `clock offset ${offsetMs.toFixed(3)} ms, drift ${driftPpm.toFixed(1)} ppm`);
     const pauses = planPauses(spec.pauses, f.pauses.rate, f.pauses.duration, scenario.durationMs, stream(seed, `node:${i}:pauses`));
     schedulePauses(engine, node, pauses, (p) => note(node, `PAUSED for ${p.for.toFixed(3)} ms`));
+    const blocks = planBlocks(spec.busy, f.busyLoop.rate, f.busyLoop.duration, scenario.durationMs, stream(seed, `node:${i}:busy`));
+    scheduleBlocks(engine, node, blocks, (b, start, end) => note(node, `BUSY loop for ${b.for.toFixed(3)} ms, ${start.toFixed(3)} → ${end.toFixed(3)}`));
     const crashes = planCrashes(spec.crashes, f.crashes.rate, f.crashes.restartAfterMs, scenario.durationMs, stream(seed, `node:${i}:crashes`));
     scheduleCrashes(
       engine,

@@ -73,7 +73,7 @@ export function prepare(a: LiveArgs): { file: string; scenario: Scenario }[] {
   if (!Number.isSafeInteger(a.seedStart) || a.seedStart < 0) throw new LiveUsageError(`--seed-start: expected a whole number ≥ 0, got ${String(a.seedStart)}`);
   const out = files(a.scenario).map((file) => ({ file, scenario: loadScenario(file, { edit: (raw) => applySets(raw, a.set) }) }));
   for (const { file, scenario } of out) {
-    const why = liveRefusal(scenario, a.store);
+    const why = liveRefusal(scenario);
     if (why !== undefined) throw new LiveUsageError(`${file}: ${why}`);
     const clocks = scenario.nodes.some((n) => n.offset || n.driftPpm || n.jumps.length > 0) || !isZeroClock(scenario);
     if (clocks && LIBFAKETIME === undefined) throw new LiveUsageError(`${file}: clock faults need libfaketime: apt-get install -y faketime`);
@@ -230,11 +230,11 @@ export function liveMarkdown(items: readonly LiveItem[]): string {
   }
   const h = items[0]?.live.host;
   if (h !== undefined) parts.push('## Host', '', `${h.cores} cores (${h.cpu}), Linux ${h.kernel}, Node ${h.node}, ${h.store}`, '');
-  parts.push('## Noise (ms: p50 / p99 / max)', '', '| scenario | probe timer lateness | start late | pauses: sent − planned | pauses: seen − planned | proxy: added − asked | proxy cuts: before apply / reply (of requests) |', '|---|---|---|---|---|---|---|');
+  parts.push('## Noise (ms: p50 / p99 / max)', '', '| scenario | probe timer lateness | start late | pauses: sent − planned | pauses: seen − planned | busy blocks: start late | busy blocks: spun − planned | proxy: added − asked | proxy cuts: before apply / reply (of requests) |', '|---|---|---|---|---|---|---|---|---|');
   const s = (x: { p50: number; p99: number; max: number } | null): string => (x === null ? '-' : `${+x.p50.toFixed(2)} / ${+x.p99.toFixed(2)} / ${+x.max.toFixed(2)}`);
   for (const i of items) {
     const n = i.live.noise;
-    parts.push(`| ${i.live.scenario} | ${s(n.probeTimerLatenessMs)} | ${s(n.startLateMs)} | ${s(n.pauses.sentMinusPlannedMs)} | ${s(n.pauses.seenMinusPlannedMs)} | ${s(n.proxy.addedMinusAskedMs)} | ${n.proxy.requests === 0 ? '-' : `${n.proxy.cutBeforeApply} / ${n.proxy.cutReply} (of ${n.proxy.requests})`} |`);
+    parts.push(`| ${i.live.scenario} | ${s(n.probeTimerLatenessMs)} | ${s(n.startLateMs)} | ${s(n.pauses.sentMinusPlannedMs)} | ${s(n.pauses.seenMinusPlannedMs)} | ${s(n.busy.startLateMs)} | ${s(n.busy.spunMinusPlannedMs)} | ${s(n.proxy.addedMinusAskedMs)} | ${n.proxy.requests === 0 ? '-' : `${n.proxy.cutBeforeApply} / ${n.proxy.cutReply} (of ${n.proxy.requests})`} |`);
   }
   return `${parts.join('\n')}\n`;
 }

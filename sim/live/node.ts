@@ -108,6 +108,29 @@ function watchStops(): void {
   });
 }
 
+/**
+ * faults.busyLoop, for real: at `atNs` (after the base) the event loop is
+ * blocked by a synchronous spin on the monotonic clock for `forMs`. The
+ * spin is a task on the loop like any other: when the loop is busy (an
+ * earlier block) or the process stopped at `atNs`, it starts late and still
+ * spins its whole length, as the simulator's blocks queue. A timer firing up
+ * to 1 ms early spins from then on (the early part blocks the loop too).
+ */
+function blockAt(atNs: number, forMs: number): void {
+  setTimeout(
+    () => {
+      const began = Number(nowNs());
+      const from = Math.max(began, atNs);
+      const endNs = from + forMs * 1e6;
+      while (Number(nowNs()) < endNs) {
+        // busy: nothing else of this process runs
+      }
+      emit({ e: 'busy', t: stamp(), lateMs: (from - atNs) / 1e6, plannedMs: forMs, spunMs: (Number(nowNs()) - from) / 1e6 });
+    },
+    Math.max(0, (atNs - Number(nowNs())) / 1e6),
+  );
+}
+
 async function probe(c: NodeConfig): Promise<void> {
   emit({ e: 'ready', t: stamp() });
   const { startNs } = await go();
@@ -143,9 +166,10 @@ async function node(c: NodeConfig): Promise<void> {
   watchStops();
   emit({ e: 'ready', t: stamp() });
   const rng = stream(c.seed, `node:${c.node}:workload`);
-  const { startNs } = await go();
+  const { startNs, zeroNs } = await go();
   const lateMs = await until(startNs);
   emit({ e: 'start', t: stamp(), lateMs });
+  for (const b of c.busy) if (zeroNs + b.at * 1e6 >= startNs) blockAt(zeroNs + b.at * 1e6, b.for);
   setInterval(() => emit({ e: 'ops', t: stamp(), reads: counters.reads, writes: counters.writes }), 100).unref();
   for (let id = 0; ; id++) {
     await sleep(sample(c.think, rng));

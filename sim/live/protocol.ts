@@ -41,12 +41,20 @@ export interface NodeConfig {
   keys: number;
   think: Distribution;
   hold: Distribution;
+  /**
+   * Blocks of the node's event loop (faults.busyLoop, drawn as the simulator
+   * draws them): true start (ms after time 0) and length. The node runs those
+   * planned at or after its own start, each a synchronous spin.
+   */
+  busy: { at: number; for: number }[];
 }
 
 /** The coordinator's one line to a ready node. */
 export interface Go {
   /** When the workload starts, ns after the base. */
   startNs: number;
+  /** Time 0 of the run, ns after the base (the busy blocks' times count from it). */
+  zeroNs: number;
 }
 
 /** A line a node prints. */
@@ -69,6 +77,8 @@ export type NodeEvent =
   | { e: 'ops'; t: string; reads: number; writes: number }
   /** The process resumed after a stop (SIGCONT): its 10 ms ticker saw a gap of `gapMs` (the stop plus 0–10 ms). */
   | { e: 'cont'; t: string; gapMs: number }
+  /** A block of the event loop ended: it began `lateMs` after its planned start (≥ 0 when the loop was busy or stopped) and spun `spunMs` (planned `plannedMs`). */
+  | { e: 'busy'; t: string; lateMs: number; plannedMs: number; spunMs: number }
   /** The probe's timer lateness samples (ms), at its end. */
   | { e: 'probe'; t: string; latenessMs: number[] };
 

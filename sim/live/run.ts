@@ -24,6 +24,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isZero, sample } from '../dist.js';
+import { planBlocks, type Block } from '../faults/busy-loop.js';
 import { planCrashes, type Crash } from '../faults/crashes.js';
 import { planPauses, type Pause } from '../faults/pauses.js';
 import { Oracle, type Belief } from '../oracle.js';
@@ -56,6 +57,8 @@ export interface RunNoise {
   startLateMs: number[];
   /** Pauses: planned length, length between SIGSTOP and SIGCONT as sent, and the gap the node saw (ms). */
   pauses: { node: number; incarnation: number; plannedMs: number; sentMs: number; seenMs: number | undefined }[];
+  /** Busy-loop blocks the nodes ran: how late each began after its planned start, its planned and its spun length (ms). */
+  busy: { node: number; lateMs: number; plannedMs: number; spunMs: number }[];
   /** Proxy: delay asked and delay added per chunk (ms). */
   proxyAskedMs: number[];
   proxyAddedMs: number[];
@@ -147,19 +150,21 @@ export async function runLive(scenario: Scenario, options: LiveRunOptions): Prom
   const clockRng = stream(seed, 'clock');
   const clocks: ClockFault[] = [];
   const pausesOf: Pause[][] = [];
+  const busyOf: Block[][] = [];
   const crashesOf: Crash[][] = [];
   scenario.nodes.forEach((spec, i) => {
     const offsetMs = spec.offset ?? sample(f.clock.offset, clockRng);
     const driftPpm = spec.driftPpm ?? sample(f.clock.driftPpm, clockRng);
     clocks.push({ offsetMs, driftPpm, jumps: [...spec.jumps, ...f.clock.jumps.filter((j) => j.node === i)] });
     pausesOf.push(planPauses(spec.pauses, f.pauses.rate, f.pauses.duration, durationMs, stream(seed, `node:${i}:pauses`)));
+    busyOf.push(planBlocks(spec.busy, f.busyLoop.rate, f.busyLoop.duration, durationMs, stream(seed, `node:${i}:busy`)));
     crashesOf.push(planCrashes(spec.crashes, f.crashes.rate, f.crashes.restartAfterMs, durationMs, stream(seed, `node:${i}:crashes`)));
   });
 
   const incarnations: Incarnation[] = [];
   const current: (Incarnation | undefined)[] = scenario.nodes.map(() => undefined);
   const crashes: { node: number; at: number }[] = [];
-  const noise: RunNoise = { startLateMs: [], pauses: [], proxyAskedMs: [], proxyAddedMs: [], proxyCuts: { requests: 0, errorBeforeApply: 0, lostReply: 0 }, probeLatenessMs: [], clocks };
+  const noise: RunNoise = { startLateMs: [], pauses: [], busy: [], proxyAskedMs: [], proxyAddedMs: [], proxyCuts: { requests: 0, errorBeforeApply: 0, lostReply: 0 }, probeLatenessMs: [], clocks };
   let failure: Error | undefined;
   let finishing = false;
 
@@ -178,6 +183,7 @@ export async function runLive(scenario: Scenario, options: LiveRunOptions): Prom
     keys: scenario.keys,
     think: scenario.workload.think,
     hold: scenario.workload.hold,
+    busy: role === 'node' ? (busyOf[node] ?? []).filter((b) => b.at < durationMs) : [],
   });
 
   const spawnOne = (c: NodeConfig): Incarnation => {
@@ -222,7 +228,7 @@ export async function runLive(scenario: Scenario, options: LiveRunOptions): Prom
       writeFileSync(inc.specFile, clockSpec(clock, zeroMs - inc.spawnedMs, jumped));
       for (const j of jumpTotals(clock)) if (j.at > startMs) at(j.at, () => writeFileSync(inc.specFile!, clockSpec(clock, zeroMs - inc.spawnedMs, j.jumpedMs)));
     }
-    inc.child.stdin!.write(`${JSON.stringify({ startNs: Math.round((zeroMs + startMs) * 1e6) } satisfies Go)}\n`);
+    inc.child.stdin!.write(`${JSON.stringify({ startNs: Math.round((zeroMs + startMs) * 1e6), zeroNs: Math.round(zeroMs * 1e6) } satisfies Go)}\n`);
   };
 
   const waitOrFail = async <T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> => {
@@ -349,6 +355,7 @@ export function judgeRun(seed: number, leadMs: number, durationMs: number, incar
     for (const e of inc.events) {
       const tt = msOf(e.t) - leadMs; // true time
       if (e.e === 'start') noise.startLateMs.push(e.lateMs);
+      if (e.e === 'busy') noise.busy.push({ node: inc.node, lateMs: e.lateMs, plannedMs: e.plannedMs, spunMs: e.spunMs });
       if (e.e === 'cont') {
         const p = conts.find((x) => x.seenMs === undefined);
         if (p !== undefined) p.seenMs = e.gapMs;

@@ -33,6 +33,8 @@ export interface NoiseSummary {
   startLateMs: LatencySummary | null;
   /** Pauses: count; SIGSTOP→SIGCONT as sent minus planned; gap the paused process saw minus planned (ms; the gap is the stop plus 0–10 ms, its ticker's period). */
   pauses: { count: number; sentMinusPlannedMs: LatencySummary | null; seenMinusPlannedMs: LatencySummary | null };
+  /** Busy-loop blocks: count; how late each began after its planned start (the loop was busy or stopped: the simulator's queueing, plus the host's timer lateness); spun minus planned length (ms). */
+  busy: { count: number; startLateMs: LatencySummary | null; spunMinusPlannedMs: LatencySummary | null };
   /**
    * Proxy: chunks forwarded; delay added minus delay asked (ms); requests
    * (client chunks) seen, and connections cut before forwarding one (error
@@ -108,6 +110,7 @@ export async function runLiveScenario(scenario: Scenario, o: LiveScenarioOptions
 export function summarizeNoise(noises: readonly RunNoise[]): NoiseSummary {
   const flat = <T>(f: (n: RunNoise) => readonly T[]): T[] => noises.flatMap((n) => [...f(n)]);
   const pauses = flat((n) => n.pauses);
+  const busy = flat((n) => n.busy);
   const asked = flat((n) => n.proxyAskedMs);
   const added = flat((n) => n.proxyAddedMs);
   return {
@@ -117,6 +120,11 @@ export function summarizeNoise(noises: readonly RunNoise[]): NoiseSummary {
       count: pauses.length,
       sentMinusPlannedMs: summarize(pauses.map((p) => p.sentMs - p.plannedMs)),
       seenMinusPlannedMs: summarize(pauses.filter((p) => p.seenMs !== undefined).map((p) => p.seenMs! - p.plannedMs)),
+    },
+    busy: {
+      count: busy.length,
+      startLateMs: summarize(busy.map((b) => b.lateMs)),
+      spunMinusPlannedMs: summarize(busy.map((b) => b.spunMs - b.plannedMs)),
     },
     proxy: {
       chunks: added.length,

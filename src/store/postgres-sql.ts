@@ -1,7 +1,9 @@
 /**
  * The SQL text of the PostgreSQL store: identifiers, lakeFS's advisory lock
- * id, the release-notification channel, and the one-statement swap.
+ * id, the release-notification channel, the one-statement swap, and how a
+ * `pg` error reads in a StoreError.
  */
+import { messageOf } from './address.js';
 
 /**
  * The NOTIFY channel of release notifications for `partition` of `table`:
@@ -80,4 +82,18 @@ export function createTableStatements(table: string): string[] {
     `CREATE OR REPLACE VIEW ${quoteIdentifier(`${table}_v`)} AS SELECT ENCODE(partition_key, 'escape') AS partition_key, ` +
       `ENCODE(key, 'escape') AS key, value FROM ${t}`,
   ];
+}
+
+/**
+ * A `pg` error as one line: its message (an AggregateError's, joined, when it
+ * has none), its SQLSTATE, and the table when the state is of class 42
+ * (undefined table or column, permissions).
+ */
+export function pgErrorDetail(err: unknown, quotedTable: string): string {
+  let detail = messageOf(err);
+  if (detail === '' && err instanceof AggregateError) detail = err.errors.map(messageOf).join('; ');
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && !detail.includes(code)) detail += ` (${code})`;
+  if (typeof code === 'string' && code.startsWith('42')) detail += ` on table ${quotedTable}`;
+  return detail;
 }

@@ -16,9 +16,8 @@
  * first `watch` until `close()`. When it dies, the store opens another and
  * listens again; notifications sent in between are lost: waiters poll.
  *
- * `swap` ({@link Store.swap}) is one SQL statement, so one round trip
- * (see `swapStatement` in `postgres-sql.ts` for what `current` means under
- * a concurrent writer).
+ * `swap` ({@link Store.swap}) is one statement, one round trip (`current`
+ * under a concurrent writer: `swapStatement` in `postgres-sql.ts`).
  */
 import pg from 'pg';
 import type { Notification, Pool, PoolClient, PoolConfig } from 'pg';
@@ -26,7 +25,7 @@ import { PredicateFailedError, StoreError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { describePoolConfig, messageOf, redactUrl, scrubSecrets, urlPassword } from './address.js';
 import { asBuffer, toHex } from './bytes.js';
-import { createTableStatements, quoteIdentifier, releaseChannel, swapStatement } from './postgres-sql.js';
+import { createTableStatements, pgErrorDetail, quoteIdentifier, releaseChannel, swapStatement } from './postgres-sql.js';
 import { predicateValue, valuePredicate, type Predicate, type Store, type StoreEntry, type SwapResult, type Unsubscribe } from './store.js';
 
 /** The part of a `pg` Pool the store uses; `connect` only for release notifications (without it watchers poll). */
@@ -73,7 +72,6 @@ export const DEFAULT_POSTGRES_POOL_OPTIONS: Readonly<PoolConfig> = Object.freeze
   application_name: 'mostly-correct-owner',
 });
 
-
 export { LAKEFS_KV_PARTITIONS, advisoryLockId, quoteIdentifier, releaseChannel } from './postgres-sql.js';
 
 /** A {@link Store} on PostgreSQL; see the module comment for the layout. */
@@ -119,9 +117,8 @@ export class PostgresStore implements Store {
       const config: PoolConfig = { ...DEFAULT_POSTGRES_POOL_OPTIONS, ...poolConfig };
       if (connectionString !== undefined) config.connectionString = connectionString;
       const owned = new pg.Pool(config);
-      // pg emits 'error' on the pool when an idle connection dies (server
-      // restart, pg_terminate_backend); unobserved, that event crashes the
-      // process. The pool drops the connection; the next query opens another.
+      // pg emits 'error' on the pool when an idle connection dies (server restart, pg_terminate_backend);
+      // unobserved, that event crashes the process. The pool drops it; the next query opens another.
       const logger = options.logger ?? silentLogger;
       owned.on('error', (err) => {
         this.#lastPoolError = scrubSecrets(messageOf(err), this.#secrets);
@@ -233,13 +230,14 @@ export class PostgresStore implements Store {
     void listener?.then(async (listening) => {
       if (listening === undefined) return;
       listening.detach();
+      if (listening.released) return; // its connection died (and went back to the pool) while LISTEN was in flight
       const ignore = (): void => {}; // a connection dying in UNLISTEN emits 'error' (else uncaught); the catch releases it
       listening.client.on('error', ignore);
       try {
         await listening.client.query('UNLISTEN *');
-        listening.client.release();
+        listening.release();
       } catch (err) {
-        listening.client.release(err instanceof Error ? err : true);
+        listening.release(err instanceof Error ? err : true);
       } finally {
         listening.client.off('error', ignore);
       }
@@ -281,6 +279,11 @@ export class PostgresStore implements Store {
       return undefined;
     }
     const self = this.#listener;
+    let released = false; // pg-pool throws on a second release; onError, retire and close may each try
+    const release = (err?: Error | true): void => {
+      if (!released) client.release(err);
+      released = true;
+    };
     const onNotification = (msg: Notification): void => {
       const listeners = this.#watchers.get(`${msg.channel}\n${msg.payload ?? ''}`);
       if (listeners !== undefined) for (const l of [...listeners]) l();
@@ -289,7 +292,7 @@ export class PostgresStore implements Store {
       client.off('notification', onNotification);
       client.off('error', onError);
       client.on('error', () => {}); // it may report again while being discarded
-      client.release(true);
+      release(true);
       if (this.#listener !== self) return;
       this.#logger.warn({ store: this.address, err: scrubSecrets(messageOf(err), this.#secrets) }, 'PostgreSQL listening connection lost; opening another (waiters poll meanwhile)');
       this.#listener = undefined;
@@ -308,6 +311,10 @@ export class PostgresStore implements Store {
         client.off('notification', onNotification);
         client.off('error', onError);
       },
+      release,
+      get released() {
+        return released;
+      },
     };
   }
 
@@ -325,14 +332,14 @@ export class PostgresStore implements Store {
     return this.#ready;
   }
 
+  /** {@link close}: `await using store = new PostgresStore(…)`. */
+  readonly [Symbol.asyncDispose] = (): Promise<void> => this.close();
+
   /**
    * Returns the listening connection (closed, not reused) and ends the pool
    * the store created; a pool passed in as `options.pool` is left open.
    * Safe to call twice.
    */
-  /** {@link close}: `await using store = new PostgresStore(…)`. */
-  readonly [Symbol.asyncDispose] = (): Promise<void> => this.close();
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -342,7 +349,7 @@ export class PostgresStore implements Store {
     this.#channels.clear();
     const listening = await listener;
     listening?.detach();
-    listening?.client.release(true);
+    listening?.release(true);
     await this.#owned?.end();
   }
 
@@ -350,8 +357,7 @@ export class PostgresStore implements Store {
     const exists = await this.#run('setup', () => this.#pool.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [this.#quoted]));
     if (exists.rows[0]?.t != null) return;
     // One multi-statement query runs as one transaction, so the advisory lock is held to the end.
-    const statements = createTableStatements(this.table);
-    await this.#run('setup', () => this.#pool.query(statements.join(';\n')));
+    await this.#run('setup', () => this.#pool.query(createTableStatements(this.table).join(';\n')));
   }
 
   async #query<R extends object>(operation: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
@@ -360,9 +366,7 @@ export class PostgresStore implements Store {
     } catch (err) {
       // Report it as the operation the caller asked for; the setup is a detail.
       if (!(err instanceof StoreError)) throw err;
-      throw new StoreError('postgres', operation, this.address, `${err.detail} (while checking for table ${this.#quoted})`, {
-        cause: err.cause,
-      });
+      throw new StoreError('postgres', operation, this.address, `${err.detail} (while checking for table ${this.#quoted})`, { cause: err.cause });
     }
     return this.#run(operation, () => this.#pool.query<R>(text, values));
   }
@@ -371,12 +375,7 @@ export class PostgresStore implements Store {
     try {
       return await fn();
     } catch (err) {
-      let detail = messageOf(err);
-      if (detail === '' && err instanceof AggregateError) detail = err.errors.map(messageOf).join('; ');
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && !detail.includes(code)) detail += ` (${code})`;
-      // SQLSTATE class 42: undefined table or column, permissions: name the table.
-      if (typeof code === 'string' && code.startsWith('42')) detail += ` on table ${this.#quoted}`;
+      let detail = pgErrorDetail(err, this.#quoted);
       const last = this.#lastPoolError;
       if (last !== undefined && !detail.includes(last)) detail += ` (last idle-connection error: ${last})`;
       throw new StoreError('postgres', operation, this.address, scrubSecrets(detail, this.#secrets), { cause: err });
@@ -384,10 +383,12 @@ export class PostgresStore implements Store {
   }
 }
 
-/** The listening connection and how to take the store's handlers off it. */
+/** The listening connection, how to take the store's handlers off it, and its release (once; also on its death). */
 interface Listening {
   readonly client: PoolClient;
   detach(): void;
+  release(err?: Error | true): void;
+  readonly released: boolean;
 }
 
 /** The one row of a swap statement. */

@@ -5,7 +5,7 @@ import { judgeRun, type JudgedIncarnation, type RunNoise } from '../../sim/live/
 const ZERO_MS = 1000;
 /** A stamp (ns after the base) for true time `ms`. */
 const t = (ms: number): string => String(Math.round((ZERO_MS + ms) * 1e6));
-const noise = (): RunNoise => ({ startLateMs: [], pauses: [], proxyAskedMs: [], proxyAddedMs: [], proxyCuts: { requests: 0, errorBeforeApply: 0, lostReply: 0 }, probeLatenessMs: [], clocks: [] });
+const noise = (): RunNoise => ({ startLateMs: [], pauses: [], busy: [], proxyAskedMs: [], proxyAddedMs: [], proxyCuts: { requests: 0, errorBeforeApply: 0, lostReply: 0 }, probeLatenessMs: [], clocks: [] });
 const inc = (node: number, events: NodeEvent[], crashedAt?: number, incarnation = 0): JudgedIncarnation => ({ node, incarnation, events, crashedAt });
 
 describe('judging a live run with the simulator’s oracle', () => {

@@ -1,10 +1,11 @@
 /**
- * The live smoke: a few real runs of two calibration scenarios (a 500 ms
- * pause, and a 250 ms clock skew) against the simulator on the same seeds.
- * Loose enough not to flake (agreement at 99.9%, effects far above the
- * host's noise), tight enough to catch a simulator — or a live mode — that
- * ignores pauses or skew: the same live runs compared with a simulation
- * with the fault switched off must disagree.
+ * The live smoke: a few real runs of three calibration scenarios (a 500 ms
+ * pause, a 250 ms clock skew, and 500 ms blocks of the event loop) against
+ * the simulator on the same seeds. Loose enough not to flake (agreement at
+ * 99.9%, effects far above the host's noise), tight enough to catch a
+ * simulator — or a live mode — that ignores pauses, skew or busy loops: the
+ * same live runs compared with a simulation with the fault switched off must
+ * disagree.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clusterRatio, compareRuns, ratioZ, twoProportionZ2, type CompareRow } from '../../sim/live/compare.js';
@@ -38,6 +39,7 @@ const maxZ = (live: SeedRecord[], sim: SeedRecord[]): number => Math.max(...gate
 describe.each([
   { file: 'scenarios/live/pause-lakefs.yaml', sets: ['faults.pauses.rate=2', 'faults.pauses.duration=500ms'], off: ['faults.pauses.rate=0'] },
   { file: 'scenarios/live/skew-fixed.yaml', sets: [], off: ['nodes.0.offset=0ms'] },
+  { file: 'scenarios/live/busy-lakefs.yaml', sets: ['faults.busyLoop.rate=1', 'faults.busyLoop.duration=500ms'], off: ['faults.busyLoop.rate=0'] },
 ])('live smoke: $file', ({ file, sets, off }) => {
   let live: SeedRecord[];
 

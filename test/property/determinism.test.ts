@@ -9,7 +9,7 @@ import { PROPERTY_TIMEOUT_MS, runProperty } from '../helpers/property.js';
 import { farOutside, insideEnvelope, msIn, scenarioOf, type RawScenario } from '../helpers/scenario-arbitraries.js';
 import { SIM_SEED } from './safety-property.js';
 
-/** Scenarios with the unbounded fault models too: Poisson pauses and crashes, exponential and lognormal delays. */
+/** Scenarios with the unbounded fault models too: Poisson pauses, busy-loop blocks and crashes, exponential and lognormal delays. */
 function wild(): fc.Arbitrary<RawScenario> {
   return fc.record({
     name: fc.constant('wild'),
@@ -20,6 +20,7 @@ function wild(): fc.Arbitrary<RawScenario> {
     faults: fc.record({
       clock: fc.record({ offset: msIn(0, 30).map((mean) => ({ dist: 'exponential', mean })) }),
       pauses: fc.record({ rate: fc.double({ min: 0, max: 20, noNaN: true }), duration: msIn(0, 40).map((median) => ({ dist: 'lognormal', median, p99: median * 3 })) }),
+      busyLoop: fc.record({ rate: fc.double({ min: 0, max: 20, noNaN: true }), duration: msIn(0, 40).map((mean) => ({ dist: 'exponential', mean })) }),
       timerLateness: msIn(0, 3).map((mean) => ({ dist: 'exponential', mean })),
       store: fc.record({
         latency: msIn(0, 3).map((median) => ({ dist: 'lognormal', median, p99: median * 4 })),

@@ -8,8 +8,8 @@ import { parseScenario, ScenarioError } from '../../sim/scenario.js';
  * its `rate`: setting only `faults.pauses.duration` is refused by the schema).
  */
 const BASE = {
-  nodes: [{ jumps: [{ at: 1, by: 1 }], pauses: [{ at: 1, for: 1 }], crashes: [{ at: 1 }] }, {}],
-  faults: { clock: { jumps: [{ node: 0, at: 1, by: 1 }] }, pauses: { rate: 0.1 }, crashes: { rate: 0.1 } },
+  nodes: [{ jumps: [{ at: 1, by: 1 }], pauses: [{ at: 1, for: 1 }], busy: [{ at: 1, for: 1 }], crashes: [{ at: 1 }] }, {}],
+  faults: { clock: { jumps: [{ node: 0, at: 1, by: 1 }] }, pauses: { rate: 0.1 }, busyLoop: { rate: 0.1 }, crashes: { rate: 0.1 } },
 };
 
 /** Which kind of distribution has a field (the test's own copy of sim/dist.ts's shapes). */

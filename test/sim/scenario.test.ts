@@ -93,6 +93,7 @@ faults:
       driftPpm: 200,
       jumps: [],
       pauses: [{ at: 2000, for: 100 }],
+      busy: [],
       crashes: [{ at: 5000, restartAfter: 1000 }],
     });
     expect(s.faults.clock.jumps).toEqual([{ node: 1, at: 10_000, by: -30 }]);

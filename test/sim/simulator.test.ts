@@ -28,7 +28,7 @@ describe('simulator on the scenario library', () => {
   // clock-skew with its offsets pinned: node 1's wall clock a constant `offset` ahead of node 0's
   const pinnedSkew = (offset: number): Scenario => {
     const s = library('clock-skew');
-    const node = (o: number) => ({ offset: o, driftPpm: 0, jumps: [], pauses: [], crashes: [] });
+    const node = (o: number) => ({ offset: o, driftPpm: 0, jumps: [], pauses: [], busy: [], crashes: [] });
     return { ...s, nodes: [node(0), node(offset)] };
   };
 
@@ -57,6 +57,7 @@ describe('simulator on the scenario library', () => {
       driftPpm: 0,
       jumps: [],
       pauses: [],
+      busy: [],
       crashes: Array.from({ length: 10 }, (_, k) => ({ at: 50 + 250 * i + 1000 * k, restartAfter: 100 })),
     }));
     const s: Scenario = {
@@ -116,7 +117,7 @@ describe('determinism', () => {
 describe('strategies beyond lakeFS in the simulator (same seeds)', () => {
   const skewed = (strategy: Scenario['owner']['strategy']): Scenario => {
     const s = library('clock-skew');
-    const node = (o: number) => ({ offset: o, driftPpm: 0, jumps: [], pauses: [], crashes: [] });
+    const node = (o: number) => ({ offset: o, driftPpm: 0, jumps: [], pauses: [], busy: [], crashes: [] });
     return { ...s, nodes: [node(0), node(30)], owner: { ...s.owner, strategy } };
   };
 
