@@ -34,3 +34,31 @@ describe('a predicate matches the whole stored value, not a prefix of it', () =>
     expect(bytesEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);
   });
 });
+
+describe('MemoryStore watch/notify', () => {
+  const flushMicrotasks = () => new Promise<void>((r) => setImmediate(r));
+
+  it('a listener unsubscribed after notify() but before delivery is not called', async () => {
+    const store = new MemoryStore();
+    let called = 0;
+    const off = store.watch('p', key, () => called++);
+    const notified = store.notify('p', key); // delivery is queued, not yet run
+    off();
+    await notified;
+    await flushMicrotasks();
+    expect(called).toBe(0);
+  });
+
+  it('calling an unsubscribe twice does not cancel a later subscription', async () => {
+    const store = new MemoryStore();
+    const off = store.watch('p', key, () => {});
+    off();
+    let later = 0;
+    const offLater = store.watch('p', key, () => later++);
+    off();
+    await store.notify('p', key);
+    await flushMicrotasks();
+    expect(later).toBe(1);
+    offLater();
+  });
+});
