@@ -186,3 +186,30 @@ describe("no abort listener is left on the caller's signal", () => {
     expect(listeners(signal)).toBe(0);
   });
 });
+
+describe('local queue (fixed): a waiter that aborted while its write was out, and the write lost', () => {
+  it('is not put back: when the key frees later, nobody takes it on its behalf', async () => {
+    const time = new ManualTime();
+    const store = new Gate();
+    const other = makeOwner(fixedStrategy, store, { clock: time.clock(), random: seededRandom(9) });
+    const owner = makeOwner(fixedStrategy, store, { clock: time.clock(), random: seededRandom(1) });
+    const controller = new AbortController();
+    const open = store.holdSwapFor('w#');
+    const w = settled(owner.own('w', 'k', { signal: controller.signal }));
+    await time.advanceTo(0); // w's write (on the absent key) is out, held
+    const x = settled(other.own('x', 'k'));
+    await time.advanceTo(1);
+    expect(x.done).toBe(true); // x took the key while w's write was out
+    controller.abort(new Error('w gave up'));
+    await flush();
+    expect((w.error as Error).message).toBe('w gave up');
+    open(); // w's write loses to x
+    await time.advanceTo(2);
+    await (x.value as Ownership).release();
+    await time.advanceTo(2_000);
+    const record = await storedRecord(store.inner);
+    expect(record!.owner).toBe((x.value as Ownership).owner);
+    expect(record!.expires?.seconds).toBe(0n);
+    expect(owner.waiting('k')).toBe(0);
+  });
+});
