@@ -2,7 +2,8 @@
  * The waiter's side of push handoff, on a manual clock: a release
  * notification that arrives while the waiter's read is out (after it
  * subscribed) must not be lost, and a remembered record that no longer
- * decodes is not guessed on. Written for the mutation run
+ * decodes is not guessed on, and a write on the guess "absent" answered
+ * "absent" is a lost race. Written for the mutation run
  * (docs/mutation.md).
  */
 import { describe, expect, it } from 'vitest';
@@ -93,5 +94,37 @@ describe('a remembered record that no longer decodes', () => {
     const held = await second;
     expect((await storedRecord(store))!.owner).toBe(held.owner);
     await held.release();
+  });
+});
+
+describe('a write on the guess "absent" answered "absent"', () => {
+  it('(a get + setIf store whose read found the key deleted again) is a lost race: the next write waits for the retry delay', async () => {
+    const time = new ManualTime();
+    const inner = new MemoryStore();
+    const swaps: number[] = [];
+    let first = true;
+    const store: Store = {
+      get: (p, k) => inner.get(p, k),
+      swap: (p, k, v, expected, options) => {
+        swaps.push(time.now);
+        if (first && expected === null) {
+          first = false;
+          return Promise.resolve({ swapped: false, current: undefined });
+        }
+        return inner.swap(p, k, v, expected, options);
+      },
+    };
+    const owner = makeOwner(fixedStrategy, store, { clock: time.clock(), random: seededRandom(1) });
+    let held: Awaited<ReturnType<typeof owner.own>> | undefined;
+    const pending = owner.own('a', 'k').then((h) => (held = h));
+    await time.advanceTo(0);
+    expect(swaps).toEqual([0]);
+    expect(held).toBeUndefined();
+    await time.advanceTo(1_000);
+    await pending;
+    const acquiring = swaps.filter((t) => t < 100); // before the first refresh
+    expect(acquiring).toHaveLength(2);
+    expect(acquiring[1]).toBeGreaterThan(0);
+    await held!.release();
   });
 });
