@@ -213,3 +213,30 @@ describe('local queue (fixed): a waiter that aborted while its write was out, an
     expect(owner.waiting('k')).toBe(0);
   });
 });
+
+describe('local queue (fixed): tryOwn while an own() queues behind it and gives up', () => {
+  it('the tryOwn holder still hands the key directly to the next own() (one write, before release returns)', async () => {
+    const time = new ManualTime();
+    const store = new Gate();
+    const owner = makeOwner(fixedStrategy, store, { clock: time.clock(), random: seededRandom(1) });
+    const open = store.holdSwapFor('t#');
+    const t = settled(owner.tryOwn('t', 'k'));
+    await flush(); // tryOwn's write is out, held
+    const controller = new AbortController();
+    const w = settled(owner.own('w', 'k', { signal: controller.signal }));
+    controller.abort(new Error('w gave up'));
+    await flush();
+    expect((w.error as Error).message).toBe('w gave up');
+    open();
+    await time.advanceTo(0);
+    const held = t.value as Ownership;
+    expect(held).toBeDefined();
+    const v = settled(owner.own('v', 'k'));
+    await time.advanceTo(1);
+    const from = store.swaps.length;
+    await held.release();
+    expect(v.done).toBe(true);
+    expect(store.swaps.slice(from)).toEqual([(v.value as Ownership).owner]);
+    await (v.value as Ownership).release();
+  });
+});
