@@ -19,6 +19,7 @@ export default defineConfig({
   test: {
     include: [
       'test/owner.test.ts',
+      'test/owner-lifecycle.test.ts',
       'test/ownership.test.ts',
       'test/owner-errors.test.ts',
       'test/strategies.test.ts',
