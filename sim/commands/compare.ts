@@ -6,15 +6,17 @@ import type { Report } from '../report/report.js';
 import { compareHead, compareMarkdown, compareRows, compareTable } from '../report/table.js';
 import { loadScenario, OWNER_STRATEGIES, SCENARIO_STRATEGIES, scenarioFiles } from '../scenario.js';
 import { plots } from './html.js';
-import { runOptions } from './options.js';
-import { interruptedCode, interruptible, jsonText, runOne, textOut, UsageError, writeOut } from './shared.js';
+import { runOptions, runsOutOption } from './options.js';
+import { interruptedCode, interruptible, jsonText, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { paramNames, paramValues } from '../report/runs.js';
+import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
 
 export const compareVerb = defineVerb({
   command: 'compare <scenario..>',
   describe: 'run the same seeds under several strategies and print them side by side',
   builder: (y) =>
-    runOptions(y)
+    runsOutOption(runOptions(y))
       .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
       .option('strategies', {
         type: 'string',
@@ -35,6 +37,8 @@ export const compareVerb = defineVerb({
       }
     }
     const files = scenarioFiles(a.scenario);
+    const runs = runsOut(a.runsOut, paramNames(a.set));
+    const params = paramValues(a.set);
     const { signal, dispose } = interruptible();
     const items: { label: string[]; report: Report }[] = [];
     try {
@@ -42,7 +46,8 @@ export const compareVerb = defineVerb({
         for (const st of strategies) {
           if (signal.aborted) break;
           const s = loadScenario(file, { edit: (raw) => applySets(raw, [...a.set, `owner.strategy=${st}`]) });
-          const report = await runOne(s, a.seeds ?? s.seeds, a.seedStart, a.workers, a.engine, signal);
+          const record = runs?.table.recorder({ scenario: s.name, scenarioHash: scenarioHash(s), strategy: st, params });
+          const report = await runOne(s, a.seeds ?? s.seeds, a.seedStart, a.workers, a.engine, signal, false, record);
           items.push({ label: [s.name, st], report });
         }
       }
@@ -63,6 +68,7 @@ export const compareVerb = defineVerb({
         ]),
       );
     }
+    await runs?.write();
     return signal.aborted ? interruptedCode(signal) : ExitCode.ok;
   },
 });

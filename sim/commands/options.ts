@@ -1,6 +1,7 @@
 /** Options that several verbs declare the same way. */
 import type { Argv } from 'yargs';
 import { DEFAULT_ENGINE, ENGINE_KINDS } from '../engines.js';
+import { RUNS_FORMATS, runsFormat } from '../report/runs-file.js';
 import { defaultWorkers } from '../runner.js';
 import { UsageError } from './shared.js';
 
@@ -23,6 +24,22 @@ export function runOptions<T>(y: Argv<T>) {
       if (a.seeds !== undefined && (!Number.isInteger(a.seeds) || a.seeds < 1)) throw new UsageError(`--seeds: expected a whole number ≥ 1, got ${String(a.seeds)}`);
       if (!Number.isSafeInteger(a['seed-start']) || a['seed-start'] < 0) throw new UsageError(`--seed-start: expected a whole number ≥ 0, got ${String(a['seed-start'])}`);
       if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > 256) throw new UsageError(`--workers: expected a whole number from 1 to 256, got ${String(a.workers)}`);
+      return true;
+    });
+}
+
+/** `--runs-out F`: one row per run (seed) as CSV, NDJSON or Parquet by the extension (run, sweep, compare). */
+export function runsOutOption<T>(y: Argv<T>) {
+  return y
+    .option('runs-out', {
+      type: 'string',
+      describe: `write one row per run (seed, parameters, strategy, violations, overlap, latencies, store ops, trace hash) as ${Object.keys(RUNS_FORMATS).join(', ')} by extension; see docs/analysis.md`,
+    })
+    .check((a) => {
+      const f = a['runs-out'];
+      if (f !== undefined && runsFormat(f) === undefined) {
+        throw new UsageError(`--runs-out: expected a file ending in ${Object.keys(RUNS_FORMATS).join(', ')}, got '${f}'`);
+      }
       return true;
     });
 }

@@ -8,7 +8,9 @@ import type { EngineKind } from '../engines.js';
 import { ExitCode } from '../exit-codes.js';
 import { applySets } from '../overrides.js';
 import { progressReporter } from '../progress.js';
-import type { Report } from '../report/report.js';
+import type { Report, SeedRecord } from '../report/report.js';
+import { runsBytes, runsFormat } from '../report/runs-file.js';
+import { RunsTable } from '../report/runs.js';
 import { runScenario } from '../runner.js';
 import { loadScenario, parseDuration, scenarioFiles, type Scenario } from '../scenario.js';
 
@@ -50,7 +52,7 @@ export function interruptedCode(signal: AbortSignal): number {
 }
 
 /** Writes an output file and says so on stderr; `-` is stdout (`--json -`). */
-export function writeOut(file: string, text: string): void {
+export function writeOut(file: string, text: string | Uint8Array): void {
   if (file === '-') {
     process.stdout.write(text);
     return;
@@ -70,11 +72,20 @@ export function textOut(json: string | undefined): (text: string) => void {
 export const jsonText = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;
 
 /** Runs `seeds` seeds of `s` from `seedStart`, with progress on stderr. */
-export async function runOne(s: Scenario, seeds: number, seedStart: number, workers: number, engine: EngineKind, signal: AbortSignal, keepPerSeed = false): Promise<Report> {
+export async function runOne(
+  s: Scenario,
+  seeds: number,
+  seedStart: number,
+  workers: number,
+  engine: EngineKind,
+  signal: AbortSignal,
+  keepPerSeed = false,
+  onRecord?: (r: SeedRecord) => void,
+): Promise<Report> {
   const progress = progressReporter(`mco: ${s.name}`);
   process.stderr.write(`mco: ${s.name}: seeds ${seedStart}..${seedStart + seeds - 1} on ${workers} worker${workers === 1 ? '' : 's'}\n`);
   try {
-    return await runScenario(s, { seeds, seedStart, workers, engine, signal, keepPerSeed, onProgress: (p) => progress.update(p) });
+    return await runScenario(s, { seeds, seedStart, workers, engine, signal, keepPerSeed, onProgress: (p) => progress.update(p), ...(onRecord ? { onRecord } : {}) });
   } finally {
     progress.done();
   }
@@ -103,4 +114,15 @@ export function timeFlag(name: string, v: string | undefined): number | undefine
   const ms = parseDuration(v);
   if (ms === undefined) throw new UsageError(`--${name}: expected a duration like 1.5s or 200ms, got '${v}'`);
   return ms;
+}
+
+/**
+ * The per-run table of `--runs-out` (undefined without the flag), with the
+ * parameter columns of `paramNames`; `write()` writes it in the format of the
+ * file's extension.
+ */
+export function runsOut(file: string | undefined, paramNames: readonly string[]): { table: RunsTable; write: () => Promise<void> } | undefined {
+  if (file === undefined) return undefined;
+  const table = new RunsTable(paramNames);
+  return { table, write: async () => writeOut(file, await runsBytes(table, runsFormat(file)!)) };
 }

@@ -5,15 +5,17 @@ import { labelledTable, markdownTable } from '../report/table.js';
 import { loadScenarioRaw, scenarioFiles } from '../scenario.js';
 import { runSweep, sweepCsv, sweepScenarios, type Sweep } from '../sweep.js';
 import { sweepHtml } from './html.js';
-import { runOptions } from './options.js';
-import { interruptedCode, interruptible, jsonText, textOut, UsageError, writeOut } from './shared.js';
+import { runOptions, runsOutOption } from './options.js';
+import { interruptedCode, interruptible, jsonText, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { paramNames, paramValues } from '../report/runs.js';
+import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
 
 export const sweepVerb = defineVerb({
   command: 'sweep <scenario>',
   describe: 'run a grid of parameter values; print violation rate and costs per cell',
   builder: (y) =>
-    runOptions(y)
+    runsOutOption(runOptions(y))
       .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file' })
       .option('vary', { type: 'string', array: true, default: [] as string[], describe: 'path=a,b,c or path=from..to:step (repeatable; two give a heatmap)' })
       .option('csv', { type: 'string', describe: 'write the cells as CSV' })
@@ -31,6 +33,7 @@ export const sweepVerb = defineVerb({
     const [file] = scenarioFiles([a.scenario]);
     const cells = sweepScenarios(file!, loadScenarioRaw(file!), a.set, vary);
     const seeds = a.seeds ?? cells[0]!.scenario.seeds;
+    const runs = runsOut(a.runsOut, paramNames(a.set, vary.map((v) => v.path)));
     const { signal, dispose } = interruptible();
     let sweep: Sweep;
     try {
@@ -41,6 +44,15 @@ export const sweepVerb = defineVerb({
         workers: a.workers,
         engine: a.engine,
         signal,
+        ...(runs
+          ? {
+              onCellRecord: (i: number) => {
+                const { labels, scenario: s } = cells[i]!;
+                const params = paramValues(a.set, vary.map((v, j) => [v.path, labels[j]!] as const));
+                return runs.table.recorder({ scenario: s.name, scenarioHash: scenarioHash(s), strategy: s.owner.strategy, params });
+              },
+            }
+          : {}),
         onCell: (i, c) => process.stderr.write(`mco: cell ${i + 1}/${cells.length} ${c.labels.join(' ')}: ${(c.report.violationRate.value * 100).toFixed(1)}% runs with violation\n`),
       });
     } finally {
@@ -52,6 +64,7 @@ export const sweepVerb = defineVerb({
     if (a.json !== undefined) writeOut(a.json, jsonText(sweep));
     if (a.md !== undefined) writeOut(a.md, `# mco sweep ${sweep.scenario}\n\n${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
     if (a.html !== undefined) writeOut(a.html, await sweepHtml(sweep));
+    await runs?.write();
     return signal.aborted ? interruptedCode(signal) : ExitCode.ok;
   },
 });
