@@ -7,7 +7,7 @@ import { compareHead, compareMarkdown, compareRows, compareTable } from '../repo
 import { loadScenario, OWNER_STRATEGIES, SCENARIO_STRATEGIES, scenarioFiles } from '../scenario.js';
 import { plots } from './html.js';
 import { runOptions, runsOutOption } from './options.js';
-import { interruptedCode, interruptible, jsonText, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
 import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
@@ -37,6 +37,9 @@ export const compareVerb = defineVerb({
       }
     }
     const files = scenarioFiles(a.scenario);
+    const load = (file: string, st: string) => loadScenario(file, { edit: (raw) => applySets(raw, [...a.set, `owner.strategy=${st}`]) });
+    const planned = files.flatMap((file) => strategies.map((st) => load(file, st)));
+    await refuseOverMaxWall(planned.map((s) => ({ scenario: s, seeds: a.seeds ?? s.seeds, seedStart: a.seedStart })), a.maxWall, a.workers, a.engine);
     const runs = runsOut(a.runsOut, paramNames(a.set));
     const params = paramValues(a.set);
     const { signal, dispose } = interruptible();
@@ -45,7 +48,7 @@ export const compareVerb = defineVerb({
       for (const file of files) {
         for (const st of strategies) {
           if (signal.aborted) break;
-          const s = loadScenario(file, { edit: (raw) => applySets(raw, [...a.set, `owner.strategy=${st}`]) });
+          const s = load(file, st);
           const record = runs?.table.recorder({ scenario: s.name, scenarioHash: scenarioHash(s), strategy: st, params });
           const report = await runOne(s, a.seeds ?? s.seeds, a.seedStart, a.workers, a.engine, signal, false, record);
           items.push({ label: [s.name, st], report });

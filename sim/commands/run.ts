@@ -6,7 +6,7 @@ import type { Report } from '../report/report.js';
 import { markdownTable, summaryTable } from '../report/table.js';
 import { runHtml } from './html.js';
 import { runOptions, runsOutOption } from './options.js';
-import { interruptedCode, interruptible, jsonText, loadAll, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, loadAll, refuseOverMaxWall, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
 import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
@@ -47,6 +47,16 @@ export const runVerb = defineVerb({
     const say = textOut(a.json);
     const shard = parseShard(a.shard);
     const scenarios = loadAll(a.scenario, a.set);
+    const seedsOf = (s: { seeds: number }): { start: number; count: number } => {
+      const all = { start: a.seedStart, count: a.seeds ?? s.seeds };
+      return shard ? shardSeeds(all.start, all.count, shard) : all;
+    };
+    await refuseOverMaxWall(
+      scenarios.map(({ scenario: s }) => ({ scenario: s, seeds: seedsOf(s).count, seedStart: seedsOf(s).start })),
+      a.maxWall,
+      a.workers,
+      a.engine,
+    );
     const runs = runsOut(a.runsOut, paramNames(a.set));
     const params = paramValues(a.set);
     const { signal, dispose } = interruptible();
@@ -54,9 +64,7 @@ export const runVerb = defineVerb({
     try {
       for (const { scenario: s } of scenarios) {
         if (signal.aborted) break;
-        let seeds = a.seeds ?? s.seeds;
-        let seedStart = a.seedStart;
-        if (shard) ({ start: seedStart, count: seeds } = shardSeeds(seedStart, seeds, shard));
+        const { start: seedStart, count: seeds } = seedsOf(s);
         const record = runs?.table.recorder({ scenario: s.name, scenarioHash: scenarioHash(s), strategy: s.owner.strategy, params });
         const report = await runOne(s, seeds, seedStart, a.workers, a.engine, signal, shard !== undefined, record);
         if (shard) report.shard = shard;

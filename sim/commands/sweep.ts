@@ -6,7 +6,7 @@ import { loadScenarioRaw, scenarioFiles } from '../scenario.js';
 import { runSweep, sweepCsv, sweepScenarios, type Sweep } from '../sweep.js';
 import { sweepHtml } from './html.js';
 import { runOptions, runsOutOption } from './options.js';
-import { interruptedCode, interruptible, jsonText, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, runsOut, textOut, UsageError, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
 import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
@@ -33,6 +33,7 @@ export const sweepVerb = defineVerb({
     const [file] = scenarioFiles([a.scenario]);
     const cells = sweepScenarios(file!, loadScenarioRaw(file!), a.set, vary);
     const seeds = a.seeds ?? cells[0]!.scenario.seeds;
+    await refuseOverMaxWall(cells.map((c) => ({ scenario: c.scenario, seeds, seedStart: a.seedStart })), a.maxWall, a.workers, a.engine);
     const runs = runsOut(a.runsOut, paramNames(a.set, vary.map((v) => v.path)));
     const { signal, dispose } = interruptible();
     let sweep: Sweep;
