@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { assertComparable, checkAgainstBaseline, checkTable, COST_SLACK, COST_TOLERANCE, type CheckResult } from '../report/check.js';
 import { runOptions } from './options.js';
+import { provenance } from '../report/provenance.js';
 import { interruptedCode, interruptible, jsonText, loadAll, readReports, refuseOverMaxWall, runOne, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
@@ -37,6 +38,7 @@ export const checkVerb = defineVerb({
           await refuseOverMaxWall([{ scenario: s, seeds, seedStart: a.seedStart }], a.maxWall, a.workers, a.engine);
           const report = await runOne(s, seeds, a.seedStart, a.workers, a.engine, signal);
           if (report.partial) throw new UsageError('interrupted: baseline not written');
+          report.provenance = provenance(s, { set: a.set }, a.engine);
           writeOut(file, jsonText(report));
           continue;
         }

@@ -5,7 +5,8 @@ import { htmlPage, htmlTable } from '../report/html.js';
 import type { Report } from '../report/report.js';
 import { compareHead, compareMarkdown, compareRows, compareTable } from '../report/table.js';
 import { loadScenario, OWNER_STRATEGIES, SCENARIO_STRATEGIES, scenarioFiles } from '../scenario.js';
-import { plots } from './html.js';
+import { markdownHead, plots } from './html.js';
+import { provenance, provenanceLine } from '../report/provenance.js';
 import { runOptions, runsOutOption } from './options.js';
 import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
@@ -51,6 +52,7 @@ export const compareVerb = defineVerb({
           const s = load(file, st);
           const record = runs?.table.recorder({ scenario: s.name, scenarioHash: scenarioHash(s), strategy: st, params });
           const report = await runOne(s, a.seeds ?? s.seeds, a.seedStart, a.workers, a.engine, signal, false, record);
+          report.provenance = provenance(s, { set: [...a.set, `owner.strategy=${st}`] }, a.engine);
           items.push({ label: [s.name, st], report });
         }
       }
@@ -59,7 +61,7 @@ export const compareVerb = defineVerb({
     }
     say(`${compareTable(items)}\n`);
     if (a.json !== undefined) writeOut(a.json, jsonText({ schemaVersion: 1, kind: 'compare', strategies, rows: items.map((i) => ({ scenario: i.label[0], strategy: i.label[1], report: i.report })) }));
-    if (a.md !== undefined) writeOut(a.md, `# mco compare\n\n${compareMarkdown(items)}\n`);
+    if (a.md !== undefined) writeOut(a.md, `${markdownHead('mco compare', items[0]?.report)}${compareMarkdown(items)}\n`);
     if (a.html !== undefined) {
       const points = items.map((i) => ({ x: i.label[0]!, y: i.label[1]!, report: i.report }));
       const { heatmapSpec, renderSvg } = await plots();
@@ -68,7 +70,7 @@ export const compareVerb = defineVerb({
         htmlPage('mco compare', [
           { html: `<div class="plots">${await renderSvg(heatmapSpec(points, 'scenario', 'strategy'))}</div>` },
           { heading: 'Strategies side by side', html: htmlTable(compareHead(items), compareRows(items)) },
-        ]),
+        ], provenanceLine(items[0]?.report.provenance)),
       );
     }
     await runs?.write();

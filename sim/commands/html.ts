@@ -1,6 +1,7 @@
 /** The HTML pages of `run`/`merge` and `sweep`/`tune`; `replay` and `compare` build their own. */
 import { escapeHtml, htmlPage, htmlTable, REPORT_COLUMNS, reportRows } from '../report/html.js';
 import type { CellPoint } from '../report/plots.js';
+import { provenanceLine } from '../report/provenance.js';
 import type { Report } from '../report/report.js';
 import type { Sweep } from '../sweep.js';
 
@@ -18,7 +19,7 @@ export async function runHtml(reports: readonly Report[]): Promise<string> {
   return htmlPage('mco run', [
     { html: `<div class="plots">${await renderSvg(scenarioRatesSpec(reports))}${await renderSvg(costSpec(reports.map((r) => ({ x: r.scenario, report: r })), 'scenario'))}</div>` },
     { heading: 'Results', html: htmlTable(['scenario', ...REPORT_COLUMNS], reportRows(items)) },
-  ]);
+  ], provenanceLine(reports[0]?.provenance));
 }
 
 /** The sweep as HTML: heatmap (two parameters) or rate curve (one), cost curves, the table. */
@@ -36,5 +37,11 @@ export async function sweepHtml(sweep: Sweep): Promise<string> {
     { html: `<p>Varied: ${sweep.vary.map((v) => `<code>${escapeHtml(v.path)}</code> = ${escapeHtml(v.values.join(', '))}`).join('; ')}</p>` },
     ...(svgs.length ? [{ html: `<div class="plots">${svgs.join('')}</div>` }] : []),
     { heading: 'Cells', html: htmlTable([...heads, ...REPORT_COLUMNS], reportRows(sweep.cells.map((c) => ({ label: c.labels, report: c.report })))) },
-  ]);
+  ], provenanceLine(sweep.cells[0]?.report.provenance));
+}
+
+/** The head of a Markdown report: title, then the provenance line (when there is one). */
+export function markdownHead(title: string, report: Report | undefined): string {
+  const line = provenanceLine(report?.provenance);
+  return `# ${title}\n\n${line === '' ? '' : `${line}\n\n`}`;
 }

@@ -4,7 +4,8 @@ import { checkExpectations, describeExpectation } from '../expect.js';
 import { replayCommand } from '../replay.js';
 import type { Report } from '../report/report.js';
 import { markdownTable, summaryTable } from '../report/table.js';
-import { runHtml } from './html.js';
+import { markdownHead, runHtml } from './html.js';
+import { provenance } from '../report/provenance.js';
 import { runOptions, runsOutOption } from './options.js';
 import { interruptedCode, interruptible, jsonText, loadAll, refuseOverMaxWall, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
@@ -68,6 +69,7 @@ export const runVerb = defineVerb({
         const record = runs?.table.recorder({ scenario: s.name, scenarioHash: scenarioHash(s), strategy: s.owner.strategy, params });
         const report = await runOne(s, seeds, seedStart, a.workers, a.engine, signal, shard !== undefined, record);
         if (shard) report.shard = shard;
+        report.provenance = provenance(s, { set: a.set }, a.engine);
         reports.push(report);
       }
     } finally {
@@ -84,7 +86,7 @@ export const runVerb = defineVerb({
     const interrupted = signal.aborted;
     if (reports.some((r) => r.partial)) process.stderr.write('mco: partial report: only the seeds that finished are included\n');
     if (a.json !== undefined) writeOut(a.json, jsonText(reports.length === 1 ? reports[0] : { schemaVersion: 1, reports }));
-    if (a.md !== undefined) writeOut(a.md, `# mco run\n\n${markdownTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })))}\n`);
+    if (a.md !== undefined) writeOut(a.md, `${markdownHead('mco run', reports[0])}${markdownTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })))}\n`);
     if (a.html !== undefined) writeOut(a.html, await runHtml(reports));
     await runs?.write();
     let failed = false;

@@ -4,7 +4,8 @@ import { parseVary } from '../overrides.js';
 import { labelledTable, markdownTable } from '../report/table.js';
 import { loadScenarioRaw, scenarioFiles } from '../scenario.js';
 import { runSweep, sweepCsv, sweepScenarios, type Sweep } from '../sweep.js';
-import { sweepHtml } from './html.js';
+import { markdownHead, sweepHtml } from './html.js';
+import { provenance } from '../report/provenance.js';
 import { runOptions, runsOutOption } from './options.js';
 import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, runsOut, textOut, UsageError, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
@@ -59,11 +60,14 @@ export const sweepVerb = defineVerb({
     } finally {
       dispose();
     }
+    for (const [i, c] of sweep.cells.entries()) {
+      c.report.provenance = provenance(cells[i]!.scenario, { set: a.set, vary: vary.map((v, j) => `${v.path}=${c.labels[j]}`) }, a.engine);
+    }
     const heads = vary.map((v) => v.path);
     say(`${labelledTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
     if (a.csv !== undefined) writeOut(a.csv, sweepCsv(sweep));
     if (a.json !== undefined) writeOut(a.json, jsonText(sweep));
-    if (a.md !== undefined) writeOut(a.md, `# mco sweep ${sweep.scenario}\n\n${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
+    if (a.md !== undefined) writeOut(a.md, `${markdownHead(`mco sweep ${sweep.scenario}`, sweep.cells[0]?.report)}${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
     if (a.html !== undefined) writeOut(a.html, await sweepHtml(sweep));
     await runs?.write();
     return signal.aborted ? interruptedCode(signal) : ExitCode.ok;
