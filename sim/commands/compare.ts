@@ -1,12 +1,12 @@
 /** `mco compare`: the same seeds under several strategies, side by side. */
 import { ExitCode } from '../exit-codes.js';
 import { applySets, closest } from '../overrides.js';
-import { htmlPage, htmlTable } from '../report/html.js';
+import { htmlTable } from '../report/html.js';
 import type { Report } from '../report/report.js';
 import { compareHead, compareMarkdown, compareRows, compareTable } from '../report/table.js';
 import { loadScenario, OWNER_STRATEGIES, SCENARIO_STRATEGIES, scenarioFiles } from '../scenario.js';
-import { markdownHead, plots } from './html.js';
-import { provenance, provenanceLine } from '../report/provenance.js';
+import { compareHtml, compareProvenance, markdownHead, writeHtml } from './html.js';
+import { provenance } from '../report/provenance.js';
 import { runOptions, runsOutOption } from './options.js';
 import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
@@ -61,18 +61,8 @@ export const compareVerb = defineVerb({
     }
     say(`${compareTable(items)}\n`);
     if (a.json !== undefined) writeOut(a.json, jsonText({ schemaVersion: 1, kind: 'compare', strategies, rows: items.map((i) => ({ scenario: i.label[0], strategy: i.label[1], report: i.report })) }));
-    if (a.md !== undefined) writeOut(a.md, `${markdownHead('mco compare', items[0]?.report)}${compareMarkdown(items)}\n`);
-    if (a.html !== undefined) {
-      const points = items.map((i) => ({ x: i.label[0]!, y: i.label[1]!, report: i.report }));
-      const { heatmapSpec, renderSvg } = await plots();
-      writeOut(
-        a.html,
-        htmlPage('mco compare', [
-          { html: `<div class="plots">${await renderSvg(heatmapSpec(points, 'scenario', 'strategy'))}</div>` },
-          { heading: 'Strategies side by side', html: htmlTable(compareHead(items), compareRows(items)) },
-        ], provenanceLine(items[0]?.report.provenance)),
-      );
-    }
+    if (a.md !== undefined) writeOut(a.md, `${markdownHead('mco compare', undefined, compareProvenance(items))}${compareMarkdown(items)}\n`);
+    if (a.html !== undefined) writeHtml(a.html, await compareHtml(items, htmlTable(compareHead(items), compareRows(items))));
     await runs?.write();
     return signal.aborted ? interruptedCode(signal) : ExitCode.ok;
   },

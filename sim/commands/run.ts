@@ -4,7 +4,7 @@ import { checkExpectations, describeExpectation } from '../expect.js';
 import { replayCommand } from '../replay.js';
 import type { Report } from '../report/report.js';
 import { markdownTable, summaryTable } from '../report/table.js';
-import { markdownHead, runHtml } from './html.js';
+import { markdownHead, runHtml, writeHtml } from './html.js';
 import { provenance } from '../report/provenance.js';
 import { runOptions, runsOutOption } from './options.js';
 import { interruptedCode, interruptible, jsonText, loadAll, refuseOverMaxWall, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
@@ -87,7 +87,7 @@ export const runVerb = defineVerb({
     if (reports.some((r) => r.partial)) process.stderr.write('mco: partial report: only the seeds that finished are included\n');
     if (a.json !== undefined) writeOut(a.json, jsonText(reports.length === 1 ? reports[0] : { schemaVersion: 1, reports }));
     if (a.md !== undefined) writeOut(a.md, `${markdownHead('mco run', reports[0])}${markdownTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })))}\n`);
-    if (a.html !== undefined) writeOut(a.html, await runHtml(reports));
+    if (a.html !== undefined) writeHtml(a.html, await runHtml(reports));
     await runs?.write();
     let failed = false;
     for (const [i, r] of reports.entries()) {

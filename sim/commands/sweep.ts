@@ -4,7 +4,7 @@ import { parseVary } from '../overrides.js';
 import { labelledTable, markdownTable } from '../report/table.js';
 import { loadScenarioRaw, scenarioFiles } from '../scenario.js';
 import { runSweep, sweepCsv, sweepScenarios, type Sweep } from '../sweep.js';
-import { markdownHead, sweepHtml } from './html.js';
+import { markdownHead, sweepHtml, sweepProvenance, writeHtml } from './html.js';
 import { provenance } from '../report/provenance.js';
 import { runOptions, runsOutOption } from './options.js';
 import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, runsOut, textOut, UsageError, writeOut } from './shared.js';
@@ -67,8 +67,8 @@ export const sweepVerb = defineVerb({
     say(`${labelledTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
     if (a.csv !== undefined) writeOut(a.csv, sweepCsv(sweep));
     if (a.json !== undefined) writeOut(a.json, jsonText(sweep));
-    if (a.md !== undefined) writeOut(a.md, `${markdownHead(`mco sweep ${sweep.scenario}`, sweep.cells[0]?.report)}${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
-    if (a.html !== undefined) writeOut(a.html, await sweepHtml(sweep));
+    if (a.md !== undefined) writeOut(a.md, `${markdownHead(`mco sweep ${sweep.scenario}`, undefined, sweepProvenance(sweep))}${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
+    if (a.html !== undefined) writeHtml(a.html, await sweepHtml(sweep));
     await runs?.write();
     return signal.aborted ? interruptedCode(signal) : ExitCode.ok;
   },

@@ -150,9 +150,14 @@ export function provenanceMismatch(reports: readonly { provenance?: Provenance |
   return undefined;
 }
 
-/** One line for Markdown and HTML headers: tool, commit, Node, engine, date, cores, overrides. */
-export function provenanceLine(p: Provenance | undefined): string {
+/**
+ * One line for Markdown and HTML headers: tool, commit, Node, engine, date,
+ * cores, overrides (`overrides` instead of `p`'s, for a page of several
+ * reports: a sweep's whole grid, a comparison's strategies).
+ */
+export function provenanceLine(p: Provenance | undefined, overrides?: Provenance['overrides']): string {
   if (p === undefined) return '';
+  const o = overrides ?? p.overrides;
   const e = p.environment;
   const parts = [
     `mco ${p.tool.version} (library ${p.tool.library})`,
@@ -162,6 +167,6 @@ export function provenanceLine(p: Provenance | undefined): string {
     e.date,
     `${e.cores} cores (${e.platform})`,
   ];
-  const edits = [...p.overrides.set.map((s) => `--set ${s}`), ...p.overrides.vary.map((v) => `--vary ${v}`)];
+  const edits = [...o.set.map((s) => `--set ${s}`), ...o.vary.map((v) => `--vary ${v}`)];
   return `${parts.join(' · ')}${edits.length ? ` · ${edits.join(' ')}` : ''}`;
 }
