@@ -398,7 +398,9 @@ export function loadScenarioRaw(file: string): unknown {
     const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
     throw new ScenarioError(file, '', `expected YAML or JSON${line === undefined ? '' : ` (syntax error at line ${line})`}`);
   }
-  if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
+  // an empty file ran with every default and exited 0: almost always a wrong path or an unsaved editor
+  if (raw === null || raw === undefined) throw new ScenarioError(file, '', 'the file is empty (or only comments): expected a mapping of scenario fields (see docs/scenarios.md)');
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ScenarioError(file, '', 'expected a mapping of scenario fields');
   }
   return raw;

@@ -54,12 +54,17 @@ export async function runSweep(
   file: string,
   cells: readonly { labels: string[]; scenario: Scenario }[],
   vary: readonly Vary[],
-  options: RunScenarioOptions & { onCell?: (i: number, cell: SweepCell) => void },
+  options: RunScenarioOptions & {
+    onCell?: (i: number, cell: SweepCell) => void;
+    /** The `onRecord` of cell `i`'s runs (instead of `onRecord`), e.g. to label per-run rows with the cell. */
+    onCellRecord?: (i: number) => RunScenarioOptions['onRecord'];
+  },
 ): Promise<Sweep> {
   const out: SweepCell[] = [];
   for (const [i, c] of cells.entries()) {
     if (options.signal?.aborted) break;
-    const report = await runScenario(c.scenario, options);
+    const onRecord = options.onCellRecord ? options.onCellRecord(i) : options.onRecord;
+    const report = await runScenario(c.scenario, { ...options, ...(onRecord ? { onRecord } : {}) });
     const cell = { labels: c.labels, report };
     out.push(cell);
     options.onCell?.(i, cell);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { assertComparable, checkAgainstBaseline, checkTable, COST_SLACK, COST_TOLERANCE, type CheckResult } from '../report/check.js';
 import { runOptions } from './options.js';
-import { interruptedCode, interruptible, jsonText, loadAll, readReports, runOne, textOut, UsageError, writeOut } from './shared.js';
+import { provenance } from '../report/provenance.js';
+import { interruptedCode, interruptible, jsonText, loadAll, readReports, refuseOverMaxWall, runOne, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
 export const checkVerb = defineVerb({
@@ -34,8 +35,10 @@ export const checkVerb = defineVerb({
         const file = isDir ? join(a.baseline, `${s.name}.json`) : a.baseline;
         if (a.update) {
           const seeds = a.seeds ?? s.seeds;
+          await refuseOverMaxWall([{ scenario: s, seeds, seedStart: a.seedStart }], a.maxWall, a.workers, a.engine);
           const report = await runOne(s, seeds, a.seedStart, a.workers, a.engine, signal);
           if (report.partial) throw new UsageError('interrupted: baseline not written');
+          report.provenance = provenance(s, { set: a.set }, a.engine);
           writeOut(file, jsonText(report));
           continue;
         }
@@ -43,6 +46,7 @@ export const checkVerb = defineVerb({
         const [baseline] = readReports([file]);
         if (baseline!.scenario !== s.name) assertComparable(baseline!, { ...baseline!, scenario: s.name }, file);
         const seeds = a.seeds ?? baseline!.runs;
+        await refuseOverMaxWall([{ scenario: s, seeds, seedStart: a.seedStart }], a.maxWall, a.workers, a.engine);
         const current = await runOne(s, seeds, a.seedStart, a.workers, a.engine, signal);
         const warning = assertComparable(baseline!, current, file);
         if (warning !== undefined) process.stderr.write(`mco: warning: ${warning}\n`);

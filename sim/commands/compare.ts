@@ -1,20 +1,23 @@
 /** `mco compare`: the same seeds under several strategies, side by side. */
 import { ExitCode } from '../exit-codes.js';
 import { applySets, closest } from '../overrides.js';
-import { htmlPage, htmlTable } from '../report/html.js';
+import { htmlTable } from '../report/html.js';
 import type { Report } from '../report/report.js';
 import { compareHead, compareMarkdown, compareRows, compareTable } from '../report/table.js';
 import { loadScenario, OWNER_STRATEGIES, SCENARIO_STRATEGIES, scenarioFiles } from '../scenario.js';
-import { plots } from './html.js';
-import { runOptions } from './options.js';
-import { interruptedCode, interruptible, jsonText, runOne, textOut, UsageError, writeOut } from './shared.js';
+import { compareHtml, compareProvenance, markdownHead, writeHtml } from './html.js';
+import { provenance } from '../report/provenance.js';
+import { runOptions, runsOutOption } from './options.js';
+import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { paramNames, paramValues } from '../report/runs.js';
+import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
 
 export const compareVerb = defineVerb({
   command: 'compare <scenario..>',
   describe: 'run the same seeds under several strategies and print them side by side',
   builder: (y) =>
-    runOptions(y)
+    runsOutOption(runOptions(y))
       .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
       .option('strategies', {
         type: 'string',
@@ -35,14 +38,21 @@ export const compareVerb = defineVerb({
       }
     }
     const files = scenarioFiles(a.scenario);
+    const load = (file: string, st: string) => loadScenario(file, { edit: (raw) => applySets(raw, [...a.set, `owner.strategy=${st}`]) });
+    const planned = files.flatMap((file) => strategies.map((st) => load(file, st)));
+    await refuseOverMaxWall(planned.map((s) => ({ scenario: s, seeds: a.seeds ?? s.seeds, seedStart: a.seedStart })), a.maxWall, a.workers, a.engine);
+    const runs = runsOut(a.runsOut, paramNames(a.set));
+    const params = paramValues(a.set);
     const { signal, dispose } = interruptible();
     const items: { label: string[]; report: Report }[] = [];
     try {
       for (const file of files) {
         for (const st of strategies) {
           if (signal.aborted) break;
-          const s = loadScenario(file, { edit: (raw) => applySets(raw, [...a.set, `owner.strategy=${st}`]) });
-          const report = await runOne(s, a.seeds ?? s.seeds, a.seedStart, a.workers, a.engine, signal);
+          const s = load(file, st);
+          const record = runs?.table.recorder({ scenario: s.name, scenarioHash: scenarioHash(s), strategy: st, params });
+          const report = await runOne(s, a.seeds ?? s.seeds, a.seedStart, a.workers, a.engine, signal, false, record);
+          report.provenance = provenance(s, { set: [...a.set, `owner.strategy=${st}`] }, a.engine);
           items.push({ label: [s.name, st], report });
         }
       }
@@ -51,18 +61,9 @@ export const compareVerb = defineVerb({
     }
     say(`${compareTable(items)}\n`);
     if (a.json !== undefined) writeOut(a.json, jsonText({ schemaVersion: 1, kind: 'compare', strategies, rows: items.map((i) => ({ scenario: i.label[0], strategy: i.label[1], report: i.report })) }));
-    if (a.md !== undefined) writeOut(a.md, `# mco compare\n\n${compareMarkdown(items)}\n`);
-    if (a.html !== undefined) {
-      const points = items.map((i) => ({ x: i.label[0]!, y: i.label[1]!, report: i.report }));
-      const { heatmapSpec, renderSvg } = await plots();
-      writeOut(
-        a.html,
-        htmlPage('mco compare', [
-          { html: `<div class="plots">${await renderSvg(heatmapSpec(points, 'scenario', 'strategy'))}</div>` },
-          { heading: 'Strategies side by side', html: htmlTable(compareHead(items), compareRows(items)) },
-        ]),
-      );
-    }
+    if (a.md !== undefined) writeOut(a.md, `${markdownHead('mco compare', undefined, compareProvenance(items))}${compareMarkdown(items)}\n`);
+    if (a.html !== undefined) writeHtml(a.html, await compareHtml(items, htmlTable(compareHead(items), compareRows(items))));
+    await runs?.write();
     return signal.aborted ? interruptedCode(signal) : ExitCode.ok;
   },
 });

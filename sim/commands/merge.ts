@@ -2,7 +2,7 @@
 import { ExitCode } from '../exit-codes.js';
 import { mergeReports } from '../report/merge.js';
 import { markdownTable, summaryTable } from '../report/table.js';
-import { runHtml } from './html.js';
+import { markdownHead, runHtml, writeHtml } from './html.js';
 import { jsonText, readReports, textOut, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
@@ -23,8 +23,8 @@ export const mergeVerb = defineVerb({
     const merged = names.map((n) => mergeReports(all.filter((r) => r.scenario === n)));
     say(`${summaryTable(merged)}\n`);
     if (a.json !== undefined) writeOut(a.json, jsonText(merged.length === 1 ? merged[0] : { schemaVersion: 1, reports: merged }));
-    if (a.md !== undefined) writeOut(a.md, `# mco merge\n\n${markdownTable(['scenario'], merged.map((r) => ({ label: [r.scenario], report: r })))}\n`);
-    if (a.html !== undefined) writeOut(a.html, await runHtml(merged));
+    if (a.md !== undefined) writeOut(a.md, `${markdownHead('mco merge', merged[0])}${markdownTable(['scenario'], merged.map((r) => ({ label: [r.scenario], report: r })))}\n`);
+    if (a.html !== undefined) writeHtml(a.html, await runHtml(merged));
     return ExitCode.ok;
   },
 });

@@ -1,8 +1,9 @@
 /** Options that several verbs declare the same way. */
 import type { Argv } from 'yargs';
 import { DEFAULT_ENGINE, ENGINE_KINDS } from '../engines.js';
+import { RUNS_FORMATS, runsFormat } from '../report/runs-file.js';
 import { defaultWorkers } from '../runner.js';
-import { UsageError } from './shared.js';
+import { maxWallMs, UsageError } from './shared.js';
 
 /** `--engine`: both engines give the same results; `reference` is the simple one to cross-check with. */
 export const engineOption = {
@@ -19,10 +20,33 @@ export function runOptions<T>(y: Argv<T>) {
     .option('workers', { type: 'number', default: defaultWorkers(), describe: 'worker threads (the report is the same for any count)' })
     .option('engine', engineOption)
     .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a scenario field: --set owner.refreshInterval=80ms (repeatable)' })
+    .option('max-wall', {
+      type: 'string',
+      default: '1h',
+      describe: 'refuse (exit 2, with the estimate) a run a short pilot projects past this wall time, e.g. 30m; 0 or none: no limit',
+    })
     .check((a) => {
       if (a.seeds !== undefined && (!Number.isInteger(a.seeds) || a.seeds < 1)) throw new UsageError(`--seeds: expected a whole number ≥ 1, got ${String(a.seeds)}`);
       if (!Number.isSafeInteger(a['seed-start']) || a['seed-start'] < 0) throw new UsageError(`--seed-start: expected a whole number ≥ 0, got ${String(a['seed-start'])}`);
+      maxWallMs(a['max-wall']);
       if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > 256) throw new UsageError(`--workers: expected a whole number from 1 to 256, got ${String(a.workers)}`);
       return true;
     });
 }
+
+/** `--runs-out F`: one row per run (seed) as CSV, NDJSON or Parquet by the extension (run, sweep, compare). */
+export function runsOutOption<T>(y: Argv<T>) {
+  return y
+    .option('runs-out', {
+      type: 'string',
+      describe: `write one row per run (seed, parameters, strategy, violations, overlap, latencies, store ops, trace hash) as ${Object.keys(RUNS_FORMATS).join(', ')} by extension; see docs/analysis.md`,
+    })
+    .check((a) => {
+      const f = a['runs-out'];
+      if (f !== undefined && runsFormat(f) === undefined) {
+        throw new UsageError(`--runs-out: expected a file ending in ${Object.keys(RUNS_FORMATS).join(', ')}, got '${f}'`);
+      }
+      return true;
+    });
+}
+

@@ -2,9 +2,9 @@
 import { ExitCode } from '../exit-codes.js';
 import { replay, replayJson, replayText, replayTimeline } from '../replay.js';
 import { escapeHtml, htmlPage } from '../report/html.js';
-import { plots } from './html.js';
+import { plots, writeHtml } from './html.js';
 import { engineOption } from './options.js';
-import { jsonText, loadAll, timeFlag, UsageError, writeOut } from './shared.js';
+import { jsonText, loadAll, timeFlag, UsageError } from './shared.js';
 import { defineVerb } from './verb.js';
 
 export const replayVerb = defineVerb({
@@ -34,14 +34,16 @@ export const replayVerb = defineVerb({
     if (a.html !== undefined) {
       const { bars, overlaps } = replayTimeline(r, fromMs, toMs);
       const { renderSvg, timelineSpec } = await plots();
-      writeOut(
-        a.html,
-        htmlPage(`mco replay ${r.scenario} seed ${r.seed}`, [
+      const spec = timelineSpec(bars, overlaps);
+      const svg = await renderSvg(spec);
+      writeHtml(a.html, {
+        page: htmlPage(`mco replay ${r.scenario} seed ${r.seed}`, [
           { html: r.explanation ? `<p><b>First violation:</b> ${escapeHtml(r.explanation.summary)}</p>` : '<p>No violation in this run.</p>' },
-          { html: await renderSvg(timelineSpec(bars, overlaps)) },
+          { html: svg },
           { heading: 'Timeline', html: `<pre>${escapeHtml(replayText(r))}</pre>` },
         ]),
-      );
+        plots: [{ name: 'timeline', spec, svg }],
+      });
     }
     return ExitCode.ok;
   },

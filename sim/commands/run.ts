@@ -4,9 +4,12 @@ import { checkExpectations, describeExpectation } from '../expect.js';
 import { replayCommand } from '../replay.js';
 import type { Report } from '../report/report.js';
 import { markdownTable, summaryTable } from '../report/table.js';
-import { runHtml } from './html.js';
-import { runOptions } from './options.js';
-import { interruptedCode, interruptible, jsonText, loadAll, runOne, textOut, UsageError, writeOut } from './shared.js';
+import { markdownHead, runHtml, writeHtml } from './html.js';
+import { provenance } from '../report/provenance.js';
+import { runOptions, runsOutOption } from './options.js';
+import { interruptedCode, interruptible, jsonText, loadAll, refuseOverMaxWall, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { paramNames, paramValues } from '../report/runs.js';
+import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
 
 function parseShard(text: string | undefined): { index: number; count: number } | undefined {
@@ -32,28 +35,41 @@ export const runVerb = defineVerb({
   command: 'run <scenario..>',
   describe: 'run scenarios (files or directories) over many seeds; print a summary, write reports',
   builder: (y) =>
-    runOptions(y)
+    runsOutOption(runOptions(y))
       .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
       .option('json', { type: 'string', describe: 'write the report as JSON' })
       .option('md', { type: 'string', describe: 'write the summary as Markdown' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report with plots' })
       .option('shard', { type: 'string', describe: 'run only part i of n of the seeds (i/n); combine with mco merge' })
       .example('$0 run scenarios/healthy.yaml --seeds 200 --json out.json', 'one scenario, JSON report')
-      .example('$0 run scenarios --set owner.refreshInterval=80ms', 'the whole library with a longer lease'),
+      .example('$0 run scenarios --set owner.refreshInterval=80ms', 'the whole library with a longer lease')
+      .example('$0 run scenarios/gc-pause.yaml --seeds 500 --runs-out runs.csv', 'one row per run, for pandas or DuckDB'),
   run: async (a) => {
     const say = textOut(a.json);
     const shard = parseShard(a.shard);
     const scenarios = loadAll(a.scenario, a.set);
+    const seedsOf = (s: { seeds: number }): { start: number; count: number } => {
+      const all = { start: a.seedStart, count: a.seeds ?? s.seeds };
+      return shard ? shardSeeds(all.start, all.count, shard) : all;
+    };
+    await refuseOverMaxWall(
+      scenarios.map(({ scenario: s }) => ({ scenario: s, seeds: seedsOf(s).count, seedStart: seedsOf(s).start })),
+      a.maxWall,
+      a.workers,
+      a.engine,
+    );
+    const runs = runsOut(a.runsOut, paramNames(a.set));
+    const params = paramValues(a.set);
     const { signal, dispose } = interruptible();
     const reports: Report[] = [];
     try {
       for (const { scenario: s } of scenarios) {
         if (signal.aborted) break;
-        let seeds = a.seeds ?? s.seeds;
-        let seedStart = a.seedStart;
-        if (shard) ({ start: seedStart, count: seeds } = shardSeeds(seedStart, seeds, shard));
-        const report = await runOne(s, seeds, seedStart, a.workers, a.engine, signal, shard !== undefined);
+        const { start: seedStart, count: seeds } = seedsOf(s);
+        const record = runs?.table.recorder({ scenario: s.name, scenarioHash: scenarioHash(s), strategy: s.owner.strategy, params });
+        const report = await runOne(s, seeds, seedStart, a.workers, a.engine, signal, shard !== undefined, record);
         if (shard) report.shard = shard;
+        report.provenance = provenance(s, { set: a.set }, a.engine);
         reports.push(report);
       }
     } finally {
@@ -70,8 +86,9 @@ export const runVerb = defineVerb({
     const interrupted = signal.aborted;
     if (reports.some((r) => r.partial)) process.stderr.write('mco: partial report: only the seeds that finished are included\n');
     if (a.json !== undefined) writeOut(a.json, jsonText(reports.length === 1 ? reports[0] : { schemaVersion: 1, reports }));
-    if (a.md !== undefined) writeOut(a.md, `# mco run\n\n${markdownTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })))}\n`);
-    if (a.html !== undefined) writeOut(a.html, await runHtml(reports));
+    if (a.md !== undefined) writeOut(a.md, `${markdownHead('mco run', reports[0])}${markdownTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })))}\n`);
+    if (a.html !== undefined) writeHtml(a.html, await runHtml(reports));
+    await runs?.write();
     let failed = false;
     for (const [i, r] of reports.entries()) {
       const results = checkExpectations(r, scenarios[i]!.scenario.expect);

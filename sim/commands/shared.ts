@@ -7,8 +7,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { EngineKind } from '../engines.js';
 import { ExitCode } from '../exit-codes.js';
 import { applySets } from '../overrides.js';
+import { estimateRun, humanCount, humanDuration, type PilotUnit } from '../pilot.js';
 import { progressReporter } from '../progress.js';
-import type { Report } from '../report/report.js';
+import type { Report, SeedRecord } from '../report/report.js';
+import { runsBytes, runsFormat } from '../report/runs-file.js';
+import { RunsTable } from '../report/runs.js';
 import { runScenario } from '../runner.js';
 import { loadScenario, parseDuration, scenarioFiles, type Scenario } from '../scenario.js';
 
@@ -50,7 +53,7 @@ export function interruptedCode(signal: AbortSignal): number {
 }
 
 /** Writes an output file and says so on stderr; `-` is stdout (`--json -`). */
-export function writeOut(file: string, text: string): void {
+export function writeOut(file: string, text: string | Uint8Array): void {
   if (file === '-') {
     process.stdout.write(text);
     return;
@@ -70,11 +73,20 @@ export function textOut(json: string | undefined): (text: string) => void {
 export const jsonText = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;
 
 /** Runs `seeds` seeds of `s` from `seedStart`, with progress on stderr. */
-export async function runOne(s: Scenario, seeds: number, seedStart: number, workers: number, engine: EngineKind, signal: AbortSignal, keepPerSeed = false): Promise<Report> {
+export async function runOne(
+  s: Scenario,
+  seeds: number,
+  seedStart: number,
+  workers: number,
+  engine: EngineKind,
+  signal: AbortSignal,
+  keepPerSeed = false,
+  onRecord?: (r: SeedRecord) => void,
+): Promise<Report> {
   const progress = progressReporter(`mco: ${s.name}`);
   process.stderr.write(`mco: ${s.name}: seeds ${seedStart}..${seedStart + seeds - 1} on ${workers} worker${workers === 1 ? '' : 's'}\n`);
   try {
-    return await runScenario(s, { seeds, seedStart, workers, engine, signal, keepPerSeed, onProgress: (p) => progress.update(p) });
+    return await runScenario(s, { seeds, seedStart, workers, engine, signal, keepPerSeed, onProgress: (p) => progress.update(p), ...(onRecord ? { onRecord } : {}) });
   } finally {
     progress.done();
   }
@@ -102,5 +114,47 @@ export function timeFlag(name: string, v: string | undefined): number | undefine
   if (v === undefined) return undefined;
   const ms = parseDuration(v);
   if (ms === undefined) throw new UsageError(`--${name}: expected a duration like 1.5s or 200ms, got '${v}'`);
+  return ms;
+}
+
+/**
+ * The per-run table of `--runs-out` (undefined without the flag), with the
+ * parameter columns of `paramNames`; `write()` writes it in the format of the
+ * file's extension.
+ */
+export function runsOut(file: string | undefined, paramNames: readonly string[]): { table: RunsTable; write: () => Promise<void> } | undefined {
+  if (file === undefined) return undefined;
+  const table = new RunsTable(paramNames);
+  return { table, write: async () => writeOut(file, await runsBytes(table, runsFormat(file)!)) };
+}
+
+/** A projection past the limit by less than this factor is measured again, warm (sim/pilot.ts `calibrationEvents`). */
+const REFINE_BELOW = 30;
+/** Events of that warm measurement: ≈ 0.1–0.3 s. */
+const CALIBRATION_EVENTS = 50_000;
+
+/**
+ * Refuses (one line, exit 2) a run that its pilots project past `--max-wall`
+ * (sim/pilot.ts); with `0` or `none`, no limit and no pilot.
+ */
+export async function refuseOverMaxWall(units: readonly PilotUnit[], maxWall: string, workers: number, engine: EngineKind): Promise<void> {
+  const limit = maxWallMs(maxWall);
+  if (limit === undefined || units.length === 0) return;
+  let e = await estimateRun(units, { workers, engine });
+  // the pilots run cold and err high; near the limit, measure the cost per event on a longer, warm run
+  if (e.wallMs > limit && e.wallMs < REFINE_BELOW * limit) e = await estimateRun(units, { workers, engine, calibrationEvents: CALIBRATION_EVENTS });
+  if (e.wallMs <= limit) return;
+  const worst = e.units.reduce((a, b) => (b.wallMs > a.wallMs ? b : a));
+  const perSeed = `${humanCount(worst.eventsPerSeed)} events per seed of ${worst.scenario}${worst.overMaxEvents ? ', past its maxEvents' : ''}`;
+  throw new UsageError(
+    `--max-wall ${maxWall}: refused: a pilot projects ${humanCount(e.events)} events, about ${humanDuration(e.wallMs)} of wall time on ${workers} worker${workers === 1 ? '' : 's'} (${perSeed}); shorten duration or seeds, or raise --max-wall (0 or none: no limit)`,
+  );
+}
+
+/** `--max-wall` in ms; undefined when disabled (`0`, `none`). */
+export function maxWallMs(text: string): number | undefined {
+  if (/^\s*(none|0)\s*$/i.test(text)) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || !(ms > 0)) throw new UsageError(`--max-wall: expected a duration like 30m or 2h, or 0 / none for no limit, got '${text}'`);
   return ms;
 }

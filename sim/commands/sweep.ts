@@ -4,16 +4,19 @@ import { parseVary } from '../overrides.js';
 import { labelledTable, markdownTable } from '../report/table.js';
 import { loadScenarioRaw, scenarioFiles } from '../scenario.js';
 import { runSweep, sweepCsv, sweepScenarios, type Sweep } from '../sweep.js';
-import { sweepHtml } from './html.js';
-import { runOptions } from './options.js';
-import { interruptedCode, interruptible, jsonText, textOut, UsageError, writeOut } from './shared.js';
+import { markdownHead, sweepHtml, sweepProvenance, writeHtml } from './html.js';
+import { provenance } from '../report/provenance.js';
+import { runOptions, runsOutOption } from './options.js';
+import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { paramNames, paramValues } from '../report/runs.js';
+import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
 
 export const sweepVerb = defineVerb({
   command: 'sweep <scenario>',
   describe: 'run a grid of parameter values; print violation rate and costs per cell',
   builder: (y) =>
-    runOptions(y)
+    runsOutOption(runOptions(y))
       .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file' })
       .option('vary', { type: 'string', array: true, default: [] as string[], describe: 'path=a,b,c or path=from..to:step (repeatable; two give a heatmap)' })
       .option('csv', { type: 'string', describe: 'write the cells as CSV' })
@@ -31,6 +34,8 @@ export const sweepVerb = defineVerb({
     const [file] = scenarioFiles([a.scenario]);
     const cells = sweepScenarios(file!, loadScenarioRaw(file!), a.set, vary);
     const seeds = a.seeds ?? cells[0]!.scenario.seeds;
+    await refuseOverMaxWall(cells.map((c) => ({ scenario: c.scenario, seeds, seedStart: a.seedStart })), a.maxWall, a.workers, a.engine);
+    const runs = runsOut(a.runsOut, paramNames(a.set, vary.map((v) => v.path)));
     const { signal, dispose } = interruptible();
     let sweep: Sweep;
     try {
@@ -41,17 +46,30 @@ export const sweepVerb = defineVerb({
         workers: a.workers,
         engine: a.engine,
         signal,
+        ...(runs
+          ? {
+              onCellRecord: (i: number) => {
+                const { labels, scenario: s } = cells[i]!;
+                const params = paramValues(a.set, vary.map((v, j) => [v.path, labels[j]!] as const));
+                return runs.table.recorder({ scenario: s.name, scenarioHash: scenarioHash(s), strategy: s.owner.strategy, params });
+              },
+            }
+          : {}),
         onCell: (i, c) => process.stderr.write(`mco: cell ${i + 1}/${cells.length} ${c.labels.join(' ')}: ${(c.report.violationRate.value * 100).toFixed(1)}% runs with violation\n`),
       });
     } finally {
       dispose();
     }
+    for (const [i, c] of sweep.cells.entries()) {
+      c.report.provenance = provenance(cells[i]!.scenario, { set: a.set, vary: vary.map((v, j) => `${v.path}=${c.labels[j]}`) }, a.engine);
+    }
     const heads = vary.map((v) => v.path);
     say(`${labelledTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
     if (a.csv !== undefined) writeOut(a.csv, sweepCsv(sweep));
     if (a.json !== undefined) writeOut(a.json, jsonText(sweep));
-    if (a.md !== undefined) writeOut(a.md, `# mco sweep ${sweep.scenario}\n\n${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
-    if (a.html !== undefined) writeOut(a.html, await sweepHtml(sweep));
+    if (a.md !== undefined) writeOut(a.md, `${markdownHead(`mco sweep ${sweep.scenario}`, undefined, sweepProvenance(sweep))}${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
+    if (a.html !== undefined) writeHtml(a.html, await sweepHtml(sweep));
+    await runs?.write();
     return signal.aborted ? interruptedCode(signal) : ExitCode.ok;
   },
 });

@@ -9,7 +9,7 @@ import { defaultWorkers } from '../runner.js';
 import { DEFAULT_STRATEGY, loadScenarioRaw, OWNER_STRATEGIES, parseDuration, scenarioFiles } from '../scenario.js';
 import type { Sweep } from '../sweep.js';
 import { evidenceScenarioRaw, tune, TuneRefusal, type TuneInput } from '../tune.js';
-import { sweepHtml } from './html.js';
+import { sweepHtml, writeHtml } from './html.js';
 import { interruptedCode, interruptible, jsonText, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
@@ -124,7 +124,7 @@ export const tuneVerb = defineVerb({
         vary: [{ path: 'owner.refreshInterval', values: result.candidates.map((c) => `${c.refreshIntervalMs}ms`) }],
         cells: result.candidates.map((c) => ({ labels: [`${c.refreshIntervalMs}ms`], report: c.report })),
       };
-      writeOut(a.html, await sweepHtml(sweep));
+      writeHtml(a.html, await sweepHtml(sweep));
     }
     return signal.aborted ? interruptedCode(signal) : r === undefined ? ExitCode.failed : ExitCode.ok;
   },

@@ -14,8 +14,8 @@ export function htmlTable(head: readonly string[], rows: readonly (readonly stri
     .join('')}</tbody></table>`;
 }
 
-/** A whole page: title, sections of (heading, html). */
-export function htmlPage(title: string, sections: readonly { heading?: string; html: string }[]): string {
+/** A whole page: title, a provenance line under it (when given), sections of (heading, html). */
+export function htmlPage(title: string, sections: readonly { heading?: string; html: string }[], provenance = ''): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
@@ -24,9 +24,10 @@ table{border-collapse:collapse;margin:1em 0;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .plots{display:flex;flex-wrap:wrap;gap:2em;align-items:flex-start}
 pre{background:#f8f8f8;padding:1em;overflow:auto;font-size:12px}
+.provenance{color:#666;font-size:12px}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
-${sections.map((s) => `${s.heading ? `<h2>${escapeHtml(s.heading)}</h2>\n` : ''}${s.html}`).join('\n')}
+${provenance === '' ? '' : `<p class="provenance">${escapeHtml(provenance)}</p>\n`}${sections.map((s) => `${s.heading ? `<h2>${escapeHtml(s.heading)}</h2>\n` : ''}${s.html}`).join('\n')}
 </body></html>
 `;
 }

@@ -2,6 +2,7 @@
  * `mco merge`: shard reports → exactly the report one run of all their seeds
  * gives. Shard reports carry their per-seed records for this.
  */
+import { provenanceMismatch } from './provenance.js';
 import { ReportBuilder, type Report } from './report.js';
 
 /** Reports that cannot be merged or compared. */
@@ -22,6 +23,8 @@ export function mergeReports(reports: readonly (Report & { file?: string })[]): 
     }
     if (r.partial) throw new ReportMismatchError(`${name}: is a partial (interrupted) run`);
   }
+  const mismatch = provenanceMismatch(reports);
+  if (mismatch !== undefined) throw new ReportMismatchError(mismatch);
   const sorted = [...reports].sort((a, b) => a.seeds.start - b.seeds.start);
   for (let i = 1; i < sorted.length; i++) {
     const prev = sorted[i - 1]!;
@@ -41,5 +44,8 @@ export function mergeReports(reports: readonly (Report & { file?: string })[]): 
     for (const rec of r.perSeed!) builder.add(rec);
     wallMs += r.wallMs;
   }
-  return builder.build(wallMs);
+  const merged = builder.build(wallMs);
+  // the first shard's: the others' may differ only in where and when they ran
+  if (sorted[0]!.provenance !== undefined) merged.provenance = sorted[0]!.provenance;
+  return merged;
 }

@@ -9,6 +9,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Report } from './report.js';
+import { paramCell } from './runs.js';
 
 /** Renders a Vega-Lite spec to an SVG string. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -22,38 +23,100 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 const BASE = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white' } as const;
 
-/** A sweep cell as plotted. */
+/** A sweep cell as plotted: `x` (and `y`, a heatmap's second parameter) as given; `series` names an overlaid line (a strategy). */
 export interface CellPoint {
   x: string;
   y?: string;
+  series?: string;
   report: Report;
 }
 
-const rateRows = (cells: readonly CellPoint[]) =>
+/** A plot of a report: a name (for its files), and its Vega-Lite spec with the data inline. */
+export interface NamedPlot {
+  name: string;
+  spec: TopLevelSpec;
+}
+
+/**
+ * How an axis of swept values is drawn: quantitative when every value is a
+ * number or a duration (`20ms` → 20 ms), on a log scale when they span two
+ * decades or more (all > 0); ordinal, in the given order, otherwise.
+ */
+export function xAxis(labels: readonly string[], title: string): { numeric: boolean; log: boolean; values: (number | string)[]; encoding: Record<string, unknown> } {
+  const cells = labels.map(paramCell);
+  const numeric = cells.length > 0 && cells.every((c) => typeof c === 'number');
+  if (!numeric) {
+    return { numeric, log: false, values: [...labels], encoding: { field: 'x', type: 'ordinal', title, sort: { field: 'order' }, axis: { labelAngle: 0 } } };
+  }
+  const nums = cells;
+  const min = Math.min(...nums);
+  const max = Math.max(...nums);
+  const log = min > 0 && max / min >= 100;
+  const unit = labels.some((l) => /[a-zµ]\s*$/i.test(l)) ? ' (ms)' : '';
+  return {
+    numeric,
+    log,
+    values: nums,
+    encoding: { field: 'x', type: 'quantitative', title: `${title}${unit}`, scale: log ? { type: 'log' } : { zero: false }, axis: { labelAngle: 0 } },
+  };
+}
+
+const rateRows = (cells: readonly CellPoint[], xs: readonly (number | string)[]) =>
   cells.map((c, i) => ({
     order: i,
-    x: c.x,
+    x: xs[i]!,
     y: c.y ?? '',
+    series: c.series ?? 'runs',
     rate: c.report.violationRate.value,
     low: c.report.violationRate.low,
     high: c.report.violationRate.high,
     perAcq: c.report.perAcquisitionViolationRate.value,
+    perAcqLow: c.report.perAcquisitionViolationRate.low,
+    perAcqHigh: c.report.perAcquisitionViolationRate.high,
   }));
 
-/** Violation rate (runs with a violation) with 95% CI bars against one parameter. */
-export function violationRateSpec(cells: readonly CellPoint[], xTitle: string): TopLevelSpec {
-  const x = { field: 'x', type: 'ordinal', title: xTitle, sort: { field: 'order' }, axis: { labelAngle: 0 } } as const;
+/** A rate (`field`, with its CI in `low`/`high`) against x: error bars, points, and a line per series. */
+function rateLayers(x: Record<string, unknown>, field: string, low: string, high: string, title: string, overlaid: string | undefined) {
+  // several series on a discrete axis: side by side within each value, not on top of each other
+  const offset = overlaid !== undefined && x.type === 'ordinal' ? { xOffset: { field: 'series', type: 'nominal' } } : {};
+  const color = overlaid === undefined ? {} : { color: { field: 'series', type: 'nominal', title: overlaid }, ...offset };
+  const y = { field, type: 'quantitative', title, axis: { format: '%' } };
+  return [
+    { mark: { type: 'rule' }, encoding: { x, y: { field: low, type: 'quantitative', title }, y2: { field: high }, ...color } },
+    ...(x.type === 'ordinal' ? [] : [{ mark: { type: 'line', opacity: 0.5 }, encoding: { x, y, ...color, detail: { field: 'series' } } }]),
+    { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y, ...color, tooltip: [{ field: 'series' }, { field, format: '.4%' }, { field: low, format: '.4%' }, { field: high, format: '.4%' }] } },
+  ];
+}
+
+/**
+ * Runs with a violation (95% Wilson CI bars) against one parameter; one
+ * colour per series (strategy) when there are several.
+ */
+export function violationRateSpec(cells: readonly CellPoint[], xTitle: string, seriesTitle = 'strategy'): TopLevelSpec {
+  const axis = xAxis(cells.map((c) => c.x), xTitle);
+  const overlaid = new Set(cells.map((c) => c.series ?? 'runs')).size > 1 ? seriesTitle : undefined;
   return {
     ...BASE,
     title: 'Runs with a violation (95% Wilson CI)',
     width: 420,
     height: 240,
-    data: { values: rateRows(cells) },
-    layer: [
-      { mark: { type: 'rule' }, encoding: { x, y: { field: 'low', type: 'quantitative', title: 'violation rate', axis: { format: '%' }, scale: { domain: [0, 1] } }, y2: { field: 'high' } } },
-      { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y: { field: 'rate', type: 'quantitative' } } },
-    ],
-  };
+    data: { values: rateRows(cells, axis.values) },
+    layer: rateLayers({ ...axis.encoding }, 'rate', 'low', 'high', 'runs with a violation', overlaid),
+  } as TopLevelSpec;
+}
+
+/** Violations per acquisition (95% Wilson CI bars) against one parameter, one colour per series. */
+export function perAcquisitionSpec(cells: readonly CellPoint[], xTitle: string, seriesTitle = 'strategy'): TopLevelSpec {
+  const axis = xAxis(cells.map((c) => c.x), xTitle);
+  const overlaid = new Set(cells.map((c) => c.series ?? 'runs')).size > 1 ? seriesTitle : undefined;
+  return {
+    ...BASE,
+    title: 'Violations per acquisition (95% Wilson CI; acquisitions within a run are correlated)',
+    width: 420,
+    height: 240,
+    data: { values: rateRows(cells, axis.values) },
+    layer: rateLayers({ ...axis.encoding }, 'perAcq', 'perAcqLow', 'perAcqHigh', 'violations per acquisition', overlaid),
+  } as TopLevelSpec;
 }
 
 /** Heatmap of the violation rate over two parameters. */
@@ -65,7 +128,7 @@ export function heatmapSpec(cells: readonly CellPoint[], xTitle: string, yTitle:
     title: 'Runs with a violation',
     width: { step: 48 },
     height: { step: 36 },
-    data: { values: rateRows(cells) },
+    data: { values: rateRows(cells, cells.map((c) => c.x)) },
     layer: [
       { mark: { type: 'rect' }, encoding: { x, y, color: { field: 'rate', type: 'quantitative', title: 'violation rate', scale: { domain: [0, 1], scheme: 'orangered' }, legend: { format: '%' } } } },
       {
@@ -76,32 +139,57 @@ export function heatmapSpec(cells: readonly CellPoint[], xTitle: string, yTitle:
   };
 }
 
-/** Cost curves (acquire/handoff/failover p99, ms) against one parameter; series per `y` when given. */
+/**
+ * Latency panel: acquire/handoff/failover p50 and p99 (ms) against one
+ * parameter; one facet row per latency, one colour per series (strategy, or
+ * the heatmap's second parameter).
+ */
 export function costSpec(cells: readonly CellPoint[], xTitle: string): TopLevelSpec {
+  const axis = xAxis(cells.map((c) => c.x), xTitle);
   const rows = cells.flatMap((c, i) =>
     (
       [
-        ['acquire p99', c.report.acquireLatencyMs?.p99],
-        ['handoff p99', c.report.handoffMs?.p99],
-        ['failover p99', c.report.failoverMs?.p99],
+        ['acquire', c.report.acquireLatencyMs],
+        ['handoff', c.report.handoffMs],
+        ['failover', c.report.failoverMs],
       ] as const
-    )
-      .filter(([, v]) => v !== undefined)
-      .map(([metric, v]) => ({ order: i, x: c.x, series: c.y === undefined ? metric : `${metric} @ ${c.y}`, ms: v })),
+    ).flatMap(([latency, s]) =>
+      s === null
+        ? []
+        : [
+            { order: i, x: axis.values[i]!, latency, series: c.series ?? (c.y === undefined ? 'p99' : `p99 @ ${c.y}`), quantile: 'p99', ms: s.p99 },
+            { order: i, x: axis.values[i]!, latency, series: c.series ?? (c.y === undefined ? 'p50' : `p50 @ ${c.y}`), quantile: 'p50', ms: s.p50 },
+          ],
+    ),
   );
   return {
     ...BASE,
-    title: 'Costs (p99, ms)',
-    width: 420,
-    height: 240,
+    title: 'Latencies (ms): p99 solid, p50 dashed',
     data: { values: rows },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'x', type: 'ordinal', title: xTitle, sort: { field: 'order' }, axis: { labelAngle: 0 } },
-      y: { field: 'ms', type: 'quantitative', title: 'ms' },
-      color: { field: 'series', type: 'nominal', title: null },
+    facet: { row: { field: 'latency', type: 'nominal', title: null, sort: ['acquire', 'handoff', 'failover'] } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 420,
+      height: 120,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { ...axis.encoding },
+        y: { field: 'ms', type: 'quantitative', title: 'ms' },
+        color: { field: 'series', type: 'nominal', title: null },
+        strokeDash: { field: 'quantile', type: 'nominal', title: null, sort: ['p99', 'p50'] },
+        detail: { field: 'quantile' },
+      },
     },
   };
+}
+
+/** The plots of one-parameter results (a sweep, or scenarios): rates, per-acquisition rates, latencies. */
+export function sweepPlots(cells: readonly CellPoint[], xTitle: string, seriesTitle = 'strategy'): NamedPlot[] {
+  return [
+    { name: 'violation-rate', spec: violationRateSpec(cells, xTitle, seriesTitle) },
+    { name: 'per-acquisition', spec: perAcquisitionSpec(cells, xTitle, seriesTitle) },
+    { name: 'latency', spec: costSpec(cells, xTitle) },
+  ];
 }
 
 /** Per-scenario violation rate with CI bars (for `mco run --html`). */

@@ -4,6 +4,7 @@
  * give the same report however they were run.
  */
 import { hashString } from '../prng.js';
+import type { Provenance } from './provenance.js';
 import type { SeedRecord } from './seed-record.js';
 import { scenarioHash, type Scenario } from '../scenario.js';
 import { round, summarize, wilson, type LatencySummary, type Rate } from '../stats.js';
@@ -66,6 +67,8 @@ export interface Report {
   shard?: { index: number; count: number };
   /** Per-seed data, kept on shard reports so `mco merge` can rebuild the full report exactly. */
   perSeed?: SeedRecord[];
+  /** What ran and where (set by the CLI; absent in reports made before it): see provenance.ts. */
+  provenance?: Provenance;
 }
 
 /** The part of a report that names what was simulated. */

@@ -17,7 +17,8 @@ const lib = (name: string): string => join(ROOT, 'scenarios', `${name}.yaml`);
 const dir = mkdtempSync(join(tmpdir(), 'mco-verbs-'));
 const out = (name: string): string => join(dir, name);
 const readJson = (f: string): Record<string, any> => JSON.parse(readFileSync(f, 'utf8')) as Record<string, any>;
-const noWall = (r: Record<string, unknown>) => ({ ...r, wallMs: 0 });
+/** A report without what differs between identical runs: `wallMs` and where/when it ran (`provenance.environment`, docs/reports.md). */
+const noWall = (r: Record<string, any>) => ({ ...r, wallMs: 0, provenance: { ...r.provenance, environment: undefined } });
 
 
 afterEach(() => {
@@ -36,7 +37,10 @@ describe('--workers, --shard and merge', () => {
     const io = capture();
     expect(await main(['run', lib('crash-failover'), '--seeds', '4', '--workers', '2', '--engine', 'reference', '--json', out('ref.json')])).toBe(0);
     expect(await main(['run', lib('crash-failover'), '--seeds', '4', '--workers', '1', '--engine', 'fast', '--json', out('fast.json')])).toBe(0);
-    expect(noWall(readJson(out('fast.json')))).toEqual(noWall(readJson(out('ref.json'))));
+    // the same results; only the provenance names the engine
+    const noEngine = (r: Record<string, any>) => ({ ...noWall(r), provenance: { ...noWall(r).provenance, engine: undefined } });
+    expect(readJson(out('ref.json')).provenance.engine).toBe('reference');
+    expect(noEngine(readJson(out('fast.json')))).toEqual(noEngine(readJson(out('ref.json'))));
     const before = io.out().length;
     expect(await main(['replay', lib('gc-pause'), '--seed', '6', '--to', '1s', '--engine', 'reference'])).toBe(0);
     const reference = io.out().slice(before);

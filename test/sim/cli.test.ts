@@ -34,7 +34,7 @@ describe('mco run', () => {
         'schemaVersion', 'scenario', 'scenarioHash', 'description', 'strategy', 'seeds', 'runs', 'runsWithViolation', 'violationRate',
         'acquisitions', 'violations', 'perAcquisitionViolationRate', 'overlapMs', 'maxSimultaneousOwners', 'told', 'resource',
         'acquireLatencyMs', 'handoffMs', 'failoverMs', 'storeOps', 'operations', 'heldMs', 'events', 'simulatedMs', 'wallMs',
-        'traceHash', 'violatingSeeds',
+        'traceHash', 'violatingSeeds', 'provenance',
       ].sort(),
     );
     expect(report.schemaVersion).toBe(1);

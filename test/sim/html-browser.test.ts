@@ -33,7 +33,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function open(file: string): Promise<{ count: (selector: string) => Promise<number>; errors: string[]; close: () => Promise<void> }> {
+async function open(file: string): Promise<{ count: (selector: string) => Promise<number>; texts: (selector: string) => Promise<string[]>; errors: string[]; close: () => Promise<void> }> {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {
@@ -44,7 +44,7 @@ async function open(file: string): Promise<{ count: (selector: string) => Promis
     if (!r.url().startsWith('file:')) errors.push(`network request: ${r.url()}`);
   });
   await page.goto(`file://${file}`);
-  return { count: (s) => page.locator(s).count(), errors, close: () => page.close() };
+  return { count: (s) => page.locator(s).count(), texts: (s) => page.locator(s).allTextContents(), errors, close: () => page.close() };
 }
 
 describe.skipIf(CHROMIUM === undefined)('HTML reports in a browser', () => {
@@ -59,11 +59,40 @@ describe.skipIf(CHROMIUM === undefined)('HTML reports in a browser', () => {
     vi.restoreAllMocks();
     expect(code).toBe(0);
     const page = await open(html);
-    expect(await page.count('svg')).toBe(2); // heatmap + cost curves
+    expect(await page.count('svg')).toBe(4); // heatmap, rate and per-acquisition rate (a line per refreshInterval), latencies
     expect(await page.count('g.mark-rect.role-mark path')).toBe(4 * 3);
     expect(await page.count('table tbody tr')).toBe(12);
     expect(page.errors).toEqual([]);
     await page.close();
+  });
+
+  it('a numeric sweep under two strategies: log x axis, CI bars and a legend per strategy, specs beside the page', async () => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const html = join(dir, 'overlay.html');
+    const code = await main([
+      'sweep', join(ROOT, 'scenarios/clock-skew.yaml'), '--vary', 'owner.refreshInterval=5ms,50ms,500ms', '--vary', 'owner.strategy=lakefs,fixed',
+      '--seeds', '2', '--set', 'duration=1s', '--workers', '1', '--html', html,
+    ]);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    const page = await open(html);
+    expect(await page.count('svg')).toBe(3); // rate, per acquisition, latencies
+    const rate = 'svg >> nth=0';
+    // one CI bar per cell (3 values × 2 strategies), two legend entries
+    expect(await page.count(`${rate} >> g.mark-rule.role-mark line`)).toBe(6);
+    expect(await page.count(`${rate} >> g.role-legend-symbol path`)).toBe(2);
+    // a log axis over 5..500 ms shows decades; a linear one would start at 0
+    const ticks = await page.texts(`${rate} >> g.mark-text.role-axis-label >> nth=0 >> text`); // the x axis comes first
+    expect(ticks).toEqual(expect.arrayContaining(['10', '100', '1,000']));
+    expect(ticks).not.toContain('0');
+    expect(page.errors).toEqual([]);
+    await page.close();
+    // the same plots as files: SVG and the Vega-Lite spec
+    for (const name of ['violation-rate', 'per-acquisition', 'latency']) {
+      expect(readFileSync(join(dir, `overlay.${name}.svg`), 'utf8')).toMatch(/^<svg/);
+      expect((JSON.parse(readFileSync(join(dir, `overlay.${name}.vl.json`), 'utf8')) as { $schema: string }).$schema).toContain('vega-lite');
+    }
   });
 
   it('the replay timeline shows belief bars and shaded overlaps', async () => {
