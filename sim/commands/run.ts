@@ -5,56 +5,43 @@ import { replayCommand } from '../replay.js';
 import type { Report } from '../report/report.js';
 import { markdownTable, summaryTable } from '../report/table.js';
 import { runHtml } from './html.js';
-import { runOptions } from './options.js';
-import { interruptedCode, interruptible, jsonText, loadAll, runOne, textOut, UsageError, writeOut } from './shared.js';
+import { resolveShard, seedsOf } from '../shard.js';
+import { runOptions, shardOptions } from './options.js';
+import { interruptedCode, interruptible, jsonText, loadAll, runShard, textOut, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
-
-function parseShard(text: string | undefined): { index: number; count: number } | undefined {
-  if (text === undefined) return undefined;
-  const m = /^(\d+)\/(\d+)$/.exec(text);
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard: expected i/n with 1 ≤ i ≤ n, e.g. --shard 1/2, got '${text}'`);
-  return { index, count };
-}
 
 /** How many violating seeds of each scenario `mco run` prints a replay command for. */
 const REPLAY_HINTS = 3;
 
-/** Seeds of shard `index` of `count`: contiguous blocks that cover start..start+total-1 exactly. */
-export function shardSeeds(start: number, total: number, shard: { index: number; count: number }): { start: number; count: number } {
-  const from = Math.floor(((shard.index - 1) * total) / shard.count);
-  const to = Math.floor((shard.index * total) / shard.count);
-  return { start: start + from, count: to - from };
+/** Writes `mco run`'s --json, --md and --html (also what `mco merge` writes for merged run shards). */
+export async function writeRunOutputs(reports: readonly Report[], a: { json?: string; md?: string; html?: string }): Promise<void> {
+  if (a.json !== undefined) writeOut(a.json, jsonText(reports.length === 1 ? reports[0] : { schemaVersion: 1, reports }));
+  if (a.md !== undefined) writeOut(a.md, `# mco run\n\n${markdownTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })))}\n`);
+  if (a.html !== undefined) writeOut(a.html, await runHtml(reports));
 }
 
 export const runVerb = defineVerb({
   command: 'run <scenario..>',
   describe: 'run scenarios (files or directories) over many seeds; print a summary, write reports',
   builder: (y) =>
-    runOptions(y)
+    shardOptions(runOptions(y))
       .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
       .option('json', { type: 'string', describe: 'write the report as JSON' })
       .option('md', { type: 'string', describe: 'write the summary as Markdown' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report with plots' })
-      .option('shard', { type: 'string', describe: 'run only part i of n of the seeds (i/n); combine with mco merge' })
       .example('$0 run scenarios/healthy.yaml --seeds 200 --json out.json', 'one scenario, JSON report')
       .example('$0 run scenarios --set owner.refreshInterval=80ms', 'the whole library with a longer lease'),
   run: async (a) => {
     const say = textOut(a.json);
-    const shard = parseShard(a.shard);
+    const shard = resolveShard(a.shard, a.shards);
     const scenarios = loadAll(a.scenario, a.set);
     const { signal, dispose } = interruptible();
     const reports: Report[] = [];
     try {
       for (const { scenario: s } of scenarios) {
         if (signal.aborted) break;
-        let seeds = a.seeds ?? s.seeds;
-        let seedStart = a.seedStart;
-        if (shard) ({ start: seedStart, count: seeds } = shardSeeds(seedStart, seeds, shard));
-        const report = await runOne(s, seeds, seedStart, a.workers, a.engine, signal, shard !== undefined);
-        if (shard) report.shard = shard;
-        reports.push(report);
+        const seeds = seedsOf(a.seedStart, a.seeds ?? s.seeds, shard);
+        reports.push(await runShard(s, seeds, shard, a.workers, a.engine, signal));
       }
     } finally {
       dispose();
@@ -69,9 +56,7 @@ export const runVerb = defineVerb({
     }
     const interrupted = signal.aborted;
     if (reports.some((r) => r.partial)) process.stderr.write('mco: partial report: only the seeds that finished are included\n');
-    if (a.json !== undefined) writeOut(a.json, jsonText(reports.length === 1 ? reports[0] : { schemaVersion: 1, reports }));
-    if (a.md !== undefined) writeOut(a.md, `# mco run\n\n${markdownTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })))}\n`);
-    if (a.html !== undefined) writeOut(a.html, await runHtml(reports));
+    await writeRunOutputs(reports, a);
     let failed = false;
     for (const [i, r] of reports.entries()) {
       const results = checkExpectations(r, scenarios[i]!.scenario.expect);

@@ -9,6 +9,7 @@ import { ExitCode } from '../exit-codes.js';
 import { applySets } from '../overrides.js';
 import { progressReporter } from '../progress.js';
 import type { Report } from '../report/report.js';
+import type { Shard } from '../shard.js';
 import { runScenario } from '../runner.js';
 import { loadScenario, parseDuration, scenarioFiles, type Scenario } from '../scenario.js';
 
@@ -78,6 +79,17 @@ export async function runOne(s: Scenario, seeds: number, seedStart: number, work
   } finally {
     progress.done();
   }
+}
+
+/**
+ * Runs `seeds` of `s`; on a shard (`--shard i/n`) the report carries the
+ * shard and its per-seed records, which is what `mco merge` needs.
+ */
+export async function runShard(s: Scenario, seeds: { start: number; count: number }, shard: Shard | undefined, workers: number, engine: EngineKind, signal: AbortSignal): Promise<Report> {
+  const report = await runOne(s, seeds.count, seeds.start, workers, engine, signal, shard !== undefined);
+  if (shard === undefined) return report;
+  const { perSeed, ...rest } = report;
+  return { ...rest, shard, perSeed };
 }
 
 /** Reads JSON reports written by `mco run` (one report, or `{reports: […]}`), each tagged with its file. */
