@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
-import { assertComparable, checkAgainstBaseline, checkTable, COST_SLACK, COST_TOLERANCE, type CheckResult } from '../report/check.js';
+import { assertComparable, checkAgainstBaseline, checkTable, COST_SLACK, COST_TOLERANCE, withPerRun, type CheckResult } from '../report/check.js';
 import type { Report, SeedRecord } from '../report/report.js';
 import { resolveShard, seedsOf, type Shard } from '../shard.js';
 import { runOptions, shardOptions } from './options.js';
@@ -46,7 +46,7 @@ export function judgeChecks(
     const [baseline] = readReports([run.baseline]);
     const warning = assertComparable(baseline!, run.current, run.baseline);
     if (warning !== undefined) process.stderr.write(`mco: warning: ${warning}\n`);
-    const result = checkAgainstBaseline(baseline!, run.current, rateTests);
+    const result = checkAgainstBaseline(baseline!, run.current, rateTests, run.records);
     regressed ||= result.regressed;
     checks.push({ baseline: run.baseline, result });
     const table = checkTable(result);
@@ -57,7 +57,7 @@ export function judgeChecks(
   if (a.json !== undefined) writeOut(a.json, jsonText({ schemaVersion: 1, kind: 'check', regressed, partial, checks }));
   say(
     regressed
-      ? 'mco check: REGRESSION (one-sided two-proportion z-test, family-wise 95%, on violation rates; or a cost above baseline × 1.25 + 2)\n'
+      ? 'mco check: REGRESSION (violation rates higher, paired on the shared seeds — McNemar, paired bootstrap — family-wise 95%; or a cost above baseline × 1.25 + 2)\n'
       : 'mco check: no regression\n',
   );
   return regressed;
@@ -65,7 +65,7 @@ export function judgeChecks(
 
 export const checkVerb = defineVerb({
   command: 'check <scenario..>',
-  describe: `fail (exit 1) when the violation rate is significantly higher than a baseline's (one-sided two-proportion z-test, family-wise 95%) or a cost exceeds baseline × ${1 + COST_TOLERANCE} + ${COST_SLACK}; default seeds: the baseline's`,
+  describe: `fail (exit 1) when a violation rate is significantly higher than a baseline's (paired on the shared seeds: McNemar for runs with a violation, paired bootstrap per acquisition; one-sided, family-wise 95%) or a cost exceeds baseline × ${1 + COST_TOLERANCE} + ${COST_SLACK}; default seeds: the baseline's`,
   builder: (y) =>
     shardOptions(runOptions(y))
       .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
@@ -86,7 +86,7 @@ export const checkVerb = defineVerb({
     const isDir = existsSync(a.baseline) && statSync(a.baseline).isDirectory();
     if (!isDir && scenarios.length > 1) throw new UsageError('--baseline: with several scenarios, give a directory of baselines (<dir>/<scenario>.json)');
     const { signal, dispose } = interruptible();
-    const runs: { baseline: string; current: Report }[] = [];
+    const runs: { baseline: string; current: Report; records?: readonly SeedRecord[] }[] = [];
     let regressed = false;
     try {
       for (const { scenario: s } of scenarios) {
@@ -94,14 +94,18 @@ export const checkVerb = defineVerb({
         const file = isDir ? join(a.baseline, `${s.name}.json`) : a.baseline;
         if (a.update) {
           const seeds = a.seeds ?? s.seeds;
-          const report = await runOne(s, seeds, a.seedStart, a.workers, a.engine, signal);
+          const { perSeed, ...report } = await runOne(s, seeds, a.seedStart, a.workers, a.engine, signal, true);
           if (report.partial) throw new UsageError('interrupted: baseline not written');
-          writeOut(file, jsonText(report));
+          writeOut(file, jsonText(withPerRun(report, perSeed!)));
           continue;
         }
         const baseline = loadBaseline(file, s.name, a.baseline);
         const seeds = seedsOf(a.seedStart, a.seeds ?? baseline.runs, shard);
-        runs.push({ baseline: file, current: await runShard(s, seeds, shard, a.workers, a.engine, signal) });
+        if (shard !== undefined) runs.push({ baseline: file, current: await runShard(s, seeds, shard, a.workers, a.engine, signal) });
+        else {
+          const { perSeed, ...current } = await runOne(s, seeds.count, seeds.start, a.workers, a.engine, signal, true);
+          runs.push({ baseline: file, current, records: perSeed! });
+        }
       }
     } finally {
       dispose();

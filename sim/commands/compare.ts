@@ -2,13 +2,14 @@
 import { ExitCode } from '../exit-codes.js';
 import { applySets, closest } from '../overrides.js';
 import { htmlPage, htmlTable } from '../report/html.js';
-import type { Report } from '../report/report.js';
-import { compareHead, compareMarkdown, compareRows, compareTable } from '../report/table.js';
+import type { Report, SeedRecord } from '../report/report.js';
+import { pairedTests, type PairedTest } from '../report/paired.js';
+import { alignedTable, compareHead, compareMarkdown, compareRows, compareTable, markdownOf, PAIRED_HEAD, pairedCells } from '../report/table.js';
 import { loadScenario, OWNER_STRATEGIES, SCENARIO_STRATEGIES, scenarioFiles } from '../scenario.js';
 import { plots } from './html.js';
 import { resolveShard, seedsOf, type Shard } from '../shard.js';
 import { runOptions, shardOptions } from './options.js';
-import { interruptedCode, interruptible, jsonText, runShard, textOut, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, runOne, runShard, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
 /** The compare document `--json` writes (a shard's carries its shard and per-seed records). */
@@ -20,17 +21,49 @@ export interface CompareDoc {
   rows: { scenario: string; strategy: string; report: Report }[];
 }
 
+/** One row of a compare: (scenario, strategy), its report and its runs (for the paired tests). */
+export type CompareItem = { label: string[]; report: Report; records?: readonly SeedRecord[] };
+
+/** Each strategy against the first on the same scenario, seed by seed. */
+function pairedAgainstFirst(items: readonly CompareItem[], strategies: readonly string[]): ({ scenario: string; strategy: string; against: string } & PairedTest)[] {
+  const ref = strategies[0];
+  return items.flatMap((it) => {
+    if (it.label[1] === ref || it.records === undefined) return [];
+    const base = items.find((x) => x.label[0] === it.label[0] && x.label[1] === ref);
+    if (base?.records === undefined) return [];
+    return pairedTests(base.records, it.records).map((t) => ({ scenario: it.label[0]!, strategy: it.label[1]!, against: ref!, ...t }));
+  });
+}
+
 /** Prints the compare table and writes --json, --md and --html (also `mco merge`'s output for compare shards). */
 export async function compareOutputs(
-  items: readonly { label: string[]; report: Report }[],
+  items: readonly CompareItem[],
   strategies: readonly string[],
   shard: Shard | undefined,
   a: { json?: string; md?: string; html?: string },
   say: (text: string) => void,
 ): Promise<void> {
-    say(`${compareTable(items)}\n`);
-    if (a.json !== undefined) writeOut(a.json, jsonText({ schemaVersion: 1, kind: 'compare', strategies, ...(shard ? { shard } : {}), rows: items.map((i) => ({ scenario: i.label[0], strategy: i.label[1], report: i.report })) }));
-    if (a.md !== undefined) writeOut(a.md, `# mco compare\n\n${compareMarkdown(items)}\n`);
+  say(`${compareTable(items)}\n`);
+  const paired = shard === undefined ? pairedAgainstFirst(items, strategies) : [];
+  const cells = pairedCells(paired);
+  if (paired.length > 0) say(`\npaired tests against ${strategies[0]} on the same seeds:\n${alignedTable([...PAIRED_HEAD], cells)}\n`);
+  if (a.json !== undefined) {
+    writeOut(
+      a.json,
+      jsonText({
+        schemaVersion: 1,
+        kind: 'compare',
+        strategies,
+        ...(shard ? { shard } : {}),
+        rows: items.map((i) => ({ scenario: i.label[0], strategy: i.label[1], report: i.report })),
+        ...(shard ? {} : { paired }),
+      }),
+    );
+  }
+  if (a.md !== undefined) {
+    const pairedMd = paired.length === 0 ? '' : `\n\n## Paired tests against ${strategies[0]} on the same seeds\n\n${markdownOf([...PAIRED_HEAD], cells, 3)}`;
+    writeOut(a.md, `# mco compare\n\n${compareMarkdown(items)}${pairedMd}\n`);
+  }
     if (a.html !== undefined) {
       const points = items.map((i) => ({ x: i.label[0]!, y: i.label[1]!, report: i.report }));
       const { heatmapSpec, renderSvg } = await plots();
@@ -39,6 +72,7 @@ export async function compareOutputs(
         htmlPage('mco compare', [
           { html: `<div class="plots">${await renderSvg(heatmapSpec(points, 'scenario', 'strategy'))}</div>` },
           { heading: 'Strategies side by side', html: htmlTable(compareHead(items), compareRows(items)) },
+          ...(paired.length === 0 ? [] : [{ heading: `Paired tests against ${strategies[0]} on the same seeds`, html: htmlTable(PAIRED_HEAD, cells) }]),
         ]),
       );
     }
@@ -71,14 +105,19 @@ export const compareVerb = defineVerb({
     const shard = resolveShard(a.shard, a.shards);
     const files = scenarioFiles(a.scenario);
     const { signal, dispose } = interruptible();
-    const items: { label: string[]; report: Report }[] = [];
+    const items: CompareItem[] = [];
     try {
       for (const file of files) {
         for (const st of strategies) {
           if (signal.aborted) break;
           const s = loadScenario(file, { edit: (raw) => applySets(raw, [...a.set, `owner.strategy=${st}`]) });
-          const report = await runShard(s, seedsOf(a.seedStart, a.seeds ?? s.seeds, shard), shard, a.workers, a.engine, signal);
-          items.push({ label: [s.name, st], report });
+          const seeds = seedsOf(a.seedStart, a.seeds ?? s.seeds, shard);
+          if (shard !== undefined) items.push({ label: [s.name, st], report: await runShard(s, seeds, shard, a.workers, a.engine, signal) });
+          else {
+            // the paired tests need every seed's record; the written report does not carry them
+            const { perSeed, ...report } = await runOne(s, seeds.count, seeds.start, a.workers, a.engine, signal, true);
+            items.push({ label: [s.name, st], report, records: perSeed });
+          }
         }
       }
     } finally {
