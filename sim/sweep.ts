@@ -5,6 +5,7 @@
 import { applySets, setPath, type Vary } from './overrides.js';
 import type { Report } from './report/report.js';
 import { runScenario, type RunScenarioOptions } from './runner.js';
+import type { Shard } from './shard.js';
 import { parseScenario, ScenarioError, type Scenario } from './scenario.js';
 
 export interface SweepCell {
@@ -19,6 +20,8 @@ export interface Sweep {
   scenario: string;
   vary: { path: string; values: string[] }[];
   cells: SweepCell[];
+  /** Set on a shard's sweep (`--shard i/n`): every cell ran that part of the seeds. */
+  shard?: Shard;
 }
 
 /** Every combination of the varied values (first parameter varies slowest). */
@@ -58,13 +61,20 @@ export async function runSweep(
     onCell?: (i: number, cell: SweepCell) => void;
     /** The `onRecord` of cell `i`'s runs (instead of `onRecord`), e.g. to label per-run rows with the cell. */
     onCellRecord?: (i: number) => RunScenarioOptions['onRecord'];
+    shard?: Shard;
   },
 ): Promise<Sweep> {
   const out: SweepCell[] = [];
   for (const [i, c] of cells.entries()) {
     if (options.signal?.aborted) break;
-    const onRecord = options.onCellRecord ? options.onCellRecord(i) : options.onRecord;
-    const report = await runScenario(c.scenario, { ...options, ...(onRecord ? { onRecord } : {}) });
+    const { shard, onCellRecord, ...run } = options;
+    const onRecord = onCellRecord ? onCellRecord(i) : options.onRecord;
+    const full = await runScenario(c.scenario, { ...run, ...(onRecord ? { onRecord } : {}), keepPerSeed: shard !== undefined });
+    let report = full;
+    if (shard !== undefined) {
+      const { perSeed, ...rest } = full;
+      report = { ...rest, shard, perSeed };
+    }
     const cell = { labels: c.labels, report };
     out.push(cell);
     options.onCell?.(i, cell);

@@ -28,6 +28,7 @@ import { safetyMargin } from './bound.js';
 import type { Report } from './report/report.js';
 import { runScenario, type RunScenarioOptions } from './runner.js';
 import { parseScenario, type Scenario } from './scenario.js';
+import { seedsOf, type Shard } from './shard.js';
 
 export interface TuneInput {
   maxOffsetMs: number;
@@ -62,6 +63,10 @@ export interface TuneResult {
   /** Against no owner, when the scenario has a work model. */
   benefit: { none: Report; owned: Report } | undefined;
   evidenceScenario: Record<string, unknown>;
+  /** Set on a shard's result (`--shard i/n`): its candidates ran that part of the seeds. */
+  shard?: Shard;
+  /** A shard's runs without an owner at each lease that could be recommended, for `mco merge`'s benefit. */
+  noneRuns?: { refreshIntervalMs: number; report: Report }[];
 }
 
 const ms = (x: number): string => `${+x.toFixed(3)}ms`;
@@ -136,7 +141,7 @@ function withIntervals(raw: unknown, strategy: string, acquireIntervalMs: number
 }
 
 /** Runs the whole tuning: derive, sweep, choose. */
-export async function tune(input: TuneInput, run: RunScenarioOptions): Promise<TuneResult> {
+export async function tune(input: TuneInput, run: RunScenarioOptions & { shard?: Shard }): Promise<TuneResult> {
   const derived = derivedRefreshInterval(input);
   const raw = input.scenarioRaw ?? evidenceScenarioRaw(input);
   const file = input.scenarioFile ?? '<tune evidence>';
@@ -152,35 +157,62 @@ export async function tune(input: TuneInput, run: RunScenarioOptions): Promise<T
   // one acquireInterval for every candidate (a quarter of the derived lease), so that a plain
   // `mco sweep --vary owner.refreshInterval=…` reproduces the evidence
   const acquireIntervalMs = Math.max(1, Math.round(derived.refreshIntervalMs / 4));
-  const candidates: TuneCandidate[] = [];
+  const { shard, ...options } = run;
+  const runOne = async (scenario: Scenario): Promise<Report> => {
+    const seeds = seedsOf(options.seedStart ?? 1, options.seeds ?? scenario.seeds, shard);
+    const report = await runScenario(scenario, { ...options, seeds: seeds.count, seedStart: seeds.start, keepPerSeed: shard !== undefined });
+    if (shard === undefined) return report;
+    const { perSeed, ...rest } = report;
+    return { ...rest, shard, perSeed };
+  };
+  const measured: { refreshIntervalMs: number; report: Report }[] = [];
   for (const refreshIntervalMs of sweepValues(derived.refreshIntervalMs)) {
-    const scenario = parseScenario(withIntervals(raw, input.strategy, acquireIntervalMs, refreshIntervalMs), file);
-    const report = await runScenario(scenario, run);
+    measured.push({ refreshIntervalMs, report: await runOne(parseScenario(withIntervals(raw, input.strategy, acquireIntervalMs, refreshIntervalMs), file)) });
+  }
+  const derivedOut = { refreshIntervalMs: derived.refreshIntervalMs, acquireIntervalMs, marginMs: derived.marginMs };
+  const evidence = raw as Record<string, unknown>;
+  const hasWork = parseScenario(withIntervals(raw, input.strategy, acquireIntervalMs, derived.refreshIntervalMs), file).workload.work !== undefined;
+  const none = (refreshIntervalMs: number): Promise<Report> => runOne(parseScenario(withIntervals(raw, 'none', acquireIntervalMs, refreshIntervalMs), file));
+  if (shard !== undefined) {
+    // the benefit is measured at the recommended lease, which only the merge of all shards knows:
+    // a shard measures no owner at every lease that could be recommended (≥ the derived one)
+    const benefitRuns: { refreshIntervalMs: number; report: Report }[] = [];
+    if (hasWork) {
+      for (const m of measured) if (m.refreshIntervalMs >= derived.refreshIntervalMs) benefitRuns.push({ refreshIntervalMs: m.refreshIntervalMs, report: await none(m.refreshIntervalMs) });
+    }
+    return { ...decide(input, derivedOut, measured, evidence), shard, noneRuns: benefitRuns };
+  }
+  const chosen = decide(input, derivedOut, measured, evidence);
+  if (chosen.recommended === undefined || !hasWork) return chosen;
+  return decide(input, derivedOut, measured, evidence, await none(chosen.recommended.refreshIntervalMs));
+}
+
+/**
+ * The recommendation from measured candidates: whether each meets the target
+ * and the failover limit, and the one to recommend (also how `mco merge`
+ * decides from merged tune shards).
+ */
+export function decide(
+  input: Pick<TuneInput, 'target' | 'maxFailoverMs'>,
+  derived: TuneResult['derived'],
+  measured: readonly { refreshIntervalMs: number; report: Report }[],
+  evidenceScenario: Record<string, unknown>,
+  none?: Report,
+): TuneResult {
+  const candidates: TuneCandidate[] = measured.map(({ refreshIntervalMs, report }) => {
     const rate = input.target.metric === 'violation-rate' ? report.violationRate.value : report.perAcquisitionViolationRate.value;
-    candidates.push({
+    return {
       refreshIntervalMs,
-      acquireIntervalMs,
+      acquireIntervalMs: derived.acquireIntervalMs,
       report,
       meetsTarget: rate <= input.target.max,
       meetsFailover: input.maxFailoverMs === undefined || report.failoverMs === null || report.failoverMs.p99 <= input.maxFailoverMs,
-    });
-  }
+    };
+  });
   // Never below the derived lease: a sweep of a few dozen seeds cannot prove a rate like 0.001, the
   // bound can. The recommendation is the derived lease when the measurement confirms it, else the
   // next longer swept lease that meets the target (the environment's tails are worse than its
   // stated maxima); shorter leases are shown as evidence of where violations begin.
   const recommended = candidates.find((c) => c.refreshIntervalMs >= derived.refreshIntervalMs && c.meetsTarget && c.meetsFailover);
-  let benefit: TuneResult['benefit'];
-  const parsed = parseScenario(withIntervals(raw, input.strategy, acquireIntervalMs, derived.refreshIntervalMs), file);
-  if (recommended !== undefined && parsed.workload.work !== undefined) {
-    const none = await runScenario(parseScenario(withIntervals(raw, 'none', acquireIntervalMs, recommended.refreshIntervalMs), file), run);
-    benefit = { none, owned: recommended.report };
-  }
-  return {
-    derived: { refreshIntervalMs: derived.refreshIntervalMs, acquireIntervalMs, marginMs: derived.marginMs },
-    candidates,
-    recommended,
-    benefit,
-    evidenceScenario: raw as Record<string, unknown>,
-  };
+  return { derived, candidates, recommended, benefit: recommended && none ? { none, owned: recommended.report } : undefined, evidenceScenario };
 }

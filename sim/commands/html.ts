@@ -95,13 +95,17 @@ export async function sweepHtml(sweep: Sweep): Promise<HtmlReport> {
 }
 
 /** `compare`: a heatmap scenario × strategy, and the rates and latencies per scenario with one colour per strategy. */
-export async function compareHtml(items: readonly { label: string[]; report: Report }[], table: string): Promise<HtmlReport> {
+export async function compareHtml(
+  items: readonly { label: string[]; report: Report }[],
+  table: string,
+  more: readonly { heading?: string; html: string }[] = [],
+): Promise<HtmlReport> {
   const p = await plots();
   const points: CellPoint[] = items.map((i) => ({ x: i.label[0]!, y: i.label[1]!, series: i.label[1]!, report: i.report }));
   return pageWithPlots(
     'mco compare',
     [{ name: 'heatmap', spec: p.heatmapSpec(points, 'scenario', 'strategy') }, ...p.sweepPlots(points, 'scenario')],
-    [{ heading: 'Strategies side by side', html: table }],
+    [{ heading: 'Strategies side by side', html: table }, ...more],
     compareProvenance(items),
   );
 }

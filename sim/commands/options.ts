@@ -50,3 +50,12 @@ export function runsOutOption<T>(y: Argv<T>) {
     });
 }
 
+/** `--shard` and `--shards`: run part i of n of the seeds, for `mco merge` (docs/scale-out.md). */
+export function shardOptions<T>(y: Argv<T>) {
+  return y
+    .option('shard', {
+      type: 'string',
+      describe: 'run only part i of n of the seeds (i/n), or auto: i/n from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or MCO_SHARD_INDEX; combine the parts with mco merge',
+    })
+    .option('shards', { type: 'number', describe: 'with --shard auto: the shard count when the environment gives only the index (Kubernetes)' });
+}

@@ -6,54 +6,42 @@ import type { Report } from '../report/report.js';
 import { markdownTable, summaryTable } from '../report/table.js';
 import { markdownHead, runHtml, writeHtml } from './html.js';
 import { provenance } from '../report/provenance.js';
-import { runOptions, runsOutOption } from './options.js';
-import { interruptedCode, interruptible, jsonText, loadAll, refuseOverMaxWall, runOne, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { resolveShard, seedsOf } from '../shard.js';
+import { runOptions, runsOutOption, shardOptions } from './options.js';
+import { interruptedCode, interruptible, jsonText, loadAll, refuseOverMaxWall, runShard, runsOut, textOut, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
 import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
 
-function parseShard(text: string | undefined): { index: number; count: number } | undefined {
-  if (text === undefined) return undefined;
-  const m = /^(\d+)\/(\d+)$/.exec(text);
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard: expected i/n with 1 ≤ i ≤ n, e.g. --shard 1/2, got '${text}'`);
-  return { index, count };
-}
-
 /** How many violating seeds of each scenario `mco run` prints a replay command for. */
 const REPLAY_HINTS = 3;
 
-/** Seeds of shard `index` of `count`: contiguous blocks that cover start..start+total-1 exactly. */
-export function shardSeeds(start: number, total: number, shard: { index: number; count: number }): { start: number; count: number } {
-  const from = Math.floor(((shard.index - 1) * total) / shard.count);
-  const to = Math.floor((shard.index * total) / shard.count);
-  return { start: start + from, count: to - from };
+/** Writes `mco run`'s --json, --md and --html (also what `mco merge` writes for merged run shards). */
+export async function writeRunOutputs(reports: readonly Report[], a: { json?: string; md?: string; html?: string }): Promise<void> {
+  if (a.json !== undefined) writeOut(a.json, jsonText(reports.length === 1 ? reports[0] : { schemaVersion: 1, reports }));
+  if (a.md !== undefined) writeOut(a.md, `${markdownHead('mco run', reports[0])}${markdownTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })))}\n`);
+  if (a.html !== undefined) writeHtml(a.html, await runHtml(reports));
 }
 
 export const runVerb = defineVerb({
   command: 'run <scenario..>',
   describe: 'run scenarios (files or directories) over many seeds; print a summary, write reports',
   builder: (y) =>
-    runsOutOption(runOptions(y))
+    runsOutOption(shardOptions(runOptions(y)))
       .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario file(s) or directories' })
       .option('json', { type: 'string', describe: 'write the report as JSON' })
       .option('md', { type: 'string', describe: 'write the summary as Markdown' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report with plots' })
-      .option('shard', { type: 'string', describe: 'run only part i of n of the seeds (i/n); combine with mco merge' })
       .example('$0 run scenarios/healthy.yaml --seeds 200 --json out.json', 'one scenario, JSON report')
       .example('$0 run scenarios --set owner.refreshInterval=80ms', 'the whole library with a longer lease')
       .example('$0 run scenarios/gc-pause.yaml --seeds 500 --runs-out runs.csv', 'one row per run, for pandas or DuckDB'),
   run: async (a) => {
     const say = textOut(a.json);
-    const shard = parseShard(a.shard);
+    const shard = resolveShard(a.shard, a.shards);
     const scenarios = loadAll(a.scenario, a.set);
-    const seedsOf = (s: { seeds: number }): { start: number; count: number } => {
-      const all = { start: a.seedStart, count: a.seeds ?? s.seeds };
-      return shard ? shardSeeds(all.start, all.count, shard) : all;
-    };
+    const seedsFor = (s: { seeds: number }): { start: number; count: number } => seedsOf(a.seedStart, a.seeds ?? s.seeds, shard);
     await refuseOverMaxWall(
-      scenarios.map(({ scenario: s }) => ({ scenario: s, seeds: seedsOf(s).count, seedStart: seedsOf(s).start })),
+      scenarios.map(({ scenario: s }) => ({ scenario: s, seeds: seedsFor(s).count, seedStart: seedsFor(s).start })),
       a.maxWall,
       a.workers,
       a.engine,
@@ -65,10 +53,8 @@ export const runVerb = defineVerb({
     try {
       for (const { scenario: s } of scenarios) {
         if (signal.aborted) break;
-        const { start: seedStart, count: seeds } = seedsOf(s);
         const record = runs?.table.recorder({ scenario: s.name, scenarioHash: scenarioHash(s), strategy: s.owner.strategy, params });
-        const report = await runOne(s, seeds, seedStart, a.workers, a.engine, signal, shard !== undefined, record);
-        if (shard) report.shard = shard;
+        const report = await runShard(s, seedsFor(s), shard, a.workers, a.engine, signal, record);
         report.provenance = provenance(s, { set: a.set }, a.engine);
         reports.push(report);
       }
@@ -85,9 +71,7 @@ export const runVerb = defineVerb({
     }
     const interrupted = signal.aborted;
     if (reports.some((r) => r.partial)) process.stderr.write('mco: partial report: only the seeds that finished are included\n');
-    if (a.json !== undefined) writeOut(a.json, jsonText(reports.length === 1 ? reports[0] : { schemaVersion: 1, reports }));
-    if (a.md !== undefined) writeOut(a.md, `${markdownHead('mco run', reports[0])}${markdownTable(['scenario'], reports.map((r) => ({ label: [r.scenario], report: r })))}\n`);
-    if (a.html !== undefined) writeHtml(a.html, await runHtml(reports));
+    await writeRunOutputs(reports, a);
     await runs?.write();
     let failed = false;
     for (const [i, r] of reports.entries()) {

@@ -12,6 +12,7 @@ import { progressReporter } from '../progress.js';
 import type { Report, SeedRecord } from '../report/report.js';
 import { runsBytes, runsFormat } from '../report/runs-file.js';
 import { RunsTable } from '../report/runs.js';
+import type { Shard } from '../shard.js';
 import { runScenario } from '../runner.js';
 import { loadScenario, parseDuration, scenarioFiles, type Scenario } from '../scenario.js';
 
@@ -90,6 +91,25 @@ export async function runOne(
   } finally {
     progress.done();
   }
+}
+
+/**
+ * Runs `seeds` of `s`; on a shard (`--shard i/n`) the report carries the
+ * shard and its per-seed records, which is what `mco merge` needs.
+ */
+export async function runShard(
+  s: Scenario,
+  seeds: { start: number; count: number },
+  shard: Shard | undefined,
+  workers: number,
+  engine: EngineKind,
+  signal: AbortSignal,
+  onRecord?: (r: SeedRecord) => void,
+): Promise<Report> {
+  const report = await runOne(s, seeds.count, seeds.start, workers, engine, signal, shard !== undefined, onRecord);
+  if (shard === undefined) return report;
+  const { perSeed, ...rest } = report;
+  return { ...rest, shard, perSeed };
 }
 
 /** Reads JSON reports written by `mco run` (one report, or `{reports: […]}`), each tagged with its file. */

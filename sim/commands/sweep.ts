@@ -6,17 +6,28 @@ import { loadScenarioRaw, scenarioFiles } from '../scenario.js';
 import { runSweep, sweepCsv, sweepScenarios, type Sweep } from '../sweep.js';
 import { markdownHead, sweepHtml, sweepProvenance, writeHtml } from './html.js';
 import { provenance } from '../report/provenance.js';
-import { runOptions, runsOutOption } from './options.js';
+import { resolveShard, seedsOf } from '../shard.js';
+import { runOptions, runsOutOption, shardOptions } from './options.js';
 import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, runsOut, textOut, UsageError, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
 import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
 
+/** Prints the sweep's table and writes --csv, --json, --md and --html (also `mco merge`'s output for sweep shards). */
+export async function sweepOutputs(sweep: Sweep, a: { csv?: string; json?: string; md?: string; html?: string }, say: (text: string) => void): Promise<void> {
+  const heads = sweep.vary.map((v) => v.path);
+  say(`${labelledTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
+  if (a.csv !== undefined) writeOut(a.csv, sweepCsv(sweep));
+  if (a.json !== undefined) writeOut(a.json, jsonText(sweep));
+  if (a.md !== undefined) writeOut(a.md, `${markdownHead(`mco sweep ${sweep.scenario}`, undefined, sweepProvenance(sweep))}${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
+  if (a.html !== undefined) writeHtml(a.html, await sweepHtml(sweep));
+}
+
 export const sweepVerb = defineVerb({
   command: 'sweep <scenario>',
   describe: 'run a grid of parameter values; print violation rate and costs per cell',
   builder: (y) =>
-    runsOutOption(runOptions(y))
+    runsOutOption(shardOptions(runOptions(y)))
       .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file' })
       .option('vary', { type: 'string', array: true, default: [] as string[], describe: 'path=a,b,c or path=from..to:step (repeatable; two give a heatmap)' })
       .option('csv', { type: 'string', describe: 'write the cells as CSV' })
@@ -33,16 +44,18 @@ export const sweepVerb = defineVerb({
     const vary = a.vary.map(parseVary);
     const [file] = scenarioFiles([a.scenario]);
     const cells = sweepScenarios(file!, loadScenarioRaw(file!), a.set, vary);
-    const seeds = a.seeds ?? cells[0]!.scenario.seeds;
-    await refuseOverMaxWall(cells.map((c) => ({ scenario: c.scenario, seeds, seedStart: a.seedStart })), a.maxWall, a.workers, a.engine);
+    const shard = resolveShard(a.shard, a.shards);
+    const seeds = seedsOf(a.seedStart, a.seeds ?? cells[0]!.scenario.seeds, shard);
+    await refuseOverMaxWall(cells.map((c) => ({ scenario: c.scenario, seeds: seeds.count, seedStart: seeds.start })), a.maxWall, a.workers, a.engine);
     const runs = runsOut(a.runsOut, paramNames(a.set, vary.map((v) => v.path)));
     const { signal, dispose } = interruptible();
     let sweep: Sweep;
     try {
-      process.stderr.write(`mco: sweep ${cells[0]!.scenario.name}: ${cells.length} cells × ${seeds} seeds\n`);
+      process.stderr.write(`mco: sweep ${cells[0]!.scenario.name}: ${cells.length} cells × ${seeds.count} seeds${shard ? ` (shard ${shard.index}/${shard.count})` : ''}\n`);
       sweep = await runSweep(file!, cells, vary, {
-        seeds,
-        seedStart: a.seedStart,
+        seeds: seeds.count,
+        seedStart: seeds.start,
+        ...(shard ? { shard } : {}),
         workers: a.workers,
         engine: a.engine,
         signal,
@@ -63,12 +76,8 @@ export const sweepVerb = defineVerb({
     for (const [i, c] of sweep.cells.entries()) {
       c.report.provenance = provenance(cells[i]!.scenario, { set: a.set, vary: vary.map((v, j) => `${v.path}=${c.labels[j]}`) }, a.engine);
     }
-    const heads = vary.map((v) => v.path);
-    say(`${labelledTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
-    if (a.csv !== undefined) writeOut(a.csv, sweepCsv(sweep));
-    if (a.json !== undefined) writeOut(a.json, jsonText(sweep));
-    if (a.md !== undefined) writeOut(a.md, `${markdownHead(`mco sweep ${sweep.scenario}`, undefined, sweepProvenance(sweep))}${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
-    if (a.html !== undefined) writeHtml(a.html, await sweepHtml(sweep));
+    if (shard !== undefined) sweep = { ...sweep, shard };
+    await sweepOutputs(sweep, a, say);
     await runs?.write();
     return signal.aborted ? interruptedCode(signal) : ExitCode.ok;
   },

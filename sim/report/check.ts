@@ -21,6 +21,7 @@
  */
 import type { Rate } from '../stats.js';
 import { ReportMismatchError } from './merge.js';
+import { pairedTests, type PairedRecord } from './paired.js';
 import type { Report } from './report.js';
 
 /** Family-wise significance level of one `mco check`. */
@@ -94,10 +95,55 @@ export function assertComparable(baseline: Report, current: Report, baselineFile
 
 const pct = (r: Rate): string => `${(r.value * 100).toFixed(3)}%`;
 
-/** Compares `current` to `baseline`; `rateTests` is the number of rate tests in this `mco check` (2 per scenario). */
-export function checkAgainstBaseline(baseline: Report, current: Report, rateTests = 2): CheckResult {
+/** A baseline's runs as the paired tests read them, from its `perRun` counts; undefined without them. */
+export function baselineRuns(baseline: Report): PairedRecord[] | undefined {
+  const p = baseline.perRun;
+  if (p === undefined || p.violations.length !== baseline.runs || p.acquisitions.length !== baseline.runs) return undefined;
+  return p.violations.map((violations, i) => ({ seed: baseline.seeds.start + i, violations, acquisitions: p.acquisitions[i]! }));
+}
+
+/** `report`'s per-run counts for a baseline (`perRun`), from its runs' records. */
+export function withPerRun(report: Report, records: readonly PairedRecord[]): Report {
+  return { ...report, perRun: { violations: records.map((r) => r.violations), acquisitions: records.map((r) => r.acquisitions) } };
+}
+
+const pValue = (p: number): string => (p < 0.0001 ? p.toExponential(1) : String(+p.toPrecision(2)));
+
+/**
+ * Compares `current` to `baseline`; `rateTests` is the number of rate tests in
+ * this `mco check` (2 per scenario). With the current runs' records and a
+ * baseline that has per-run counts, the rates are tested paired on the shared
+ * seeds (McNemar; paired bootstrap); otherwise unpaired (two-proportion z),
+ * as before per-run counts were kept.
+ */
+export function checkAgainstBaseline(baseline: Report, current: Report, rateTests = 2, records?: readonly PairedRecord[]): CheckResult {
   const rows: CheckRow[] = [];
   const threshold = zThreshold(rateTests);
+  const base = baselineRuns(baseline);
+  const paired = base !== undefined && records !== undefined ? pairedTests(base, records, false) : [];
+  if (paired.length === 2) {
+    const level = ALPHA / Math.max(1, rateTests);
+    const [runs, perAcq] = paired as [(typeof paired)[0], (typeof paired)[0]];
+    const row = (metric: string, b: string, c: string, p: number, detail: string): void => {
+      rows.push({ metric, baseline: b, current: c, verdict: p < level ? 'REGRESSION' : 'ok', detail: `${detail}, one-sided p = ${pValue(p)} (limit ${pValue(level)})` });
+    };
+    row(
+      'runs with violation',
+      `${pct(baseline.violationRate)} (${baseline.runsWithViolation}/${baseline.runs})`,
+      `${pct(current.violationRate)} (${current.runsWithViolation}/${current.runs})`,
+      runs.pGreater!,
+      `${runs.test.replace(' only here', ' only now').replace(' only there', ' only in the baseline')} on ${runs.seeds} shared seeds`,
+    );
+    const pp = (x: number): string => `${x > 0 ? '+' : ''}${+(x * 100).toPrecision(3)} pp`;
+    row(
+      'violations / acquisition',
+      `${pct(baseline.perAcquisitionViolationRate)} (${baseline.violations}/${baseline.acquisitions})`,
+      `${pct(current.perAcquisitionViolationRate)} (${current.violations}/${current.acquisitions})`,
+      perAcq.pGreater!,
+      `${perAcq.test}: ${pp(perAcq.difference!)} [${pp(perAcq.low!)}, ${pp(perAcq.high!)}]`,
+    );
+    return costs(baseline, current, rows);
+  }
   const rate = (metric: string, b: Rate, c: Rate, x1: number, n1: number, x2: number, n2: number): void => {
     const z = twoProportionZ(x1, n1, x2, n2);
     const bad = z > threshold;
@@ -106,7 +152,7 @@ export function checkAgainstBaseline(baseline: Report, current: Report, rateTest
       baseline: `${pct(b)} (${x1}/${n1})`,
       current: `${pct(c)} (${x2}/${n2})`,
       verdict: bad ? 'REGRESSION' : 'ok',
-      detail: `z = ${z.toFixed(2)} (limit ${threshold.toFixed(2)})`,
+      detail: `two-proportion z = ${z.toFixed(2)} (limit ${threshold.toFixed(2)}; unpaired: the baseline has no per-run counts)`,
     });
   };
   rate('runs with violation', baseline.violationRate, current.violationRate, baseline.runsWithViolation, baseline.runs, current.runsWithViolation, current.runs);
@@ -119,6 +165,11 @@ export function checkAgainstBaseline(baseline: Report, current: Report, rateTest
     current.violations,
     current.acquisitions,
   );
+  return costs(baseline, current, rows);
+}
+
+/** The cost rows (a tolerance, not a test: baseline × (1 + 25%) + 2), and the verdict. */
+function costs(baseline: Report, current: Report, rows: CheckRow[]): CheckResult {
   const cost = (metric: string, b: number | undefined, c: number | undefined): void => {
     if (b === undefined && c === undefined) return;
     if (b === undefined || c === undefined) {

@@ -3,11 +3,15 @@
  * Built incrementally from per-seed results in seed order, so the same seeds
  * give the same report however they were run.
  */
+import { bootstrapStream, percentileInterval, RESAMPLES, resample, RunSamples, weightedRatio } from '../bootstrap.js';
 import { hashString } from '../prng.js';
 import type { Provenance } from './provenance.js';
 import type { SeedRecord } from './seed-record.js';
 import { scenarioHash, type Scenario } from '../scenario.js';
 import { round, summarize, wilson, type LatencySummary, type Rate } from '../stats.js';
+
+/** A latency summary with 95% bootstrap-over-runs intervals of its p50 and p99 (`[low, high]`). */
+export type LatencyWithCi = LatencySummary & { ci95: { p50: [number, number]; p99: [number, number] } };
 
 export { seedRecord, type SeedRecord } from './seed-record.js';
 
@@ -25,17 +29,23 @@ export interface Report {
   violationRate: Rate;
   acquisitions: number;
   violations: number;
-  /** violations / acquisitions, 95% Wilson interval. */
+  /**
+   * violations / acquisitions with a 95% percentile-bootstrap interval over
+   * runs (acquisitions within a run are correlated; see {@link Report.bootstrap}).
+   * The Wilson interval of reports before it is `wilson(violations, acquisitions)`.
+   */
   perAcquisitionViolationRate: Rate;
+  /** How the bootstrap intervals were made: resamples of whole runs, from a stream seeded by the seed range. */
+  bootstrap: { unit: 'run'; resamples: number };
   overlapMs: { total: number; p50: number; p99: number; max: number } | null;
   maxSimultaneousOwners: number;
   /** Holders told they lost the ownership (`ownership.lost`; never under `lakefs`). */
   told: number;
   /** Protected-resource writes, writes rejected for a stale fencing token, and stale effects accepted. */
   resource: { writes: number; rejected: number; staleEffects: number };
-  acquireLatencyMs: LatencySummary | null;
-  handoffMs: LatencySummary | null;
-  failoverMs: LatencySummary | null;
+  acquireLatencyMs: LatencyWithCi | null;
+  handoffMs: LatencyWithCi | null;
+  failoverMs: LatencyWithCi | null;
   storeOps: { reads: number; writes: number; perHeldSecond: number };
   /**
    * The benefit model (`workload.work`): operations on the protected resource.
@@ -69,6 +79,8 @@ export interface Report {
   perSeed?: SeedRecord[];
   /** What ran and where (set by the CLI; absent in reports made before it): see provenance.ts. */
   provenance?: Provenance;
+  /** Per-run counts in seed order from `seeds.start`, kept on baselines (`mco check --update`) for paired tests. */
+  perRun?: { violations: number[]; acquisitions: number[] };
 }
 
 /** The part of a report that names what was simulated. */
@@ -108,6 +120,8 @@ export class ReportBuilder {
   readonly #handoff: number[] = [];
   readonly #failover: number[] = [];
   readonly #violatingSeeds: number[] = [];
+  /** Per run, for the bootstrap: acquisitions, violations, and the latency samples. */
+  readonly #perRun = { acquisitions: [] as number[], violations: [] as number[], acquire: [] as (readonly number[])[], handoff: [] as (readonly number[])[], failover: [] as (readonly number[])[] };
 
   constructor(
     readonly header: ReportHeader,
@@ -143,6 +157,43 @@ export class ReportBuilder {
     pushAll(this.#handoff, r.handoffsMs);
     pushAll(this.#failover, r.failoversMs);
     this.#hash = hashString(`${r.seed}:${r.traceHash};`, this.#hash);
+    const p = this.#perRun;
+    p.acquisitions.push(r.acquisitions);
+    p.violations.push(r.violations);
+    p.acquire.push(r.acquireLatenciesMs);
+    p.handoff.push(r.handoffsMs);
+    p.failover.push(r.failoversMs);
+  }
+
+  /**
+   * The percentile-bootstrap intervals (resampling runs) of the
+   * per-acquisition rate and of the latencies' p50 and p99.
+   */
+  #bootstrap(): { perAcquisition: { low: number; high: number } | null; latency: Map<string, { p50: [number, number]; p99: [number, number] } | null> } {
+    const p = this.#perRun;
+    const n = p.acquisitions.length;
+    const metrics = (['acquire', 'handoff', 'failover'] as const).map((name) => ({ name, samples: new RunSamples(p[name]), p50: [] as number[], p99: [] as number[] }));
+    const rates: number[] = [];
+    if (n > 0) {
+      const rng = bootstrapStream(this.seedStart, n);
+      const weights = new Int32Array(n);
+      for (let b = 0; b < RESAMPLES; b++) {
+        resample(rng, weights);
+        rates.push(weightedRatio(weights, p.violations, p.acquisitions));
+        for (const m of metrics) {
+          if (m.samples.size === 0) continue;
+          m.p50.push(m.samples.quantile(weights, 0.5));
+          m.p99.push(m.samples.quantile(weights, 0.99));
+        }
+      }
+    }
+    const latency = new Map<string, { p50: [number, number]; p99: [number, number] } | null>();
+    for (const m of metrics) {
+      const a = percentileInterval(m.p50);
+      const b = percentileInterval(m.p99);
+      latency.set(m.name, a && b ? { p50: [round(a.low), round(a.high)], p99: [round(b.low), round(b.high)] } : null);
+    }
+    return { perAcquisition: percentileInterval(rates), latency };
   }
 
   #operations(): Report['operations'] {
@@ -162,6 +213,13 @@ export class ReportBuilder {
 
   build(wallMs: number): Report {
     const overlap = summarize(this.#overlaps);
+    const boot = this.#bootstrap();
+    const withCi = (samples: readonly number[], name: string): LatencyWithCi | null => {
+      const s = summarize(samples);
+      const ci = boot.latency.get(name);
+      return s === null || !ci ? null : { ...s, ci95: ci };
+    };
+    const perAcq = wilson(this.#violations, this.#acquisitions);
     const heldSeconds = this.#heldMs / 1000;
     return {
       schemaVersion: 1,
@@ -172,14 +230,17 @@ export class ReportBuilder {
       violationRate: roundRate(wilson(this.#runsWithViolation, this.#runs)),
       acquisitions: this.#acquisitions,
       violations: this.#violations,
-      perAcquisitionViolationRate: roundRate(wilson(this.#violations, this.#acquisitions)),
+      // with no violation at all every resample is 0: the bootstrap cannot see how rare they are, the
+      // Wilson interval (acquisitions as independent trials) at least gives an upper bound
+      perAcquisitionViolationRate: roundRate(this.#violations === 0 || boot.perAcquisition === null ? perAcq : { value: perAcq.value, ...boot.perAcquisition }),
+      bootstrap: { unit: 'run', resamples: RESAMPLES },
       overlapMs: overlap === null ? null : { total: round(sum(this.#overlaps)), ...overlap },
       maxSimultaneousOwners: this.#maxSimultaneous,
       told: this.#told,
       resource: { writes: this.#resourceWrites, rejected: this.#rejected, staleEffects: this.#stale },
-      acquireLatencyMs: summarize(this.#acquire),
-      handoffMs: summarize(this.#handoff),
-      failoverMs: summarize(this.#failover),
+      acquireLatencyMs: withCi(this.#acquire, 'acquire'),
+      handoffMs: withCi(this.#handoff, 'handoff'),
+      failoverMs: withCi(this.#failover, 'failover'),
       storeOps: {
         reads: this.#reads,
         writes: this.#writes,

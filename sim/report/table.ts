@@ -2,8 +2,35 @@
  * Text and Markdown tables of reports: one row per report, optional leading
  * label columns (scenario name, or the varied parameters of a sweep).
  */
-import { REPORT_COLUMNS, reportRows } from './html.js';
+import { fmtPct, REPORT_COLUMNS, reportRows } from './html.js';
+import type { PairedTest } from './paired.js';
 import type { Report } from './report.js';
+
+/** An aligned text table; the first `labels` columns left-aligned, the rest right-aligned. */
+export function alignedTable(head: readonly string[], rows: readonly (readonly string[])[], labels = 3): string {
+  return aligned(head, rows, labels);
+}
+
+/** A Markdown table; the first `labels` columns left-aligned. */
+export function markdownOf(head: readonly string[], rows: readonly (readonly string[])[], labels: number): string {
+  const esc = (c: string): string => c.replace(/\|/g, '\\|');
+  return [`| ${head.map(esc).join(' | ')} |`, `|${head.map((_, i) => (i < labels ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+/** Columns of the paired tests of `mco compare`. */
+export const PAIRED_HEAD = ['scenario', 'strategy', 'metric', 'reference', 'this', 'difference [95% CI]', 'test', 'p'] as const;
+
+/** Rows of the paired tests: rates in %, differences in percentage points, latencies in ms. */
+export function pairedCells(tests: readonly ({ scenario: string; strategy: string } & PairedTest)[]): string[][] {
+  return tests.map((t) => {
+    const rate = !t.metric.endsWith('ms');
+    const v = (x: number | null): string => (x === null ? '-' : rate ? fmtPct(x) : String(+x.toFixed(2)));
+    const d = (x: number | null): string => (x === null ? '?' : rate ? `${x > 0 ? '+' : ''}${+(x * 100).toPrecision(3)} pp` : `${x > 0 ? '+' : ''}${+x.toFixed(2)}`);
+    const diff = t.low === null ? d(t.difference) : `${d(t.difference)} [${d(t.low)}, ${d(t.high)}]`;
+    const p = t.p === null ? '-' : t.p < 0.001 ? '<0.001' : t.p.toFixed(3);
+    return [t.scenario, t.strategy, t.metric, v(t.reference), v(t.value), diff, t.test, p];
+  });
+}
 
 function aligned(head: readonly string[], rows: readonly (readonly string[])[], labels: number): string {
   const all = [head, ...rows];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { capture } from '../helpers/capture.js';
 import { main } from '../../sim/cli.js';
-import { shardSeeds } from '../../sim/commands/run.js';
+import { shardSeeds } from '../../sim/shard.js';
 import { parseVary, setPath } from '../../sim/overrides.js';
 import { shellWord } from '../../sim/replay.js';
 import { normalQuantile, twoProportionZ } from '../../sim/report/check.js';
@@ -68,9 +68,9 @@ describe('--workers, --shard and merge', () => {
   it('refuses to merge overlapping shards or reports without per-seed data', async () => {
     const io = capture();
     expect(await main(['merge', out('s1.json'), out('s1.json')])).toBe(2);
-    expect(io.err()).toMatch(/seeds do not line up/);
+    expect(io.err()).toMatch(/scenario flaky-store \(\w+\): shard 1\/2 is given twice/);
     expect(await main(['merge', out('full.json')])).toBe(2);
-    expect(io.err()).toMatch(/has no per-seed data; merge takes reports written by mco run --shard/);
+    expect(io.err()).toMatch(/is not a shard \(no shard i\/n\); merge takes reports written with --shard i\/n/);
   });
 
   it('splits seeds into contiguous shards covering the range exactly', () => {

@@ -32,7 +32,7 @@ describe('mco run', () => {
     expect(Object.keys(report).sort()).toEqual(
       [
         'schemaVersion', 'scenario', 'scenarioHash', 'description', 'strategy', 'seeds', 'runs', 'runsWithViolation', 'violationRate',
-        'acquisitions', 'violations', 'perAcquisitionViolationRate', 'overlapMs', 'maxSimultaneousOwners', 'told', 'resource',
+        'acquisitions', 'violations', 'perAcquisitionViolationRate', 'bootstrap', 'overlapMs', 'maxSimultaneousOwners', 'told', 'resource',
         'acquireLatencyMs', 'handoffMs', 'failoverMs', 'storeOps', 'operations', 'heldMs', 'events', 'simulatedMs', 'wallMs',
         'traceHash', 'violatingSeeds', 'provenance',
       ].sort(),
