@@ -87,3 +87,51 @@ describe('a release whose store fails', () => {
     expect(warns[0]!.fields).toEqual({ err: expect.objectContaining({ message: 'store down' }), owner: held.owner, key: 'k' });
   });
 });
+
+describe('close()', () => {
+  /** A MemoryStore that counts requests. */
+  class Counting implements Store {
+    readonly inner = new MemoryStore();
+    requests = 0;
+    get(partition: string, key: Uint8Array): Promise<StoreEntry | undefined> {
+      this.requests++;
+      return this.inner.get(partition, key);
+    }
+    swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
+      this.requests++;
+      return this.inner.swap(partition, key, value, expected, options);
+    }
+  }
+
+  for (const strategy of [lakefsStrategy, fixedStrategy]) {
+    it(`${strategy.name}: after the user released every handle it sends nothing; a second close() neither`, async () => {
+      const time = new ManualTime();
+      const store = new Counting();
+      const owner = makeOwner(strategy, store, { clock: time.clock(), random: seededRandom(1) });
+      const pending = owner.own('a', 'k');
+      await time.advanceTo(0);
+      await (await pending).release();
+      const before = store.requests;
+      await owner.close();
+      expect(store.requests).toBe(before);
+      await owner.close();
+      expect(store.requests).toBe(before);
+    });
+
+    it(`${strategy.name}: a second close() does not release again what the first released`, async () => {
+      const time = new ManualTime();
+      const store = new Counting();
+      const owner = makeOwner(strategy, store, { clock: time.clock(), random: seededRandom(1) });
+      const pending = owner.own('a', 'k');
+      await time.advanceTo(0);
+      await pending;
+      const first = owner.close();
+      await first;
+      const before = store.requests;
+      const second = owner.close();
+      expect(second).toBe(first);
+      await second;
+      expect(store.requests).toBe(before);
+    });
+  }
+});

@@ -240,3 +240,23 @@ describe('local queue (fixed): tryOwn while an own() queues behind it and gives 
     await (v.value as Ownership).release();
   });
 });
+
+describe('local queue (fixed): tryOwn on a key another process holds', () => {
+  it('resolves undefined and leaves the queue usable: a later own() owns once the key frees', async () => {
+    const time = new ManualTime();
+    const store = new Gate();
+    const other = makeOwner(fixedStrategy, store, { clock: time.clock(), random: seededRandom(9) });
+    const owner = makeOwner(fixedStrategy, store, { clock: time.clock(), random: seededRandom(1) });
+    const pendingX = other.own('x', 'k');
+    await time.advanceTo(0);
+    const x = await pendingX;
+    expect(await owner.tryOwn('t', 'k')).toBeUndefined();
+    const w = settled(owner.own('w', 'k'));
+    await time.advanceTo(1);
+    await x.release();
+    await time.advanceTo(1_000);
+    expect(w.done).toBe(true);
+    expect((await storedRecord(store.inner))!.owner).toBe((w.value as Ownership).owner);
+    await (w.value as Ownership).release();
+  });
+});
