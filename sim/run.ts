@@ -13,10 +13,12 @@ import { createEngine, DEFAULT_ENGINE, type EngineKind } from './engines.js';
 import { planCrashes, scheduleCrashes } from './faults/crashes.js';
 import { planPauses, schedulePauses } from './faults/pauses.js';
 import { timerLateness } from './faults/timer-lateness.js';
+import type { Proposal } from './importance/proposal.js';
+import { Tilt, type TiltStats } from './importance/tilt.js';
 import { NodeClock, SIM_EPOCH_MS } from './node-clock.js';
 import { Oracle, type OracleResult } from './oracle.js';
 import { ProtectedResource } from './resource.js';
-import { stream } from './prng.js';
+import { stream, type Prng } from './prng.js';
 import type { Scenario } from './scenario.js';
 import { SimStore } from './sim-store.js';
 import { newOperationStats, workloadLoop, type OperationStats } from './workload.js';
@@ -64,6 +66,13 @@ export interface RunOptions {
    * hash are the same with or without.
    */
   checkpoints?: { atMs: readonly number[]; fn: (atMs: number) => void };
+  /**
+   * Importance sampling: draw the named fault parameters from this proposal
+   * instead of the scenario (sim/importance/). The result's `logWeight` is
+   * then the run's log likelihood ratio; without a proposal (or with an empty
+   * one) the run is exactly the plain one and its weight is 1.
+   */
+  proposal?: Proposal;
 }
 
 /** The outcome of one seed. */
@@ -83,13 +92,23 @@ export interface RunResult extends OracleResult {
   notifications: { sent: number; delivered: number; lost: number };
   traceHash: string;
   trace: TraceEntry[] | undefined;
+  /**
+   * Importance sampling: log p(x) − log q(x) over the run's tilted draws
+   * (0 for a plain run), and its exponential, the run's weight (exactly 1
+   * for a plain run).
+   */
+  logWeight: number;
+  weight: number;
+  /** Importance sampling: the tilted parameters' draw statistics (only on a tilted run). */
+  importance?: TiltStats;
 }
 
 /** Runs `scenario` once with `seed`. */
 export async function runSeed(scenario: Scenario, seed: number, options: RunOptions = {}): Promise<RunResult> {
   const engine = createEngine(options.engine ?? DEFAULT_ENGINE, { maxEvents: scenario.maxEvents });
   const f = scenario.faults;
-  const store = new SimStore(engine, f.store);
+  const tilt = options.proposal !== undefined && Object.keys(options.proposal).length > 0 ? new Tilt(f, options.proposal) : undefined;
+  const store = new SimStore(engine, f.store, tilt);
   const recordKeys = new Map<string, Uint8Array>();
   const recordKey = (key: string): Uint8Array => {
     let bytes = recordKeys.get(key);
@@ -132,12 +151,14 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
   }
 
   const clockRng = stream(seed, 'clock');
+  const drawOffset = tilt?.drawer('clock.offset') ?? ((rng: Prng) => sample(f.clock.offset, rng));
+  const drawLateness = tilt?.tilts('timerLateness') ? tilt.drawer('timerLateness') : undefined;
   scenario.nodes.forEach((spec, i) => {
     const node = engine.addNode();
-    const offsetMs = spec.offset ?? sample(f.clock.offset, clockRng);
+    const offsetMs = spec.offset ?? drawOffset(clockRng);
     const driftPpm = spec.driftPpm ?? sample(f.clock.driftPpm, clockRng);
     const jumps = [...spec.jumps, ...f.clock.jumps.filter((j) => j.node === i)];
-    const clock = new NodeClock(engine, node, { offsetMs, driftPpm, jumps }, timerLateness(f.timerLateness, stream(seed, `node:${i}:timers`)));
+    const clock = new NodeClock(engine, node, { offsetMs, driftPpm, jumps }, timerLateness(f.timerLateness, stream(seed, `node:${i}:timers`), drawLateness));
     clocks.push(clock);
     // notifications draw from their own stream: lakefs (which never notifies) keeps its traces
     const client = store.client(node, stream(seed, `node:${i}:store`), stream(seed, `node:${i}:notify`));
@@ -165,9 +186,9 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     };
     engine.at(0, start, { gate: node, flush: true, kind: EventKind.control });
     note(node, `clock offset ${offsetMs.toFixed(3)} ms, drift ${driftPpm.toFixed(1)} ppm`);
-    const pauses = planPauses(spec.pauses, f.pauses.rate, f.pauses.duration, scenario.durationMs, stream(seed, `node:${i}:pauses`));
+    const pauses = planPauses(spec.pauses, f.pauses.rate, f.pauses.duration, scenario.durationMs, stream(seed, `node:${i}:pauses`), tilt);
     schedulePauses(engine, node, pauses, (p) => note(node, `PAUSED for ${p.for.toFixed(3)} ms`));
-    const crashes = planCrashes(spec.crashes, f.crashes.rate, f.crashes.restartAfterMs, scenario.durationMs, stream(seed, `node:${i}:crashes`));
+    const crashes = planCrashes(spec.crashes, f.crashes.rate, f.crashes.restartAfterMs, scenario.durationMs, stream(seed, `node:${i}:crashes`), tilt);
     scheduleCrashes(
       engine,
       node,
@@ -204,6 +225,9 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     notifications: { ...store.notifications },
     traceHash: engine.traceHash,
     trace,
+    logWeight: tilt?.logWeight ?? 0,
+    weight: Math.exp(tilt?.logWeight ?? 0),
+    ...(tilt ? { importance: tilt.stats } : {}),
   };
 }
 

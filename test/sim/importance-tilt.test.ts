@@ -1,0 +1,107 @@
+/**
+ * Importance sampling's mechanism (sim/importance/tilt.ts): the densities it
+ * weighs with, the Poisson and Bernoulli likelihood ratios, and that a run
+ * without a proposal is exactly the plain run.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Distribution } from '../../sim/dist.js';
+import { logDensity, proposalProblem, type NominalFaults, type Proposal } from '../../sim/importance/proposal.js';
+import { Tilt } from '../../sim/importance/tilt.js';
+import { stream } from '../../sim/prng.js';
+import { runSeed } from '../../sim/run.js';
+import { parseScenario } from '../../sim/scenario.js';
+
+const faults = (over: Partial<{ pauses: NominalFaults['pauses']; offset: Distribution; errorRate: number }> = {}): NominalFaults => ({
+  clock: { offset: over.offset ?? { dist: 'constant', value: 0 } },
+  pauses: over.pauses ?? { rate: 0, duration: { dist: 'constant', value: 0 } },
+  timerLateness: { dist: 'constant', value: 0 },
+  store: { requestLatency: { dist: 'constant', value: 0 }, responseLatency: { dist: 'constant', value: 0 }, errorRate: over.errorRate ?? 0, lostReplyRate: 0 },
+  crashes: { rate: 0 },
+});
+
+/** Mean and standard error of `xs`. */
+function meanSe(xs: readonly number[]): { mean: number; se: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const v = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1);
+  return { mean, se: Math.sqrt(v / xs.length) };
+}
+
+describe('importance sampling: the likelihood ratio', () => {
+  it.each<[string, Distribution]>([
+    ['uniform', { dist: 'uniform', min: 2, max: 7 }],
+    ['exponential', { dist: 'exponential', mean: 3 }],
+    ['lognormal', { dist: 'lognormal', median: 4, p99: 40 }],
+  ])('the %s density integrates to 1', (_name, d) => {
+    let total = 0;
+    const step = 0.001;
+    for (let x = step / 2; x < 2000; x += step) total += Math.exp(logDensity(d, x)) * step;
+    expect(total).toBeCloseTo(1, 2);
+  });
+
+  it('weights have mean 1 under the proposal: durations, Poisson arrivals, Bernoulli failures', () => {
+    const nominal = faults({ pauses: { rate: 2, duration: { dist: 'lognormal', median: 10, p99: 100 } }, errorRate: 0.01 });
+    const proposal: Proposal = { 'pauses.rate': 5, 'pauses.duration': { dist: 'lognormal', median: 40, p99: 300 }, 'store.errorRate': 0.05 };
+    const weights: number[] = [];
+    const rng = stream(7, 'test');
+    for (let i = 0; i < 20_000; i++) {
+      const tilt = new Tilt(nominal, proposal);
+      const length = tilt.drawer('pauses.duration');
+      tilt.arrivals('pauses.rate', 1000, rng, () => length(rng));
+      const fail = tilt.chance('store.errorRate');
+      for (let k = 0; k < 10; k++) fail(rng);
+      weights.push(Math.exp(tilt.logWeight));
+    }
+    const { mean, se } = meanSe(weights);
+    expect(Math.abs(mean - 1)).toBeLessThan(4 * se);
+    expect(se).toBeGreaterThan(0);
+  });
+
+  it('the Poisson term is k·log(λ/λ′) − (λ−λ′)·T', () => {
+    const tilt = new Tilt(faults({ pauses: { rate: 2, duration: { dist: 'exponential', mean: 1 } } }), { 'pauses.rate': 8 });
+    const arrivals = tilt.arrivals('pauses.rate', 3000, stream(1, 'x'), (at) => at);
+    expect(arrivals.length).toBeGreaterThan(0);
+    expect(tilt.logWeight).toBeCloseTo(arrivals.length * Math.log(2 / 8) - (2 - 8) * 3, 12);
+    expect(tilt.stats['pauses.rate']).toEqual({ n: arrivals.length, sum: 3, sumLog: 0, sumLog2: 0 });
+  });
+
+  it('refuses proposals that cannot draw what the scenario draws', () => {
+    expect(proposalProblem('pauses.duration', { dist: 'exponential', mean: 5 }, { dist: 'uniform', min: 0, max: 100 })).toMatch(/support/);
+    expect(proposalProblem('pauses.duration', { dist: 'constant', value: 5 }, { dist: 'exponential', mean: 5 })).toMatch(/constant cannot be tilted/);
+    expect(proposalProblem('pauses.rate', 0, 3)).toMatch(/no events/);
+    expect(proposalProblem('store.errorRate', 0.1, 1)).toMatch(/strictly between/);
+    expect(proposalProblem('pauses.duration', { dist: 'uniform', min: 1, max: 5 }, { dist: 'lognormal', median: 5, p99: 50 })).toBeUndefined();
+  });
+});
+
+describe('importance sampling: runs', () => {
+  const scenario = parseScenario(
+    {
+      duration: 2000,
+      owner: { strategy: 'lakefs', acquireInterval: 20, refreshInterval: 60 },
+      nodes: 2,
+      faults: { pauses: { rate: 1, duration: { dist: 'lognormal', median: 5, p99: 30 } }, clock: { offset: { dist: 'exponential', mean: 2 } }, store: { latency: { dist: 'exponential', mean: 0.5 } } },
+    },
+    'x.yaml',
+  );
+
+  it('an empty proposal is the plain run: same result, trace hash, weight exactly 1', async () => {
+    const plain = await runSeed(scenario, 5);
+    const empty = await runSeed(scenario, 5, { proposal: {} });
+    expect(empty).toStrictEqual(plain);
+    expect(plain.weight).toBe(1);
+    expect(plain.logWeight).toBe(0);
+    expect(plain.importance).toBeUndefined();
+  });
+
+  it('a tilted run draws from the proposal, carries its weight and statistics, and repeats exactly', async () => {
+    const proposal: Proposal = { 'pauses.duration': { dist: 'lognormal', median: 20, p99: 100 }, 'clock.offset': { dist: 'exponential', mean: 6 }, 'store.requestLatency': { dist: 'exponential', mean: 1 } };
+    const a = await runSeed(scenario, 5, { proposal });
+    const b = await runSeed(scenario, 5, { proposal });
+    expect(a).toStrictEqual(b);
+    expect(a.traceHash).not.toBe((await runSeed(scenario, 5)).traceHash);
+    expect(a.logWeight).not.toBe(0);
+    expect(a.weight).toBe(Math.exp(a.logWeight));
+    expect(a.importance?.['clock.offset']?.n).toBe(2);
+    expect(a.importance?.['store.requestLatency']?.n).toBe(a.storeReads + a.storeWrites);
+  });
+});
