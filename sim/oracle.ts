@@ -50,6 +50,13 @@ export interface OracleOptions {
    * one can overlap them, so its memory does not grow with the run.
    */
   keepBeliefs?: boolean;
+  /**
+   * The lease slack of belief `b` as it ends at `now` (released or told):
+   * how long (ms) before another node may judge its record expired, or
+   * undefined when it cannot be said. Negative slack is a near miss: the
+   * holder believed past its lease. Feeds `marginMs`.
+   */
+  slack?: (b: Belief, now: number) => number | undefined;
 }
 
 export interface OracleResult {
@@ -67,10 +74,10 @@ export interface OracleResult {
   /** Age (ms) at the end of the run of each `own()` call still pending then (not counted in acquire latency). */
   pendingOwnAgesMs: number[];
   /**
-   * How close the run came to a violation (ms of true time): the smallest gap
-   * between one belief's end and the next belief's start on the same key,
-   * or, when beliefs overlapped, minus the longest overlap. Null when no key
-   * changed hands. Importance sampling's cross-entropy method ranks runs by it.
+   * How close the run came to a violation (ms): the smallest lease slack of
+   * a belief when it ended (released or told; see {@link OracleOptions.slack})
+   * or, when beliefs overlapped, minus the longest overlap. Null when neither
+   * was measured. Importance sampling's cross-entropy method ranks runs by it.
    */
   marginMs: number | null;
   /** With `keepBeliefs`: every belief, in start order, each closed. */
@@ -93,8 +100,6 @@ interface KeyState {
   readonly starting: Belief[];
   /** Overlapping pairs in {@link judge}'s order; their lengths are computed at the end, when both ends are known. */
   readonly overlaps: { earlier: Belief; later: Belief }[];
-  /** The latest end of a belief no longer open (for the margin). */
-  lastEnd: number;
 }
 
 /**
@@ -133,8 +138,9 @@ export class Oracle {
   #told = 0;
   #violations = 0;
   #maxSimultaneous = 0;
-  /** Smallest gap between a belief's end and the next start on its key (see {@link OracleResult.marginMs}). */
-  #gapMs = Infinity;
+  /** Smallest lease slack at a belief's end (see {@link OracleResult.marginMs}). */
+  #slackMs = Infinity;
+  readonly #slack: ((b: Belief, now: number) => number | undefined) | undefined;
   #firstViolation: ViolationInfo | undefined;
   /** Every belief, when the options ask to keep them. */
   readonly #kept: Belief[] | undefined;
@@ -148,6 +154,7 @@ export class Oracle {
   constructor(recordOwner?: (key: string) => string | undefined, options: OracleOptions = {}) {
     this.#recordOwner = recordOwner;
     this.#kept = options.keepBeliefs ? [] : undefined;
+    this.#slack = options.slack;
   }
 
   /** `own()` was called; returns a ticket for {@link Oracle.owned}. */
@@ -178,7 +185,7 @@ export class Oracle {
     active.push(b);
     this.#active.set(p.key, active);
     let state = this.#keys.get(p.key);
-    if (state === undefined) this.#keys.set(p.key, (state = { open: [], starting: [], overlaps: [], lastEnd: -Infinity }));
+    if (state === undefined) this.#keys.set(p.key, (state = { open: [], starting: [], overlaps: [] }));
     state.starting.push(b);
     this.#startingKeys.add(state);
     this.#startingAt = now;
@@ -276,7 +283,7 @@ export class Oracle {
       failoversMs: this.#failovers,
       firstViolation: this.#firstViolation,
       pendingOwnAgesMs,
-      marginMs: margin(this.#gapMs, overlapsMs),
+      marginMs: margin(this.#slackMs, overlapsMs),
       ...(this.#kept ? { beliefs: this.#kept, overlaps } : {}),
     };
   }
@@ -290,6 +297,10 @@ export class Oracle {
     if (b.end !== undefined) return;
     b.end = now;
     b.endReason = reason;
+    if (this.#slack !== undefined && (reason === 'release' || reason === 'told')) {
+      const slack = this.#slack(b, now);
+      if (slack !== undefined) this.#slackMs = Math.min(this.#slackMs, slack);
+    }
     if (reason === 'told') this.#told++;
     const active = this.#active.get(b.key)!;
     active.splice(active.indexOf(b), 1);
@@ -319,13 +330,8 @@ export class Oracle {
   #judgeOne(state: KeyState, b: Belief): void {
     const open = state.open;
     const ended = (x: Belief): boolean => x.end !== undefined && x.end <= b.start;
-    for (let i = open.length - 1; i >= 0; i--) {
-      if (!ended(open[i]!)) continue;
-      state.lastEnd = Math.max(state.lastEnd, open[i]!.end!);
-      open.splice(i, 1);
-    }
+    for (let i = open.length - 1; i >= 0; i--) if (ended(open[i]!)) open.splice(i, 1);
     const overlapping = open.filter((o) => o.owner !== b.owner);
-    if (overlapping.length === 0) this.#gapMs = Math.min(this.#gapMs, b.start - state.lastEnd);
     if (overlapping.length > 0) {
       this.#violations++;
       for (const o of overlapping) state.overlaps.push({ earlier: o, later: b });
@@ -341,7 +347,6 @@ export class Oracle {
       }
     }
     if (b.end === undefined || b.end > b.start) open.push(b);
-    else state.lastEnd = Math.max(state.lastEnd, b.end);
     this.#maxSimultaneous = Math.max(this.#maxSimultaneous, open.length);
   }
 }
@@ -375,7 +380,6 @@ export function judge(
   handoffsMs: number[] = [],
   failoversMs: number[] = [],
 ): Omit<OracleResult, 'pendingOwnAgesMs'> {
-  let gapMs = Infinity;
   const byKey = new Map<string, Belief[]>();
   let heldMs = 0;
   for (const b of beliefs) {
@@ -392,15 +396,9 @@ export function judge(
     // beliefs are recorded in start order; the sort is stable for equal starts
     const sorted = [...list].sort((a, b) => a.start - b.start);
     const open: Belief[] = [];
-    let lastEnd = -Infinity;
     for (const b of sorted) {
-      for (let i = open.length - 1; i >= 0; i--) {
-        if (open[i]!.end! > b.start) continue;
-        lastEnd = Math.max(lastEnd, open[i]!.end!);
-        open.splice(i, 1);
-      }
+      for (let i = open.length - 1; i >= 0; i--) if (open[i]!.end! <= b.start) open.splice(i, 1);
       const overlapping = open.filter((o) => o.owner !== b.owner);
-      if (overlapping.length === 0) gapMs = Math.min(gapMs, b.start - lastEnd);
       if (overlapping.length > 0) {
         violations++;
         for (const o of overlapping) overlapsMs.push(Math.min(o.end!, b.end!) - b.start);
@@ -415,7 +413,6 @@ export function judge(
         }
       }
       if (b.end! > b.start) open.push(b);
-      else lastEnd = Math.max(lastEnd, b.end!);
       maxSimultaneousOwners = Math.max(maxSimultaneousOwners, open.length);
     }
   }
@@ -430,13 +427,13 @@ export function judge(
     handoffsMs,
     failoversMs,
     firstViolation,
-    marginMs: margin(gapMs, overlapsMs),
+    marginMs: margin(Infinity, overlapsMs),
   };
 }
 
-/** The margin of a run (see {@link OracleResult.marginMs}) from its smallest handoff gap and its overlaps. */
-function margin(gapMs: number, overlapsMs: readonly number[]): number | null {
-  let m = gapMs;
+/** The margin of a run (see {@link OracleResult.marginMs}) from its smallest slack and its overlaps (judge() has no slack). */
+function margin(slackMs: number, overlapsMs: readonly number[]): number | null {
+  let m = slackMs;
   for (const o of overlapsMs) m = Math.min(m, -o);
   return Number.isFinite(m) ? m : null;
 }

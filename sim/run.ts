@@ -16,7 +16,7 @@ import { timerLateness } from './faults/timer-lateness.js';
 import type { Proposal } from './importance/proposal.js';
 import { Tilt, type TiltStats } from './importance/tilt.js';
 import { NodeClock, SIM_EPOCH_MS } from './node-clock.js';
-import { Oracle, type OracleResult } from './oracle.js';
+import { Oracle, type Belief, type OracleResult } from './oracle.js';
 import { ProtectedResource } from './resource.js';
 import { stream, type Prng } from './prng.js';
 import type { Scenario } from './scenario.js';
@@ -126,13 +126,24 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     lastRead.set(key, { value, owner });
     return owner;
   };
-  const oracle = new Oracle(recordOwner, { keepBeliefs: options.keepBeliefs === true });
+  const clocks: NodeClock[] = [];
+  // a belief's lease slack as it ends: its record's expiry against the clock furthest ahead among
+  // the other nodes (the first that may judge it expired); the oracle's margin for importance sampling
+  const slack = (b: Belief): number | undefined => {
+    const value = store.kv.peek(OWNERSHIP_PARTITION, recordKey(b.key));
+    if (value === undefined) return undefined;
+    const rec = decodeRecord(value, b.key);
+    if (rec.owner !== b.owner) return undefined;
+    let ahead = -Infinity;
+    for (const [i, c] of clocks.entries()) if (i !== b.node) ahead = Math.max(ahead, c.now());
+    return Number.isFinite(ahead) ? expiresMs(rec) - ahead : undefined;
+  };
+  const oracle = new Oracle(recordOwner, { keepBeliefs: options.keepBeliefs === true, slack });
   const resource = new ProtectedResource(oracle, recordOwner);
   const ops = newOperationStats();
   const w = scenario.workload;
   const work = w.work === undefined ? undefined : { work: w.work, growthPerVersion: w.workGrowth, maxAttempts: w.maxAttempts };
   const trace: TraceEntry[] | undefined = options.trace ? [] : undefined;
-  const clocks: NodeClock[] = [];
   const note = trace
     ? (node: number, text: string, extra: Partial<TraceEntry> = {}): void => {
         trace.push({ t: engine.now, node, wall: node >= 0 ? clocks[node]!.now() : undefined, text, ...extra });

@@ -1,6 +1,8 @@
 /** Options that several verbs declare the same way. */
 import type { Argv } from 'yargs';
 import { DEFAULT_ENGINE, ENGINE_KINDS } from '../engines.js';
+import { DEFAULT_SEARCH } from '../importance/cross-entropy.js';
+import { IMPORTANCE_MODES } from '../importance/run-importance.js';
 import { defaultWorkers } from '../runner.js';
 import { UsageError } from './shared.js';
 
@@ -23,6 +25,26 @@ export function runOptions<T>(y: Argv<T>) {
       if (a.seeds !== undefined && (!Number.isInteger(a.seeds) || a.seeds < 1)) throw new UsageError(`--seeds: expected a whole number ≥ 1, got ${String(a.seeds)}`);
       if (!Number.isSafeInteger(a['seed-start']) || a['seed-start'] < 0) throw new UsageError(`--seed-start: expected a whole number ≥ 0, got ${String(a['seed-start'])}`);
       if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > 256) throw new UsageError(`--workers: expected a whole number from 1 to 256, got ${String(a.workers)}`);
+      return true;
+    });
+}
+
+/**
+ * `--importance`, `--ce-batch`, `--ce-iterations`: rare-event estimation by
+ * importance sampling (docs/rare-events.md), for the verbs that run seeds.
+ */
+export function importanceOptions<T>(y: Argv<T>) {
+  return y
+    .option('importance', {
+      choices: IMPORTANCE_MODES,
+      describe:
+        "importance sampling for rare violations: 'scenario' draws the faults named in the scenario's importance: block from the proposals given there; 'auto' finds a proposal by the cross-entropy method first. Prints weighted estimates with 95% CIs, ESS and the proposal (docs/rare-events.md)",
+    })
+    .option('ce-batch', { type: 'number', default: DEFAULT_SEARCH.batch, describe: 'with --importance auto: runs per cross-entropy iteration (pilot seeds start at seed-start + 1e9)' })
+    .option('ce-iterations', { type: 'number', default: DEFAULT_SEARCH.maxIterations, describe: 'with --importance auto: most cross-entropy iterations before the final batch' })
+    .check((a) => {
+      if (!Number.isInteger(a['ce-batch']) || a['ce-batch'] < 10 || a['ce-batch'] > 1_000_000) throw new UsageError(`--ce-batch: expected a whole number from 10 to 1000000, got ${String(a['ce-batch'])}`);
+      if (!Number.isInteger(a['ce-iterations']) || a['ce-iterations'] < 1 || a['ce-iterations'] > 100) throw new UsageError(`--ce-iterations: expected a whole number from 1 to 100, got ${String(a['ce-iterations'])}`);
       return true;
     });
 }

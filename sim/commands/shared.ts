@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { EngineKind } from '../engines.js';
 import { ExitCode } from '../exit-codes.js';
+import { runImportance, type ImportanceMode } from '../importance/run-importance.js';
 import { applySets } from '../overrides.js';
 import { progressReporter } from '../progress.js';
 import type { Report } from '../report/report.js';
@@ -69,11 +70,42 @@ export function textOut(json: string | undefined): (text: string) => void {
 
 export const jsonText = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;
 
-/** Runs `seeds` seeds of `s` from `seedStart`, with progress on stderr. */
-export async function runOne(s: Scenario, seeds: number, seedStart: number, workers: number, engine: EngineKind, signal: AbortSignal, keepPerSeed = false): Promise<Report> {
+/** `--importance` as a verb hands it on: the mode, the scenario's file (for errors), the search's settings. */
+export interface ImportanceFlags {
+  mode: ImportanceMode;
+  file: string;
+  batch: number;
+  iterations: number;
+}
+
+/** The `--importance` flags of parsed arguments, or undefined without `--importance`. */
+export function importanceFlags(a: { importance?: ImportanceMode | undefined; ceBatch: number; ceIterations: number }, file: string): ImportanceFlags | undefined {
+  return a.importance === undefined ? undefined : { mode: a.importance, file, batch: a.ceBatch, iterations: a.ceIterations };
+}
+
+/** Runs `seeds` seeds of `s` from `seedStart`, with progress on stderr (under importance sampling with `importance`). */
+export async function runOne(
+  s: Scenario,
+  seeds: number,
+  seedStart: number,
+  workers: number,
+  engine: EngineKind,
+  signal: AbortSignal,
+  keepPerSeed = false,
+  importance?: ImportanceFlags,
+): Promise<Report> {
   const progress = progressReporter(`mco: ${s.name}`);
-  process.stderr.write(`mco: ${s.name}: seeds ${seedStart}..${seedStart + seeds - 1} on ${workers} worker${workers === 1 ? '' : 's'}\n`);
   try {
+    if (importance !== undefined) {
+      if (importance.mode === 'auto') process.stderr.write(`mco: ${s.name}: searching a proposal (cross-entropy, batches of ${importance.batch} on ${workers} worker${workers === 1 ? '' : 's'})\n`);
+      const opts = { seeds, seedStart, workers, engine, signal, keepPerSeed, search: { batch: importance.batch, maxIterations: importance.iterations } };
+      return await runImportance(importance.file, s, importance.mode, {
+        ...opts,
+        onSearchStep: (i, v, n) => process.stderr.write(`mco: ${s.name}: search batch ${i}: ${v} of ${n} runs with a violation\n`),
+        onProgress: (p) => progress.update(p),
+      });
+    }
+    process.stderr.write(`mco: ${s.name}: seeds ${seedStart}..${seedStart + seeds - 1} on ${workers} worker${workers === 1 ? '' : 's'}\n`);
     return await runScenario(s, { seeds, seedStart, workers, engine, signal, keepPerSeed, onProgress: (p) => progress.update(p) });
   } finally {
     progress.done();

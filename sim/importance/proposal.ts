@@ -33,8 +33,17 @@ export type TiltParam = DistParam | RateParam | ProbParam;
 /** Every tiltable parameter, in a fixed order (printing, fitting). */
 export const TILT_PARAMS: readonly TiltParam[] = Object.freeze([...DIST_PARAMS, ...RATE_PARAMS, ...PROB_PARAMS]);
 
+/**
+ * A proposal for a duration: a distribution g, drawn for every event; or,
+ * with `mix` m in (0, 1), the defensive mixture (1 − m)·p + m·g of the
+ * scenario's own p and g. The mixture's weights p/q never exceed 1/(1 − m),
+ * so the many ordinary draws of a run (most pauses are short) cost the
+ * estimate almost nothing while a share m of them explores the tail.
+ */
+export type ProposalDist = Distribution & { mix?: number };
+
 /** A proposal: tilted parameter → its proposal value. Parameters not named are drawn as the scenario says. */
-export type Proposal = Partial<Record<DistParam, Distribution>> & Partial<Record<RateParam | ProbParam, number>>;
+export type Proposal = Partial<Record<DistParam, ProposalDist>> & Partial<Record<RateParam | ProbParam, number>>;
 
 export const isDistParam = (p: TiltParam): p is DistParam => (DIST_PARAMS as readonly string[]).includes(p);
 export const isRateParam = (p: TiltParam): p is RateParam => (RATE_PARAMS as readonly string[]).includes(p);
@@ -127,7 +136,7 @@ export function support(d: Distribution): [number, number] {
  * Why `proposed` cannot stand in for the scenario's `value` of `param`, or
  * undefined when it can. One phrase, for a `ScenarioError`.
  */
-export function proposalProblem(param: TiltParam, value: Distribution | number, proposed: Distribution | number): string | undefined {
+export function proposalProblem(param: TiltParam, value: Distribution | number, proposed: ProposalDist | number): string | undefined {
   if (typeof value === 'number' || typeof proposed === 'number') {
     const v = value as number;
     const q = proposed as number;
@@ -142,6 +151,9 @@ export function proposalProblem(param: TiltParam, value: Distribution | number, 
   }
   if (isPointMass(value)) return `the scenario's faults.${param} always draws ${support(value)[0]}: a constant cannot be tilted (give it a distribution)`;
   if (isPointMass(proposed)) return 'expected a distribution with a density (a constant cannot be a proposal)';
+  if (proposed.mix !== undefined && !(proposed.mix > 0 && proposed.mix <= 1)) return `expected mix in (0, 1], got ${proposed.mix}`;
+  // a mixture keeps (1 − mix) of the scenario's own distribution: it covers it whatever g is
+  if (proposed.mix !== undefined && proposed.mix < 1) return undefined;
   const [lo, hi] = support(value);
   const [qlo, qhi] = support(proposed);
   if (qlo > lo || qhi < hi) return `expected a proposal that can draw every value the scenario can (its support [${lo}, ${hi}] ms is not inside the proposal's [${qlo}, ${qhi}] ms)`;
@@ -167,8 +179,13 @@ export function proposalBlock(p: Proposal): Record<string, unknown> {
   return out;
 }
 
-function distBlock(d: Distribution): Record<string, unknown> {
+function distBlock(d: ProposalDist): Record<string, unknown> {
   const ms = (x: number): string => `${roundSig(x)}ms`;
+  const mix = d.mix === undefined ? {} : { mix: roundSig(d.mix) };
+  return { ...mix, ...plainBlock(d, ms) };
+}
+
+function plainBlock(d: Distribution, ms: (x: number) => string): Record<string, unknown> {
   switch (d.dist) {
     case 'constant':
       return { dist: 'constant', value: ms(d.value) };
@@ -197,7 +214,7 @@ export function roundProposal(p: Proposal): Proposal {
     const v = p[param];
     if (v === undefined) continue;
     if (typeof v === 'number') (out as Record<string, number>)[param] = roundSig(v);
-    else (out as Record<string, Distribution>)[param] = roundDist(v);
+    else (out as Record<string, ProposalDist>)[param] = v.mix === undefined ? roundDist(v) : { ...roundDist(v), mix: roundSig(v.mix) };
   }
   return out;
 }

@@ -21,11 +21,25 @@ import { poissonArrivals } from '../faults/poisson.js';
 import type { Prng } from '../prng.js';
 import { logDensity, nominal, type DistParam, type NominalFaults, type ProbParam, type Proposal, type RateParam } from './proposal.js';
 
+/** log(e^a + e^b) without overflow. */
+function logAddExp(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  const m = Math.max(a, b);
+  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+}
+
 /** Sufficient statistics of one tilted parameter's draws in one run. */
 export interface DrawStats {
   /** Draws (durations), arrivals (rates) or trials (probabilities). */
   n: number;
-  /** Durations: Σx, Σ log x, Σ (log x)²; rates: exposure in node-seconds (`sum`); probabilities: hits (`sum`). */
+  /**
+   * Durations: the draws' responsibilities r = m·g(x)/q(x) of a mixture's
+   * tilted part g summed (= n without a mixture), and Σr·x, Σr·log x,
+   * Σr·(log x)²; rates: exposure in node-seconds (`sum`); probabilities:
+   * hits (`sum`).
+   */
+  r: number;
   sum: number;
   sumLog: number;
   sumLog2: number;
@@ -58,7 +72,7 @@ export class Tilt {
   }
 
   #stats(param: DistParam | RateParam | ProbParam): DrawStats {
-    return (this.stats[param] ??= { n: 0, sum: 0, sumLog: 0, sumLog2: 0 });
+    return (this.stats[param] ??= { n: 0, r: 0, sum: 0, sumLog: 0, sumLog2: 0 });
   }
 
   /** A function drawing `param`'s durations from `rng`. */
@@ -67,15 +81,24 @@ export class Tilt {
     const q = this.#proposal[param];
     if (q === undefined) return (rng) => sample(p, rng);
     const stats = this.#stats(param);
+    const m = q.mix ?? 1;
+    const logM = Math.log(m);
+    const log1M = Math.log1p(-m);
     return (rng) => {
-      const x = sample(q, rng);
-      this.logWeight += logDensity(p, x) - logDensity(q, x);
+      // a mixture draws its component first (one uniform), then the value
+      const x = m < 1 && rng.next() >= m ? sample(p, rng) : sample(q, rng);
+      const lp = logDensity(p, x);
+      const lg = logM + logDensity(q, x);
+      const lq = m < 1 ? logAddExp(log1M + lp, lg) : lg;
+      this.logWeight += lp - lq;
+      const r = m < 1 ? Math.exp(lg - lq) : 1;
       stats.n++;
-      stats.sum += x;
+      stats.r += r;
+      stats.sum += r * x;
       if (x > 0) {
         const l = Math.log(x);
-        stats.sumLog += l;
-        stats.sumLog2 += l * l;
+        stats.sumLog += r * l;
+        stats.sumLog2 += r * l * l;
       }
       return x;
     };
@@ -91,6 +114,7 @@ export class Tilt {
     this.logWeight += out.length * Math.log(rate / q) - (rate - q) * seconds;
     const stats = this.#stats(param);
     stats.n += out.length;
+    stats.r += out.length;
     stats.sum += seconds;
     return out;
   }
@@ -107,6 +131,7 @@ export class Tilt {
       const yes = rng.next() < q;
       this.logWeight += yes ? hit : miss;
       stats.n++;
+      stats.r++;
       if (yes) stats.sum++;
       return yes;
     };

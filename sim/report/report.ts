@@ -3,6 +3,8 @@
  * Built incrementally from per-seed results in seed order, so the same seeds
  * give the same report however they were run.
  */
+import { estimate, type ImportanceEstimate, type WeightedRun } from '../importance/estimate.js';
+import { proposalBlock, type Proposal } from '../importance/proposal.js';
 import { hashString } from '../prng.js';
 import type { SeedRecord } from './seed-record.js';
 import { scenarioHash, type Scenario } from '../scenario.js';
@@ -66,7 +68,25 @@ export interface Report {
   shard?: { index: number; count: number };
   /** Per-seed data, kept on shard reports so `mco merge` can rebuild the full report exactly. */
   perSeed?: SeedRecord[];
+  /**
+   * Importance sampling (`--importance`): the proposal the runs drew from and
+   * the weighted estimates under the scenario itself. When present, the
+   * unweighted rates above describe the proposal's runs, not the scenario.
+   */
+  importance?: ImportanceReport;
 }
+
+/** How a report's runs were importance-sampled. */
+export interface ImportanceRun {
+  /** `scenario`: the scenario's `importance:` block; `auto`: found by the cross-entropy method. */
+  method: 'scenario' | 'auto';
+  proposal: Proposal;
+  /** With `auto`: the search that found the proposal. */
+  search?: unknown;
+}
+
+/** The `importance` block of a report. */
+export type ImportanceReport = { method: ImportanceRun['method']; proposal: Record<string, unknown>; search?: unknown } & ImportanceEstimate;
 
 /** The part of a report that names what was simulated. */
 export interface ReportHeader {
@@ -105,10 +125,13 @@ export class ReportBuilder {
   readonly #handoff: number[] = [];
   readonly #failover: number[] = [];
   readonly #violatingSeeds: number[] = [];
+  /** Importance sampling: what the weighted estimates need of each run (only when the runs were tilted). */
+  readonly #weighted: WeightedRun[] = [];
 
   constructor(
     readonly header: ReportHeader,
     readonly seedStart: number,
+    readonly importance?: ImportanceRun,
   ) {}
 
   add(r: SeedRecord): void {
@@ -140,6 +163,7 @@ export class ReportBuilder {
     pushAll(this.#handoff, r.handoffsMs);
     pushAll(this.#failover, r.failoversMs);
     this.#hash = hashString(`${r.seed}:${r.traceHash};`, this.#hash);
+    if (this.importance) this.#weighted.push({ logWeight: r.logWeight, violations: r.violations, acquisitions: r.acquisitions, heldMs: r.heldMs });
   }
 
   #operations(): Report['operations'] {
@@ -189,6 +213,16 @@ export class ReportBuilder {
       wallMs: Math.round(wallMs),
       traceHash: (this.#hash >>> 0).toString(16).padStart(8, '0'),
       violatingSeeds: [...this.#violatingSeeds],
+      ...(this.importance ? { importance: this.#importanceReport(this.importance) } : {}),
+    };
+  }
+
+  #importanceReport(run: ImportanceRun): ImportanceReport {
+    return {
+      method: run.method,
+      proposal: proposalBlock(run.proposal),
+      ...(run.search === undefined ? {} : { search: run.search }),
+      ...estimate(this.#weighted, this.seedStart),
     };
   }
 }

@@ -61,7 +61,7 @@ describe('importance sampling: the likelihood ratio', () => {
     const arrivals = tilt.arrivals('pauses.rate', 3000, stream(1, 'x'), (at) => at);
     expect(arrivals.length).toBeGreaterThan(0);
     expect(tilt.logWeight).toBeCloseTo(arrivals.length * Math.log(2 / 8) - (2 - 8) * 3, 12);
-    expect(tilt.stats['pauses.rate']).toEqual({ n: arrivals.length, sum: 3, sumLog: 0, sumLog2: 0 });
+    expect(tilt.stats['pauses.rate']).toEqual({ n: arrivals.length, r: arrivals.length, sum: 3, sumLog: 0, sumLog2: 0 });
   });
 
   it('refuses proposals that cannot draw what the scenario draws', () => {
