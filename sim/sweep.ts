@@ -2,6 +2,8 @@
  * `mco sweep`: the grid of one or more varied parameters over a base scenario;
  * one report per cell, every cell on the same seeds.
  */
+import { runImportance, type ImportanceMode } from './importance/run-importance.js';
+import type { SearchOptions } from './importance/cross-entropy.js';
 import { applySets, setPath, type Vary } from './overrides.js';
 import type { Report } from './report/report.js';
 import { runScenario, type RunScenarioOptions } from './runner.js';
@@ -54,12 +56,17 @@ export async function runSweep(
   file: string,
   cells: readonly { labels: string[]; scenario: Scenario }[],
   vary: readonly Vary[],
-  options: RunScenarioOptions & { onCell?: (i: number, cell: SweepCell) => void },
+  options: Omit<RunScenarioOptions, 'importance'> & {
+    onCell?: (i: number, cell: SweepCell) => void;
+    /** Importance sampling in every cell (each `auto` cell searches its own proposal). */
+    weighted?: { mode: ImportanceMode; search?: Partial<Omit<SearchOptions, 'seedStart'>> };
+  },
 ): Promise<Sweep> {
   const out: SweepCell[] = [];
+  const { weighted: importance, onCell: _onCell, ...run } = options;
   for (const [i, c] of cells.entries()) {
     if (options.signal?.aborted) break;
-    const report = await runScenario(c.scenario, options);
+    const report = importance === undefined ? await runScenario(c.scenario, run) : await runImportance(file, c.scenario, importance.mode, { ...run, ...(importance.search ? { search: importance.search } : {}) });
     const cell = { labels: c.labels, report };
     out.push(cell);
     options.onCell?.(i, cell);
@@ -93,6 +100,9 @@ export function sweepCsv(sweep: Sweep): string {
     'failover_p99_ms',
     'store_ops_per_held_s',
   ];
+  // importance sampling's weighted estimates, only when the cells have them (a plain sweep's CSV is unchanged)
+  const weighted = sweep.cells.some((c) => c.report.importance !== undefined);
+  if (weighted) head.push('is_per_acquisition', 'is_per_acquisition_low', 'is_per_acquisition_high', 'is_violation_rate', 'is_violation_rate_low', 'is_violation_rate_high', 'is_ess_violations', 'is_max_weight_share', 'is_warnings');
   const rows = sweep.cells.map(({ labels, report: r }) => [
     ...labels,
     r.runs,
@@ -110,10 +120,19 @@ export function sweepCsv(sweep: Sweep): string {
     r.handoffMs?.p99 ?? '',
     r.failoverMs?.p99 ?? '',
     r.storeOps.perHeldSecond,
+    ...(weighted ? importanceCells(r) : []),
   ]);
   const cell = (v: unknown): string => {
     const s = String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [head, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
+}
+
+function importanceCells(r: Report): unknown[] {
+  const imp = r.importance;
+  if (imp === undefined) return ['', '', '', '', '', '', '', '', ''];
+  const a = imp.perAcquisitionViolationRate;
+  const v = imp.violationRate;
+  return [a.value, a.low, a.high, v.value, v.low, v.high, imp.essViolations, imp.maxWeightShare, imp.warnings.length];
 }

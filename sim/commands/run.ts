@@ -66,7 +66,8 @@ export const runVerb = defineVerb({
     if (a.importance !== undefined) say(`(the table's rates are those of the proposal's runs; the scenario's own are below)\n`);
     for (const [i, r] of reports.entries()) {
       if (r.importance === undefined) continue;
-      const sets = a.set.flatMap((x) => ['--set', x]);
+      // the proposal goes into the file's importance: block, so a --set of that block would undo the paste
+      const sets = a.set.filter((x) => r.importance!.method === 'scenario' || !x.startsWith('importance')).flatMap((x) => ['--set', x]);
       const repeat = ['npx', 'mco', 'run', scenarios[i]!.file, '--importance', 'scenario', '--seeds', String(r.seeds.count), '--seed-start', String(r.seeds.start), ...sets].map(shellWord).join(' ');
       say(`${importanceLines(r, r.importance.method === 'auto' ? `with that block in the scenario, ${repeat}` : repeat).join('\n')}\n`);
     }

@@ -5,7 +5,8 @@ import { labelledTable, markdownTable } from '../report/table.js';
 import { loadScenarioRaw, scenarioFiles } from '../scenario.js';
 import { runSweep, sweepCsv, sweepScenarios, type Sweep } from '../sweep.js';
 import { sweepHtml } from './html.js';
-import { runOptions } from './options.js';
+import { importanceLines } from '../report/importance-text.js';
+import { importanceOptions, runOptions } from './options.js';
 import { interruptedCode, interruptible, jsonText, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
@@ -13,7 +14,7 @@ export const sweepVerb = defineVerb({
   command: 'sweep <scenario>',
   describe: 'run a grid of parameter values; print violation rate and costs per cell',
   builder: (y) =>
-    runOptions(y)
+    importanceOptions(runOptions(y))
       .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file' })
       .option('vary', { type: 'string', array: true, default: [] as string[], describe: 'path=a,b,c or path=from..to:step (repeatable; two give a heatmap)' })
       .option('csv', { type: 'string', describe: 'write the cells as CSV' })
@@ -41,6 +42,7 @@ export const sweepVerb = defineVerb({
         workers: a.workers,
         engine: a.engine,
         signal,
+        ...(a.importance === undefined ? {} : { weighted: { mode: a.importance, search: { batch: a.ceBatch, maxIterations: a.ceIterations } } }),
         onCell: (i, c) => process.stderr.write(`mco: cell ${i + 1}/${cells.length} ${c.labels.join(' ')}: ${(c.report.violationRate.value * 100).toFixed(1)}% runs with violation\n`),
       });
     } finally {
@@ -48,6 +50,7 @@ export const sweepVerb = defineVerb({
     }
     const heads = vary.map((v) => v.path);
     say(`${labelledTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);
+    for (const c of sweep.cells) if (c.report.importance) say(`${importanceLines({ ...c.report, scenario: `${c.report.scenario} ${c.labels.join(' ')}` }).join('\n')}\n`);
     if (a.csv !== undefined) writeOut(a.csv, sweepCsv(sweep));
     if (a.json !== undefined) writeOut(a.json, jsonText(sweep));
     if (a.md !== undefined) writeOut(a.md, `# mco sweep ${sweep.scenario}\n\n${markdownTable(heads, sweep.cells.map((c) => ({ label: c.labels, report: c.report })))}\n`);

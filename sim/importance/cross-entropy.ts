@@ -35,7 +35,7 @@ export interface SearchOptions {
   batch: number;
   /** Share of a batch kept as the elite (default 0.1). */
   eliteShare: number;
-  /** Most iterations before giving up (default 12). */
+  /** Most iterations before giving up (default 25). */
   maxIterations: number;
   /** Weight of the new fit against the old proposal, in (0, 1] (default 0.7). */
   smoothing: number;
@@ -43,7 +43,7 @@ export interface SearchOptions {
   seedStart: number;
 }
 
-export const DEFAULT_SEARCH: Readonly<Omit<SearchOptions, 'seedStart'>> = Object.freeze({ batch: 200, eliteShare: 0.1, maxIterations: 12, smoothing: 0.7 });
+export const DEFAULT_SEARCH: Readonly<Omit<SearchOptions, 'seedStart'>> = Object.freeze({ batch: 200, eliteShare: 0.1, maxIterations: 25, smoothing: 0.7 });
 
 /** One iteration of the search. */
 export interface SearchStep {

@@ -105,3 +105,49 @@ describe('importance sampling: runs', () => {
     expect(a.importance?.['store.requestLatency']?.n).toBe(a.storeReads + a.storeWrites);
   });
 });
+
+describe('importance sampling: the scenario block and the search', () => {
+  const raw = {
+    duration: 400,
+    owner: { strategy: 'lakefs', acquireInterval: 10, refreshInterval: 40 },
+    nodes: 2,
+    faults: { pauses: { rate: 4, duration: { dist: 'lognormal', median: 6, p99: 30 } }, clock: { offset: { dist: 'uniform', min: 0, max: 2 } } },
+  };
+
+  it('reads an importance: block into a proposal (store.latency sets both directions)', () => {
+    const s = parseScenario({ ...raw, faults: { ...raw.faults, store: { latency: { dist: 'exponential', mean: 1 } } }, importance: { pauses: { rate: 6, duration: { mix: 0.2, dist: 'lognormal', median: '30ms', p99: '80ms' } }, store: { latency: { dist: 'exponential', mean: 2 } } } }, 'x.yaml');
+    expect(s.importance).toEqual({
+      'pauses.rate': 6,
+      'pauses.duration': { dist: 'lognormal', median: 30, p99: 80, mix: 0.2 },
+      'store.requestLatency': { dist: 'exponential', mean: 2 },
+      'store.responseLatency': { dist: 'exponential', mean: 2 },
+    });
+  });
+
+  it.each<[object, string]>([
+    [{ pauses: { duration: { dist: 'uniform', min: 0, max: 50 } } }, 'x.yaml: importance.pauses.duration: expected a proposal that can draw every value the scenario can'],
+    [{ clock: { offset: { dist: 'uniform', min: 0.5, max: 3 } } }, 'x.yaml: importance.clock.offset: expected a proposal that can draw every value the scenario can'],
+    [{ crashes: { rate: 1 } }, "x.yaml: importance.crashes.rate: the scenario's faults.crashes.rate is 0"],
+    [{ pauses: { duration: { mix: 2, dist: 'exponential', mean: 3 } } }, 'x.yaml: importance.pauses.duration.mix: expected a number in (0, 1], got 2'],
+    [{ pauses: { duration: { dist: 'lognormal', median: 3 } } }, 'x.yaml: importance.pauses.duration.p99: expected a duration'],
+    [{ pause: {} }, 'x.yaml: importance.pause: unknown field'],
+  ])('refuses %j with one line naming the field', (importance, message) => {
+    expect(() => parseScenario({ ...raw, importance }, 'x.yaml')).toThrow(message);
+  });
+
+  it('auto: the search and the final batch are the same on 1 and 2 workers, and repeat from the printed proposal', async () => {
+    const { runImportance } = await import('../../sim/importance/run-importance.js');
+    const s = parseScenario(raw, 'x.yaml');
+    const opts = { seeds: 30, seedStart: 3, search: { batch: 20, maxIterations: 2 } };
+    const one = await runImportance('x.yaml', s, 'auto', { ...opts, workers: 1 });
+    const two = await runImportance('x.yaml', s, 'auto', { ...opts, workers: 2 });
+    expect({ ...two, wallMs: 0 }).toStrictEqual({ ...one, wallMs: 0 });
+    expect(one.importance?.method).toBe('auto');
+    expect((one.importance?.search as { steps: unknown[] }).steps.length).toBeGreaterThan(0);
+    // the printed block, pasted into the scenario, repeats the final batch exactly
+    const pasted = parseScenario({ ...raw, importance: one.importance!.proposal }, 'x.yaml');
+    const again = await runImportance('x.yaml', pasted, 'scenario', { seeds: 30, seedStart: 3 });
+    expect(again.traceHash).toBe(one.traceHash);
+    expect(again.importance!.perAcquisitionViolationRate).toStrictEqual(one.importance!.perAcquisitionViolationRate);
+  });
+});
