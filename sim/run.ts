@@ -14,10 +14,12 @@ import { planBlocks, scheduleBlocks } from './faults/busy-loop.js';
 import { planCrashes, scheduleCrashes } from './faults/crashes.js';
 import { planPauses, schedulePauses } from './faults/pauses.js';
 import { timerLateness } from './faults/timer-lateness.js';
+import type { Proposal } from './importance/proposal.js';
+import { Tilt, type TiltStats } from './importance/tilt.js';
 import { NodeClock, SIM_EPOCH_MS } from './node-clock.js';
-import { Oracle, type OracleResult } from './oracle.js';
+import { Oracle, type Belief, type OracleResult } from './oracle.js';
 import { ProtectedResource } from './resource.js';
-import { stream } from './prng.js';
+import { stream, type Prng } from './prng.js';
 import type { Scenario } from './scenario.js';
 import { SimStore } from './sim-store.js';
 import { newOperationStats, workloadLoop, type OperationStats } from './workload.js';
@@ -65,6 +67,13 @@ export interface RunOptions {
    * hash are the same with or without.
    */
   checkpoints?: { atMs: readonly number[]; fn: (atMs: number) => void };
+  /**
+   * Importance sampling: draw the named fault parameters from this proposal
+   * instead of the scenario (sim/importance/). The result's `logWeight` is
+   * then the run's log likelihood ratio; without a proposal (or with an empty
+   * one) the run is exactly the plain one and its weight is 1.
+   */
+  proposal?: Proposal;
 }
 
 /** The outcome of one seed. */
@@ -84,13 +93,23 @@ export interface RunResult extends OracleResult {
   notifications: { sent: number; delivered: number; lost: number };
   traceHash: string;
   trace: TraceEntry[] | undefined;
+  /**
+   * Importance sampling: log p(x) − log q(x) over the run's tilted draws
+   * (0 for a plain run), and its exponential, the run's weight (exactly 1
+   * for a plain run).
+   */
+  logWeight: number;
+  weight: number;
+  /** Importance sampling: the tilted parameters' draw statistics (only on a tilted run). */
+  importance?: TiltStats;
 }
 
 /** Runs `scenario` once with `seed`. */
 export async function runSeed(scenario: Scenario, seed: number, options: RunOptions = {}): Promise<RunResult> {
   const engine = createEngine(options.engine ?? DEFAULT_ENGINE, { maxEvents: scenario.maxEvents });
   const f = scenario.faults;
-  const store = new SimStore(engine, f.store);
+  const tilt = options.proposal !== undefined && Object.keys(options.proposal).length > 0 ? new Tilt(f, options.proposal) : undefined;
+  const store = new SimStore(engine, f.store, tilt);
   const recordKeys = new Map<string, Uint8Array>();
   const recordKey = (key: string): Uint8Array => {
     let bytes = recordKeys.get(key);
@@ -108,13 +127,24 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     lastRead.set(key, { value, owner });
     return owner;
   };
-  const oracle = new Oracle(recordOwner, { keepBeliefs: options.keepBeliefs === true });
+  const clocks: NodeClock[] = [];
+  // a belief's lease slack as it ends: its record's expiry against the clock furthest ahead among
+  // the other nodes (the first that may judge it expired); the oracle's margin for importance sampling
+  const slack = (b: Belief): number | undefined => {
+    const value = store.kv.peek(OWNERSHIP_PARTITION, recordKey(b.key));
+    if (value === undefined) return undefined;
+    const rec = decodeRecord(value, b.key);
+    if (rec.owner !== b.owner) return undefined;
+    let ahead = -Infinity;
+    for (const [i, c] of clocks.entries()) if (i !== b.node) ahead = Math.max(ahead, c.now());
+    return Number.isFinite(ahead) ? expiresMs(rec) - ahead : undefined;
+  };
+  const oracle = new Oracle(recordOwner, { keepBeliefs: options.keepBeliefs === true, slack });
   const resource = new ProtectedResource(oracle, recordOwner);
   const ops = newOperationStats();
   const w = scenario.workload;
   const work = w.work === undefined ? undefined : { work: w.work, growthPerVersion: w.workGrowth, maxAttempts: w.maxAttempts };
   const trace: TraceEntry[] | undefined = options.trace ? [] : undefined;
-  const clocks: NodeClock[] = [];
   const note = trace
     ? (node: number, text: string, extra: Partial<TraceEntry> = {}): void => {
         trace.push({ t: engine.now, node, wall: node >= 0 ? clocks[node]!.now() : undefined, text, ...extra });
@@ -133,12 +163,14 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
   }
 
   const clockRng = stream(seed, 'clock');
+  const drawOffset = tilt?.drawer('clock.offset') ?? ((rng: Prng) => sample(f.clock.offset, rng));
+  const drawLateness = tilt?.tilts('timerLateness') ? tilt.drawer('timerLateness') : undefined;
   scenario.nodes.forEach((spec, i) => {
     const node = engine.addNode();
-    const offsetMs = spec.offset ?? sample(f.clock.offset, clockRng);
+    const offsetMs = spec.offset ?? drawOffset(clockRng);
     const driftPpm = spec.driftPpm ?? sample(f.clock.driftPpm, clockRng);
     const jumps = [...spec.jumps, ...f.clock.jumps.filter((j) => j.node === i)];
-    const clock = new NodeClock(engine, node, { offsetMs, driftPpm, jumps }, timerLateness(f.timerLateness, stream(seed, `node:${i}:timers`)));
+    const clock = new NodeClock(engine, node, { offsetMs, driftPpm, jumps }, timerLateness(f.timerLateness, stream(seed, `node:${i}:timers`), drawLateness));
     clocks.push(clock);
     // notifications draw from their own stream: lakefs (which never notifies) keeps its traces
     const client = store.client(node, stream(seed, `node:${i}:store`), stream(seed, `node:${i}:notify`));
@@ -166,11 +198,11 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     };
     engine.at(0, start, { gate: node, flush: true, kind: EventKind.control });
     note(node, `clock offset ${offsetMs.toFixed(3)} ms, drift ${driftPpm.toFixed(1)} ppm`);
-    const pauses = planPauses(spec.pauses, f.pauses.rate, f.pauses.duration, scenario.durationMs, stream(seed, `node:${i}:pauses`));
+    const pauses = planPauses(spec.pauses, f.pauses.rate, f.pauses.duration, scenario.durationMs, stream(seed, `node:${i}:pauses`), tilt);
     schedulePauses(engine, node, pauses, (p) => note(node, `PAUSED for ${p.for.toFixed(3)} ms`));
     const blocks = planBlocks(spec.busy, f.busyLoop.rate, f.busyLoop.duration, scenario.durationMs, stream(seed, `node:${i}:busy`));
     scheduleBlocks(engine, node, blocks, (b, start, end) => note(node, `BUSY loop for ${b.for.toFixed(3)} ms, ${start.toFixed(3)} → ${end.toFixed(3)}`));
-    const crashes = planCrashes(spec.crashes, f.crashes.rate, f.crashes.restartAfterMs, scenario.durationMs, stream(seed, `node:${i}:crashes`));
+    const crashes = planCrashes(spec.crashes, f.crashes.rate, f.crashes.restartAfterMs, scenario.durationMs, stream(seed, `node:${i}:crashes`), tilt);
     scheduleCrashes(
       engine,
       node,
@@ -207,6 +239,9 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     notifications: { ...store.notifications },
     traceHash: engine.traceHash,
     trace,
+    logWeight: tilt?.logWeight ?? 0,
+    weight: Math.exp(tilt?.logWeight ?? 0),
+    ...(tilt ? { importance: tilt.stats } : {}),
   };
 }
 

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SimulationLimitError } from './engine.js';
 import type { EngineKind } from './engines.js';
-import { ReportBuilder, reportHeader, seedRecord, type Report, type SeedRecord } from './report/report.js';
+import { ReportBuilder, reportHeader, seedRecord, type ImportanceRun, type Report, type SeedRecord } from './report/report.js';
 import { runSeed } from './run.js';
 import type { Scenario } from './scenario.js';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker.js';
@@ -39,6 +39,8 @@ export interface RunScenarioOptions {
   wallNow?: () => number;
   /** The simulation engine (default `fast`); the report is the same with either. */
   engine?: EngineKind;
+  /** Importance sampling: every run draws from this proposal; the report gets weighted estimates (`importance`). */
+  importance?: ImportanceRun;
 }
 
 /** Default worker count: the machine's cores. */
@@ -49,7 +51,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   const total = options.seeds ?? scenario.seeds;
   const start = options.seedStart ?? 1;
   const wallNow = options.wallNow ?? (() => performance.now());
-  const builder = new ReportBuilder(reportHeader(scenario), start);
+  const builder = new ReportBuilder(reportHeader(scenario), start, options.importance);
+  const run = { ...engineOption(options.engine), ...(options.importance ? { proposal: options.importance.proposal } : {}) };
   const perSeed: SeedRecord[] = [];
   let runsWithViolation = 0;
   let violations = 0;
@@ -66,9 +69,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   const t0 = wallNow();
   const workers = Math.max(1, Math.min(options.workers ?? 1, total));
   if (workers === 1) {
-    for (let seed = start; seed < start + total && !options.signal?.aborted; seed++) accept(seedRecord(await runSeed(scenario, seed, engineOption(options.engine))));
+    for (let seed = start; seed < start + total && !options.signal?.aborted; seed++) accept(seedRecord(await runSeed(scenario, seed, run)));
   } else {
-    await runOnWorkers(scenario, start, total, workers, accept, options.signal, options.engine);
+    await runOnWorkers(scenario, start, total, workers, accept, options.signal, run);
   }
   const report = builder.build(wallNow() - t0);
   if (done < total) report.partial = true;
@@ -107,10 +110,10 @@ async function runOnWorkers(
   k: number,
   accept: (r: SeedRecord) => void,
   signal: AbortSignal | undefined,
-  engine: EngineKind | undefined,
+  run: Omit<WorkerSetup, 'scenario'>,
 ): Promise<void> {
   // the scenario goes to each worker once, when it starts, not with every seed
-  const setup: WorkerSetup = { scenario, ...engineOption(engine) };
+  const setup: WorkerSetup = { scenario, ...run };
   const pool = Array.from({ length: k }, () => newWorker(setup));
   const finished = new Map<number, SeedRecord>();
   let nextToSend = start;

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { resolveScenarioPath } from './library.js';
 import { STRATEGIES, type StrategyName } from 'mostly-correct-owner';
 import type { Distribution } from './dist.js';
+import { nominal, proposalProblem, type Proposal, type ProposalDist, type TiltParam } from './importance/proposal.js';
 
 /** Bad scenario input. `message` is one line: `file: field.path: what was expected`. */
 export class ScenarioError extends Error {
@@ -171,6 +172,47 @@ export interface Bound {
 /** The `expect:` block of a scenario: metric path → bound. */
 export type Expectations = z.output<typeof expectSchema>;
 
+/** A proposal distribution: a distribution, optionally with `mix` in (0, 1] (a defensive mixture, see importance/proposal.ts). */
+function proposalDist(base: () => z.ZodType<Distribution, unknown>) {
+  return z.unknown().transform((v, ctx): ProposalDist => {
+    let mix: unknown;
+    let rest = v;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && 'mix' in v) ({ mix, ...rest } = v as Record<string, unknown>);
+    if (mix !== undefined && (typeof mix !== 'number' || !(mix > 0 && mix <= 1))) {
+      ctx.addIssue({ code: 'custom', path: ['mix'], message: `expected a number in (0, 1]${gotText(mix)}` });
+      return z.NEVER;
+    }
+    const parsed = base().safeParse(rest);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]!;
+      ctx.addIssue({ ...first, code: 'custom', message: issueToError('', first).expected });
+      return z.NEVER;
+    }
+    return mix === undefined ? parsed.data : { ...parsed.data, mix: mix };
+  });
+}
+
+/**
+ * Importance sampling's proposal (`mco run --importance scenario`): the fault
+ * parameters to draw from another distribution, mirroring `faults:`. Ignored
+ * without `--importance` (docs/rare-events.md).
+ */
+const importanceSchema = z.strictObject({
+  clock: z.strictObject({ offset: proposalDist(signedDurationDist).optional() }).optional(),
+  pauses: z.strictObject({ rate: number(0).optional(), duration: proposalDist(durationDist).optional() }).optional(),
+  timerLateness: proposalDist(durationDist).optional(),
+  store: z
+    .strictObject({
+      latency: proposalDist(durationDist).optional(),
+      requestLatency: proposalDist(durationDist).optional(),
+      responseLatency: proposalDist(durationDist).optional(),
+      errorRate: number(0, 1).optional(),
+      lostReplyRate: number(0, 1).optional(),
+    })
+    .optional(),
+  crashes: z.strictObject({ rate: number(0).optional() }).optional(),
+});
+
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1).optional(),
   description: z.string().default(''),
@@ -178,6 +220,7 @@ export const scenarioSchema = z.strictObject({
   duration: positiveDuration().default(10_000),
   maxEvents: z.number().int().min(1).default(20_000_000),
   expect: expectSchema.optional(),
+  importance: importanceSchema.optional(),
   owner: z
     .strictObject({
       strategy: z.enum(SCENARIO_STRATEGIES).default(DEFAULT_STRATEGY),
@@ -275,6 +318,12 @@ export interface Scenario {
     store: { requestLatency: Distribution; responseLatency: Distribution; errorRate: number; lostReplyRate: number };
     crashes: { rate: number; restartAfterMs: number };
   };
+  /**
+   * The scenario's `importance:` block, validated against its faults: the
+   * proposal `--importance scenario` draws from. Absent when the file has
+   * none; never part of what a plain run simulates (not in `scenarioHash`).
+   */
+  importance?: Proposal;
 }
 
 const ZERO: Distribution = { dist: 'constant', value: 0 };
@@ -297,7 +346,7 @@ export function parseScenario(raw: unknown, file: string, fallbackName = 'scenar
     }
   });
   const store = s.faults.store;
-  return {
+  const scenario: Scenario = {
     name: s.name ?? fallbackName,
     description: s.description,
     seeds: s.seeds,
@@ -322,6 +371,32 @@ export function parseScenario(raw: unknown, file: string, fallbackName = 'scenar
       crashes: { rate: s.faults.crashes.rate, restartAfterMs: s.faults.crashes.restartAfter },
     },
   };
+  if (s.importance !== undefined) scenario.importance = importanceProposal(file, s.importance, scenario.faults);
+  return scenario;
+}
+
+/** The `importance:` block as a proposal, each parameter checked against the scenario's own. */
+function importanceProposal(file: string, block: z.output<typeof importanceSchema>, faults: Scenario['faults']): Proposal {
+  const named: [TiltParam, string, Distribution | number | undefined][] = [
+    ['clock.offset', 'clock.offset', block.clock?.offset],
+    ['pauses.rate', 'pauses.rate', block.pauses?.rate],
+    ['pauses.duration', 'pauses.duration', block.pauses?.duration],
+    ['timerLateness', 'timerLateness', block.timerLateness],
+    ['store.requestLatency', 'store.requestLatency', block.store?.requestLatency ?? block.store?.latency],
+    ['store.responseLatency', 'store.responseLatency', block.store?.responseLatency ?? block.store?.latency],
+    ['store.errorRate', 'store.errorRate', block.store?.errorRate],
+    ['store.lostReplyRate', 'store.lostReplyRate', block.store?.lostReplyRate],
+    ['crashes.rate', 'crashes.rate', block.crashes?.rate],
+  ];
+  const out: Record<string, Distribution | number> = {};
+  for (const [param, field, value] of named) {
+    if (value === undefined) continue;
+    const problem = proposalProblem(param, nominal(faults, param), value);
+    const given = field.startsWith('store.') && field.endsWith('Latency') && block.store?.[field.slice(6) as 'requestLatency'] === undefined ? 'store.latency' : field;
+    if (problem !== undefined) throw new ScenarioError(file, `importance.${given}`, problem);
+    out[param] = value;
+  }
+  return out;
 }
 
 function issueToError(file: string, issue: z.core.$ZodIssue): ScenarioError {
@@ -359,7 +434,7 @@ function formatPath(path: readonly PropertyKey[]): string {
  * a baseline from a different scenario is refused.
  */
 export function scenarioHash(s: Scenario): string {
-  const { name: _n, description: _d, seeds: _s, expect: _e, ...simulated } = s;
+  const { name: _n, description: _d, seeds: _s, expect: _e, importance: _i, ...simulated } = s;
   return createHash('sha256').update(JSON.stringify(simulated, leaveOutIfOff)).digest('hex').slice(0, 16);
 }
 

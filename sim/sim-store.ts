@@ -35,6 +35,7 @@ import type { Predicate, Store } from 'mostly-correct-owner';
 import { SimKV } from './sim-kv.js';
 import { sample, type Distribution } from './dist.js';
 import { EventKind, type Engine } from './engine.js';
+import type { Tilt } from './importance/tilt.js';
 import type { Prng } from './prng.js';
 
 /** Smallest one-way delay of any store message (1 µs). */
@@ -73,14 +74,35 @@ export class SimStore {
   observer: StoreObserver | undefined;
   readonly #engine: Engine;
   readonly #faults: StoreFaults;
+  /** The draws of each operation (through importance sampling's tilt when one is given). */
+  readonly #draw: { request: (rng: Prng) => number; response: (rng: Prng) => number; fail: (rng: Prng) => boolean; lose: (rng: Prng) => boolean };
   /** Watchers by key, in subscription order (deterministic delivery order). */
   readonly #watchers = new Map<string, { node: number; incarnation: number; listener: () => void }[]>();
   /** Notifications sent and messages delivered (for tests and the trace). */
   readonly notifications = { sent: 0, delivered: 0, lost: 0 };
 
-  constructor(engine: Engine, faults: StoreFaults) {
+  /**
+   * @param tilt importance sampling: operations draw their latencies and
+   *   failures through it (its scenario faults must be `faults`); release
+   *   notifications always draw from `faults`
+   */
+  constructor(engine: Engine, faults: StoreFaults, tilt?: Tilt) {
     this.#engine = engine;
     this.#faults = faults;
+    this.#draw =
+      tilt === undefined
+        ? {
+            request: (rng) => sample(faults.requestLatency, rng),
+            response: (rng) => sample(faults.responseLatency, rng),
+            fail: (rng) => rng.next() < faults.errorRate,
+            lose: (rng) => rng.next() < faults.lostReplyRate,
+          }
+        : {
+            request: tilt.drawer('store.requestLatency'),
+            response: tilt.drawer('store.responseLatency'),
+            fail: tilt.chance('store.errorRate'),
+            lose: tilt.chance('store.lostReplyRate'),
+          };
   }
 
   /**
@@ -166,12 +188,12 @@ export class SimStore {
 
   #send<T>(node: number, rng: Prng, op: Op, apply: () => Applied<T>): Promise<T> {
     const engine = this.#engine;
-    const f = this.#faults;
+    const draw = this.#draw;
     // Always four draws per operation, so the rates do not shift the latency sequence.
-    const requestDelay = Math.max(MIN_DELAY_MS, sample(f.requestLatency, rng));
-    const responseDelay = Math.max(MIN_DELAY_MS, sample(f.responseLatency, rng));
-    const failBefore = rng.next() < f.errorRate;
-    const loseReply = rng.next() < f.lostReplyRate;
+    const requestDelay = Math.max(MIN_DELAY_MS, draw.request(rng));
+    const responseDelay = Math.max(MIN_DELAY_MS, draw.response(rng));
+    const failBefore = draw.fail(rng);
+    const loseReply = draw.lose(rng);
     // the reply goes to the incarnation that sent the request: if the node crashed (and maybe
     // restarted) while the request travelled, the reply is dropped, never handed to a new incarnation
     const incarnation = engine.nodes[node]!.incarnation;

@@ -2,6 +2,8 @@
  * `mco sweep`: the grid of one or more varied parameters over a base scenario;
  * one report per cell, every cell on the same seeds.
  */
+import { runImportance, type ImportanceMode } from './importance/run-importance.js';
+import type { SearchOptions } from './importance/cross-entropy.js';
 import { applySets, setPath, type Vary } from './overrides.js';
 import type { Report } from './report/report.js';
 import { runScenario, type RunScenarioOptions } from './runner.js';
@@ -57,19 +59,25 @@ export async function runSweep(
   file: string,
   cells: readonly { labels: string[]; scenario: Scenario }[],
   vary: readonly Vary[],
-  options: RunScenarioOptions & {
+  options: Omit<RunScenarioOptions, 'importance'> & {
     onCell?: (i: number, cell: SweepCell) => void;
     /** The `onRecord` of cell `i`'s runs (instead of `onRecord`), e.g. to label per-run rows with the cell. */
     onCellRecord?: (i: number) => RunScenarioOptions['onRecord'];
     shard?: Shard;
+    /** Importance sampling in every cell (each `auto` cell searches its own proposal). */
+    weighted?: { mode: ImportanceMode; search?: Partial<Omit<SearchOptions, 'seedStart'>> };
   },
 ): Promise<Sweep> {
   const out: SweepCell[] = [];
+  const { weighted: importance, onCell: _onCell, shard, onCellRecord, ...run } = options;
   for (const [i, c] of cells.entries()) {
     if (options.signal?.aborted) break;
-    const { shard, onCellRecord, ...run } = options;
     const onRecord = onCellRecord ? onCellRecord(i) : options.onRecord;
-    const full = await runScenario(c.scenario, { ...run, ...(onRecord ? { onRecord } : {}), keepPerSeed: shard !== undefined });
+    const opts = { ...run, ...(onRecord ? { onRecord } : {}), keepPerSeed: shard !== undefined };
+    const full =
+      importance === undefined
+        ? await runScenario(c.scenario, opts)
+        : await runImportance(file, c.scenario, importance.mode, { ...opts, ...(importance.search ? { search: importance.search } : {}) });
     let report = full;
     if (shard !== undefined) {
       const { perSeed, ...rest } = full;
@@ -108,6 +116,9 @@ export function sweepCsv(sweep: Sweep): string {
     'failover_p99_ms',
     'store_ops_per_held_s',
   ];
+  // importance sampling's weighted estimates, only when the cells have them (a plain sweep's CSV is unchanged)
+  const weighted = sweep.cells.some((c) => c.report.importance !== undefined);
+  if (weighted) head.push('is_per_acquisition', 'is_per_acquisition_low', 'is_per_acquisition_high', 'is_violation_rate', 'is_violation_rate_low', 'is_violation_rate_high', 'is_ess_violations', 'is_max_weight_share', 'is_warnings');
   const rows = sweep.cells.map(({ labels, report: r }) => [
     ...labels,
     r.runs,
@@ -125,10 +136,19 @@ export function sweepCsv(sweep: Sweep): string {
     r.handoffMs?.p99 ?? '',
     r.failoverMs?.p99 ?? '',
     r.storeOps.perHeldSecond,
+    ...(weighted ? importanceCells(r) : []),
   ]);
   const cell = (v: unknown): string => {
     const s = String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [head, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
+}
+
+function importanceCells(r: Report): unknown[] {
+  const imp = r.importance;
+  if (imp === undefined) return ['', '', '', '', '', '', '', '', ''];
+  const a = imp.perAcquisitionViolationRate;
+  const v = imp.violationRate;
+  return [a.value, a.low, a.high, v.value, v.low, v.high, imp.essViolations, imp.maxWeightShare, imp.warnings.length];
 }

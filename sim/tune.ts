@@ -25,6 +25,8 @@
  */
 import type { StrategyName } from 'mostly-correct-owner';
 import { safetyMargin } from './bound.js';
+import type { SearchOptions } from './importance/cross-entropy.js';
+import { runImportance, type ImportanceMode } from './importance/run-importance.js';
 import type { Report } from './report/report.js';
 import { runScenario, type RunScenarioOptions } from './runner.js';
 import { parseScenario, type Scenario } from './scenario.js';
@@ -39,6 +41,13 @@ export interface TuneInput {
   /** Which rate the target bounds, and its maximum. */
   target: { metric: 'violation-rate' | 'per-acquisition'; max: number };
   maxFailoverMs: number | undefined;
+  /**
+   * Importance sampling for every candidate (docs/rare-events.md): a
+   * candidate meets the target when the upper end of its weighted 95% CI
+   * does, without warnings, and the recommendation may then be any swept
+   * lease (the shortest that meets), not only those at or above the derived one.
+   */
+  importance?: { mode: ImportanceMode; search?: Partial<Omit<SearchOptions, 'seedStart'>> };
   /** Raw scenario data to measure on instead of the generated evidence scenario. */
   scenarioRaw?: unknown;
   scenarioFile?: string;
@@ -158,16 +167,19 @@ export async function tune(input: TuneInput, run: RunScenarioOptions & { shard?:
   // `mco sweep --vary owner.refreshInterval=…` reproduces the evidence
   const acquireIntervalMs = Math.max(1, Math.round(derived.refreshIntervalMs / 4));
   const { shard, ...options } = run;
-  const runOne = async (scenario: Scenario): Promise<Report> => {
+  const runOne = async (scenario: Scenario, weighted = false): Promise<Report> => {
     const seeds = seedsOf(options.seedStart ?? 1, options.seeds ?? scenario.seeds, shard);
-    const report = await runScenario(scenario, { ...options, seeds: seeds.count, seedStart: seeds.start, keepPerSeed: shard !== undefined });
+    const opts = { ...options, seeds: seeds.count, seedStart: seeds.start, keepPerSeed: shard !== undefined };
+    const imp = weighted ? input.importance : undefined;
+    const report =
+      imp === undefined ? await runScenario(scenario, opts) : await runImportance(file, scenario, imp.mode, { ...opts, ...(imp.search ? { search: imp.search } : {}) });
     if (shard === undefined) return report;
     const { perSeed, ...rest } = report;
     return { ...rest, shard, perSeed };
   };
   const measured: { refreshIntervalMs: number; report: Report }[] = [];
   for (const refreshIntervalMs of sweepValues(derived.refreshIntervalMs)) {
-    measured.push({ refreshIntervalMs, report: await runOne(parseScenario(withIntervals(raw, input.strategy, acquireIntervalMs, refreshIntervalMs), file)) });
+    measured.push({ refreshIntervalMs, report: await runOne(parseScenario(withIntervals(raw, input.strategy, acquireIntervalMs, refreshIntervalMs), file), true) });
   }
   const derivedOut = { refreshIntervalMs: derived.refreshIntervalMs, acquireIntervalMs, marginMs: derived.marginMs };
   const evidence = raw as Record<string, unknown>;
@@ -190,22 +202,29 @@ export async function tune(input: TuneInput, run: RunScenarioOptions & { shard?:
 /**
  * The recommendation from measured candidates: whether each meets the target
  * and the failover limit, and the one to recommend (also how `mco merge`
- * decides from merged tune shards).
+ * decides from merged tune shards). With importance sampling a candidate is
+ * judged by the upper end of its weighted CI, and only without warnings.
  */
 export function decide(
-  input: Pick<TuneInput, 'target' | 'maxFailoverMs'>,
+  input: Pick<TuneInput, 'target' | 'maxFailoverMs' | 'importance'>,
   derived: TuneResult['derived'],
   measured: readonly { refreshIntervalMs: number; report: Report }[],
   evidenceScenario: Record<string, unknown>,
   none?: Report,
 ): TuneResult {
   const candidates: TuneCandidate[] = measured.map(({ refreshIntervalMs, report }) => {
-    const rate = input.target.metric === 'violation-rate' ? report.violationRate.value : report.perAcquisitionViolationRate.value;
+    const weighted = report.importance;
+    const rate =
+      weighted !== undefined
+        ? (input.target.metric === 'violation-rate' ? weighted.violationRate : weighted.perAcquisitionViolationRate).high
+        : input.target.metric === 'violation-rate'
+          ? report.violationRate.value
+          : report.perAcquisitionViolationRate.value;
     return {
       refreshIntervalMs,
       acquireIntervalMs: derived.acquireIntervalMs,
       report,
-      meetsTarget: rate <= input.target.max,
+      meetsTarget: rate <= input.target.max && (weighted === undefined || weighted.warnings.length === 0),
       meetsFailover: input.maxFailoverMs === undefined || report.failoverMs === null || report.failoverMs.p99 <= input.maxFailoverMs,
     };
   });
@@ -213,6 +232,9 @@ export function decide(
   // bound can. The recommendation is the derived lease when the measurement confirms it, else the
   // next longer swept lease that meets the target (the environment's tails are worse than its
   // stated maxima); shorter leases are shown as evidence of where violations begin.
-  const recommended = candidates.find((c) => c.refreshIntervalMs >= derived.refreshIntervalMs && c.meetsTarget && c.meetsFailover);
+  // With importance sampling the measurement itself bounds small rates (the upper end of a CI),
+  // so the shortest lease that meets the target is recommended, wherever the bound puts it.
+  const floor = input.importance === undefined ? derived.refreshIntervalMs : 0;
+  const recommended = candidates.find((c) => c.refreshIntervalMs >= floor && c.meetsTarget && c.meetsFailover);
   return { derived, candidates, recommended, benefit: recommended && none ? { none, owned: recommended.report } : undefined, evidenceScenario };
 }

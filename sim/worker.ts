@@ -11,6 +11,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineKind } from './engines.js';
+import type { Proposal } from './importance/proposal.js';
 import { seedRecord } from './report/seed-record.js';
 import { runSeed } from './run.js';
 import type { Scenario } from './scenario.js';
@@ -20,6 +21,8 @@ export interface WorkerSetup {
   scenario: Scenario;
   /** The engine to run on; default: `runSeed`'s. */
   engine?: EngineKind;
+  /** Importance sampling: the proposal every run draws from. */
+  proposal?: Proposal;
 }
 
 /** One seed to run. */
@@ -31,7 +34,7 @@ export interface WorkerRequest {
 export type WorkerReply = { ok: true; seed: number; record: ReturnType<typeof seedRecord> } | { ok: false; seed: number; error: { name: string; message: string } };
 
 const setup = workerData as WorkerSetup;
-const options = setup.engine === undefined ? {} : { engine: setup.engine };
+const options = { ...(setup.engine === undefined ? {} : { engine: setup.engine }), ...(setup.proposal === undefined ? {} : { proposal: setup.proposal }) };
 const queue: number[] = [];
 let running = false;
 

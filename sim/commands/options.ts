@@ -2,6 +2,8 @@
 import type { Argv } from 'yargs';
 import { DEFAULT_ENGINE, ENGINE_KINDS } from '../engines.js';
 import { RUNS_FORMATS, runsFormat } from '../report/runs-file.js';
+import { DEFAULT_SEARCH } from '../importance/cross-entropy.js';
+import { IMPORTANCE_MODES } from '../importance/run-importance.js';
 import { defaultWorkers } from '../runner.js';
 import { maxWallMs, UsageError } from './shared.js';
 
@@ -58,4 +60,24 @@ export function shardOptions<T>(y: Argv<T>) {
       describe: 'run only part i of n of the seeds (i/n), or auto: i/n from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or MCO_SHARD_INDEX; combine the parts with mco merge',
     })
     .option('shards', { type: 'number', describe: 'with --shard auto: the shard count when the environment gives only the index (Kubernetes)' });
+}
+
+/**
+ * `--importance`, `--ce-batch`, `--ce-iterations`: rare-event estimation by
+ * importance sampling (docs/rare-events.md), for the verbs that run seeds.
+ */
+export function importanceOptions<T>(y: Argv<T>) {
+  return y
+    .option('importance', {
+      choices: IMPORTANCE_MODES,
+      describe:
+        "importance sampling for rare violations: 'scenario' draws the faults named in the scenario's importance: block from the proposals given there; 'auto' finds a proposal by the cross-entropy method first. Prints weighted estimates with 95% CIs, ESS and the proposal (docs/rare-events.md)",
+    })
+    .option('ce-batch', { type: 'number', default: DEFAULT_SEARCH.batch, describe: 'with --importance auto: runs per cross-entropy iteration (pilot seeds start at seed-start + 1e9)' })
+    .option('ce-iterations', { type: 'number', default: DEFAULT_SEARCH.maxIterations, describe: 'with --importance auto: most cross-entropy iterations before the final batch' })
+    .check((a) => {
+      if (!Number.isInteger(a['ce-batch']) || a['ce-batch'] < 10 || a['ce-batch'] > 1_000_000) throw new UsageError(`--ce-batch: expected a whole number from 10 to 1000000, got ${String(a['ce-batch'])}`);
+      if (!Number.isInteger(a['ce-iterations']) || a['ce-iterations'] < 1 || a['ce-iterations'] > 100) throw new UsageError(`--ce-iterations: expected a whole number from 1 to 100, got ${String(a['ce-iterations'])}`);
+      return true;
+    });
 }

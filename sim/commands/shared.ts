@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { EngineKind } from '../engines.js';
 import { ExitCode } from '../exit-codes.js';
+import { runImportance, type ImportanceMode } from '../importance/run-importance.js';
 import { applySets } from '../overrides.js';
 import { estimateRun, humanCount, humanDuration, type PilotUnit } from '../pilot.js';
 import { progressReporter } from '../progress.js';
@@ -73,7 +74,20 @@ export function textOut(json: string | undefined): (text: string) => void {
 
 export const jsonText = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;
 
-/** Runs `seeds` seeds of `s` from `seedStart`, with progress on stderr. */
+/** `--importance` as a verb hands it on: the mode, the scenario's file (for errors), the search's settings. */
+export interface ImportanceFlags {
+  mode: ImportanceMode;
+  file: string;
+  batch: number;
+  iterations: number;
+}
+
+/** The `--importance` flags of parsed arguments, or undefined without `--importance`. */
+export function importanceFlags(a: { importance?: ImportanceMode | undefined; ceBatch: number; ceIterations: number }, file: string): ImportanceFlags | undefined {
+  return a.importance === undefined ? undefined : { mode: a.importance, file, batch: a.ceBatch, iterations: a.ceIterations };
+}
+
+/** Runs `seeds` seeds of `s` from `seedStart`, with progress on stderr (under importance sampling with `importance`). */
 export async function runOne(
   s: Scenario,
   seeds: number,
@@ -83,10 +97,20 @@ export async function runOne(
   signal: AbortSignal,
   keepPerSeed = false,
   onRecord?: (r: SeedRecord) => void,
+  importance?: ImportanceFlags,
 ): Promise<Report> {
   const progress = progressReporter(`mco: ${s.name}`);
-  process.stderr.write(`mco: ${s.name}: seeds ${seedStart}..${seedStart + seeds - 1} on ${workers} worker${workers === 1 ? '' : 's'}\n`);
   try {
+    if (importance !== undefined) {
+      if (importance.mode === 'auto') process.stderr.write(`mco: ${s.name}: searching a proposal (cross-entropy, batches of ${importance.batch} on ${workers} worker${workers === 1 ? '' : 's'})\n`);
+      const opts = { seeds, seedStart, workers, engine, signal, keepPerSeed, ...(onRecord ? { onRecord } : {}), search: { batch: importance.batch, maxIterations: importance.iterations } };
+      return await runImportance(importance.file, s, importance.mode, {
+        ...opts,
+        onSearchStep: (i, v, n) => process.stderr.write(`mco: ${s.name}: search batch ${i}: ${v} of ${n} runs with a violation\n`),
+        onProgress: (p) => progress.update(p),
+      });
+    }
+    process.stderr.write(`mco: ${s.name}: seeds ${seedStart}..${seedStart + seeds - 1} on ${workers} worker${workers === 1 ? '' : 's'}\n`);
     return await runScenario(s, { seeds, seedStart, workers, engine, signal, keepPerSeed, onProgress: (p) => progress.update(p), ...(onRecord ? { onRecord } : {}) });
   } finally {
     progress.done();
@@ -105,8 +129,9 @@ export async function runShard(
   engine: EngineKind,
   signal: AbortSignal,
   onRecord?: (r: SeedRecord) => void,
+  importance?: ImportanceFlags,
 ): Promise<Report> {
-  const report = await runOne(s, seeds.count, seeds.start, workers, engine, signal, shard !== undefined, onRecord);
+  const report = await runOne(s, seeds.count, seeds.start, workers, engine, signal, shard !== undefined, onRecord, importance);
   if (shard === undefined) return report;
   const { perSeed, ...rest } = report;
   return { ...rest, shard, perSeed };

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { ExitCode } from '../exit-codes.js';
+import { importanceLines } from '../report/importance-text.js';
 import { labelledTable } from '../report/table.js';
 import { defaultWorkers } from '../runner.js';
 import { DEFAULT_STRATEGY, loadScenarioRaw, OWNER_STRATEGIES, parseDuration, scenarioFiles } from '../scenario.js';
 import type { Sweep } from '../sweep.js';
 import { evidenceScenarioRaw, tune, TuneRefusal, type TuneInput, type TuneResult } from '../tune.js';
 import { resolveShard } from '../shard.js';
-import { shardOptions } from './options.js';
+import { importanceOptions, shardOptions } from './options.js';
 import { sweepHtml, writeHtml } from './html.js';
 import { interruptedCode, interruptible, jsonText, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
@@ -19,7 +20,7 @@ export const tuneVerb = defineVerb({
   command: 'tune',
   describe: 'propose acquireInterval and refreshInterval for an environment: derived bound, then a confirming sweep',
   builder: (y) =>
-    shardOptions(y)
+    importanceOptions(shardOptions(y))
       .option('max-offset', { type: 'string', demandOption: true, describe: 'largest clock offset between two hosts (e.g. 20ms)' })
       .option('max-pause', { type: 'string', demandOption: true, describe: 'longest process pause (GC, stall), e.g. 150ms' })
       .option('store-latency-p99', { type: 'string', demandOption: true, describe: 'store latency p99 each way, e.g. 5ms' })
@@ -33,10 +34,12 @@ export const tuneVerb = defineVerb({
       .option('workers', { type: 'number', default: defaultWorkers(), describe: 'worker threads' })
       .option('html', { type: 'string', describe: 'write the sweep it used as HTML' })
       .option('json', { type: 'string', describe: 'write the derived bound, the candidates and the recommendation as JSON (- for stdout)' })
-      .example('$0 tune --max-offset 20ms --max-pause 150ms --store-latency-p99 5ms --max-failover 2s', 'a lakeFS deployment'),
+      .example('$0 tune --max-offset 20ms --max-pause 150ms --store-latency-p99 5ms --max-failover 2s', 'a lakeFS deployment')
+      .example('$0 tune --max-offset 10ms --max-pause 100ms --store-latency-p99 5ms --target per-acquisition<=1e-6 --importance auto', 'a rate of 1e-6 per acquisition, measured by importance sampling'),
   run: async (a) => {
     const say = textOut(a.json);
     const shard = resolveShard(a.shard, a.shards);
+    if (shard !== undefined && a.importance !== undefined) throw new UsageError('--shard: not with --importance (the weighted estimates are not merged across shards yet); run the seeds in one process');
     if (shard !== undefined && a.html !== undefined) throw new UsageError('--html: not with --shard (mco merge --html draws the merged sweep)');
     if (shard !== undefined && a.json === undefined) throw new UsageError("--shard: needs --json FILE (the shard's evidence, which mco merge turns into the recommendation)");
     const need = (flag: string, v: string): number => {
@@ -57,6 +60,7 @@ export const tuneVerb = defineVerb({
       strategy: a.strategy,
       target: { metric: t[1] as 'violation-rate' | 'per-acquisition', max: Number(t[2]) },
       maxFailoverMs: a.maxFailover === undefined ? undefined : need('max-failover', a.maxFailover),
+      ...(a.importance === undefined ? {} : { importance: { mode: a.importance, search: { batch: a.ceBatch, maxIterations: a.ceIterations } } }),
     };
     let file: string;
     if (a.scenario !== undefined) {
@@ -118,6 +122,7 @@ export function tuneOutputs(
       result.candidates.map((c) => ({ label: [`${c.refreshIntervalMs}ms`, c.meetsTarget && c.meetsFailover ? 'yes' : c.meetsTarget ? 'failover' : 'no'], report: c.report })),
     ),
   );
+  for (const c of result.candidates) if (c.report.importance) out.push(...importanceLines({ ...c.report, scenario: `refreshInterval ${c.refreshIntervalMs}ms` }));
   const r = result.recommended;
   if (r === undefined) {
     out.push('', 'no swept refreshInterval met the target: the environment is worse than its stated maxima in this scenario; widen the sweep with mco sweep, or relax the target');
@@ -127,6 +132,11 @@ export function tuneOutputs(
     out.push(
       '',
       `recommendation: strategy ${input.strategy}, acquireInterval ${r.acquireIntervalMs} ms, refreshInterval ${r.refreshIntervalMs} ms`,
+      ...(r.report.importance
+        ? [
+            `  weighted (importance sampling): per acquisition ${r.report.importance.perAcquisitionViolationRate.value.toExponential(2)} [${r.report.importance.perAcquisitionViolationRate.low.toExponential(2)}, ${r.report.importance.perAcquisitionViolationRate.high.toExponential(2)}], runs with a violation ${r.report.importance.violationRate.value.toExponential(2)} [${r.report.importance.violationRate.low.toExponential(2)}, ${r.report.importance.violationRate.high.toExponential(2)}]`,
+          ]
+        : []),
       `  runs with a violation ${(v.value * 100).toFixed(2)}% [${(v.low * 100).toFixed(2)}%, ${(v.high * 100).toFixed(2)}%], per acquisition ${(pa.value * 100).toFixed(4)}% [${(pa.low * 100).toFixed(4)}%, ${(pa.high * 100).toFixed(4)}%]`,
       `  failover p99 ${r.report.failoverMs ? `${r.report.failoverMs.p99} ms` : 'not measured (no holder crashed)'}, store ops per held second ${r.report.storeOps.perHeldSecond}`,
     );
@@ -140,7 +150,7 @@ export function tuneOutputs(
   }
   out.push(
     '',
-    `reproduce: npx mco sweep ${file} --set owner.strategy=${input.strategy} --set owner.acquireInterval=${result.derived.acquireIntervalMs}ms --vary owner.refreshInterval=${result.candidates.map((c) => `${c.refreshIntervalMs}ms`).join(',')} --seeds ${seeds.count} --seed-start ${seeds.start}`,
+    `reproduce: npx mco sweep ${file} --set owner.strategy=${input.strategy} --set owner.acquireInterval=${result.derived.acquireIntervalMs}ms --vary owner.refreshInterval=${result.candidates.map((c) => `${c.refreshIntervalMs}ms`).join(',')} --seeds ${seeds.count} --seed-start ${seeds.start}${input.importance ? ` --importance ${input.importance.mode}` : ''}`,
   );
   say(`${out.join('\n')}\n`);
   if (a.json !== undefined) {

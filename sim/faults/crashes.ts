@@ -9,6 +9,7 @@
  * Limits: no partial failures (a crash is total), no disk state.
  */
 import { EventKind, type Engine } from '../engine.js';
+import type { Tilt } from '../importance/tilt.js';
 import type { Prng } from '../prng.js';
 import { poissonArrivals } from './poisson.js';
 
@@ -19,15 +20,21 @@ export interface Crash {
   restartAfter: number;
 }
 
-/** The crashes of one node over `durationMs`: the schedule plus Poisson arrivals, by time. */
+/**
+ * The crashes of one node over `durationMs`: the schedule plus Poisson arrivals, by time.
+ * With `tilt`, the arrivals are drawn through it (importance sampling).
+ */
 export function planCrashes(
   scheduled: readonly Crash[],
   ratePerSecond: number,
   restartAfterMs: number,
   durationMs: number,
   rng: Prng,
+  tilt?: Tilt,
 ): Crash[] {
-  const out = [...scheduled, ...poissonArrivals(ratePerSecond, durationMs, rng, (at) => ({ at, restartAfter: restartAfterMs }))];
+  const make = (at: number): Crash => ({ at, restartAfter: restartAfterMs });
+  const drawn = tilt === undefined ? poissonArrivals(ratePerSecond, durationMs, rng, make) : tilt.arrivals('crashes.rate', durationMs, rng, make);
+  const out = [...scheduled, ...drawn];
   return out.sort((a, b) => a.at - b.at);
 }
 

@@ -10,6 +10,7 @@
  */
 import { sample, type Distribution } from '../dist.js';
 import { EventKind, type Engine } from '../engine.js';
+import type { Tilt } from '../importance/tilt.js';
 import type { Prng } from '../prng.js';
 import { poissonArrivals } from './poisson.js';
 
@@ -20,14 +21,24 @@ export interface Pause {
   for: number;
 }
 
-/** The pauses of one node over `durationMs`: the schedule plus Poisson arrivals, by start time. */
+/**
+ * The pauses of one node over `durationMs`: the schedule plus Poisson arrivals, by start time.
+ * With `tilt`, the arrivals and lengths are drawn through it (importance sampling; `tilt`'s
+ * scenario faults must hold the same rate and duration).
+ */
 export function planPauses(
   scheduled: readonly Pause[],
   ratePerSecond: number,
   duration: Distribution,
   durationMs: number,
   rng: Prng,
+  tilt?: Tilt,
 ): Pause[] {
+  if (tilt !== undefined) {
+    const length = tilt.drawer('pauses.duration');
+    const tilted = tilt.arrivals('pauses.rate', durationMs, rng, (at) => ({ at, for: length(rng) }));
+    return [...scheduled, ...tilted].sort((a, b) => a.at - b.at);
+  }
   const drawn = poissonArrivals(ratePerSecond, durationMs, rng, (at) => ({ at, for: sample(duration, rng) }));
   return [...scheduled, ...drawn].sort((a, b) => a.at - b.at);
 }

@@ -8,8 +8,9 @@
 import { isZero, sample, type Distribution } from '../dist.js';
 import type { Prng } from '../prng.js';
 
-/** A function drawing each timer's lateness (ms) from `dist` with `rng`. */
-export function timerLateness(dist: Distribution, rng: Prng): () => number {
+/** A function drawing each timer's lateness (ms) from `dist` with `rng` (through `draw` when importance sampling tilts it). */
+export function timerLateness(dist: Distribution, rng: Prng, draw?: (rng: Prng) => number): () => number {
+  if (draw !== undefined) return () => draw(rng);
   if (isZero(dist)) return () => 0;
   return () => sample(dist, rng);
 }

@@ -412,6 +412,8 @@ export function judgeRun(seed: number, leadMs: number, durationMs: number, incar
     ops: newOperationStats(),
     notifications: { sent: 0, delivered: 0, lost: 0 },
     traceHash: 'live',
+    logWeight: 0,
+    weight: 1,
   };
 }
 

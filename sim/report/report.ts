@@ -4,6 +4,8 @@
  * give the same report however they were run.
  */
 import { bootstrapStream, percentileInterval, RESAMPLES, resample, RunSamples, weightedRatio } from '../bootstrap.js';
+import { estimate, type ImportanceEstimate, type WeightedRun } from '../importance/estimate.js';
+import { proposalBlock, type Proposal } from '../importance/proposal.js';
 import { hashString } from '../prng.js';
 import type { Provenance } from './provenance.js';
 import type { SeedRecord } from './seed-record.js';
@@ -81,7 +83,25 @@ export interface Report {
   provenance?: Provenance;
   /** Per-run counts in seed order from `seeds.start`, kept on baselines (`mco check --update`) for paired tests. */
   perRun?: { violations: number[]; acquisitions: number[] };
+  /**
+   * Importance sampling (`--importance`): the proposal the runs drew from and
+   * the weighted estimates under the scenario itself. When present, the
+   * unweighted rates above describe the proposal's runs, not the scenario.
+   */
+  importance?: ImportanceReport;
 }
+
+/** How a report's runs were importance-sampled. */
+export interface ImportanceRun {
+  /** `scenario`: the scenario's `importance:` block; `auto`: found by the cross-entropy method. */
+  method: 'scenario' | 'auto';
+  proposal: Proposal;
+  /** With `auto`: the search that found the proposal. */
+  search?: unknown;
+}
+
+/** The `importance` block of a report. */
+export type ImportanceReport = { method: ImportanceRun['method']; proposal: Record<string, unknown>; search?: unknown } & ImportanceEstimate;
 
 /** The part of a report that names what was simulated. */
 export interface ReportHeader {
@@ -122,10 +142,13 @@ export class ReportBuilder {
   readonly #violatingSeeds: number[] = [];
   /** Per run, for the bootstrap: acquisitions, violations, and the latency samples. */
   readonly #perRun = { acquisitions: [] as number[], violations: [] as number[], acquire: [] as (readonly number[])[], handoff: [] as (readonly number[])[], failover: [] as (readonly number[])[] };
+  /** Importance sampling: what the weighted estimates need of each run (only when the runs were tilted). */
+  readonly #weighted: WeightedRun[] = [];
 
   constructor(
     readonly header: ReportHeader,
     readonly seedStart: number,
+    readonly importance?: ImportanceRun,
   ) {}
 
   add(r: SeedRecord): void {
@@ -163,6 +186,7 @@ export class ReportBuilder {
     p.acquire.push(r.acquireLatenciesMs);
     p.handoff.push(r.handoffsMs);
     p.failover.push(r.failoversMs);
+    if (this.importance) this.#weighted.push({ logWeight: r.logWeight, violations: r.violations, acquisitions: r.acquisitions, heldMs: r.heldMs });
   }
 
   /**
@@ -253,6 +277,16 @@ export class ReportBuilder {
       wallMs: Math.round(wallMs),
       traceHash: (this.#hash >>> 0).toString(16).padStart(8, '0'),
       violatingSeeds: [...this.#violatingSeeds],
+      ...(this.importance ? { importance: this.#importanceReport(this.importance) } : {}),
+    };
+  }
+
+  #importanceReport(run: ImportanceRun): ImportanceReport {
+    return {
+      method: run.method,
+      proposal: proposalBlock(run.proposal),
+      ...(run.search === undefined ? {} : { search: run.search }),
+      ...estimate(this.#weighted, this.seedStart),
     };
   }
 }

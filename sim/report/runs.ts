@@ -53,6 +53,9 @@ export const RUN_COLUMNS: readonly RunColumn[] = Object.freeze([
   col('stale_effects', 'int', (r) => r.staleEffects),
   col('events', 'int', (r) => r.events),
   col('simulated_ms', 'double', (r) => round(r.simulatedMs)),
+  col('margin_ms', 'double', (r) => (r.marginMs === null ? null : round(r.marginMs))),
+  col('log_weight', 'double', (r) => r.logWeight),
+  col('weight', 'double', (r) => r.weight),
   col('trace_hash', 'string', (r) => r.traceHash),
 ]);
 

@@ -25,6 +25,9 @@ const record = (violations: number, acquisitions: number, extra: Partial<SeedRec
   ops: newOperationStats(),
   notifications: { sent: 0, delivered: 0, lost: 0 },
   traceHash: 'x',
+  marginMs: null,
+  logWeight: 0,
+  weight: 1,
   ...extra,
 });
 

@@ -5,11 +5,21 @@ import { parseScenario, ScenarioError } from '../../sim/scenario.js';
 /**
  * A scenario with one element in every list, so that element fields can be
  * set, and the fields a block requires (a `pauses` or `crashes` block needs
- * its `rate`: setting only `faults.pauses.duration` is refused by the schema).
+ * its `rate`: setting only `faults.pauses.duration` is refused by the schema),
+ * and faults an `importance:` proposal can tilt (a distribution with a
+ * density, a rate or probability above 0) for each of its fields.
  */
+const EXP = { dist: 'exponential', mean: 1 };
 const BASE = {
   nodes: [{ jumps: [{ at: 1, by: 1 }], pauses: [{ at: 1, for: 1 }], busy: [{ at: 1, for: 1 }], crashes: [{ at: 1 }] }, {}],
-  faults: { clock: { jumps: [{ node: 0, at: 1, by: 1 }] }, pauses: { rate: 0.1 }, busyLoop: { rate: 0.1 }, crashes: { rate: 0.1 } },
+  faults: {
+    clock: { jumps: [{ node: 0, at: 1, by: 1 }], offset: EXP },
+    pauses: { rate: 0.1, duration: EXP },
+    busyLoop: { rate: 0.1 },
+    timerLateness: EXP,
+    store: { latency: EXP, errorRate: 0.1, lostReplyRate: 0.1 },
+    crashes: { rate: 0.1 },
+  },
 };
 
 /** Which kind of distribution has a field (the test's own copy of sim/dist.ts's shapes). */
@@ -24,7 +34,7 @@ const DIST_OF_FIELD: Record<string, string> = {
 };
 
 /** Values to try, in order: the first one that validates and changes the scenario is the leaf's. */
-const CANDIDATES = ['3', '1', '0.5', '7ms', 'lakefs', 'constant', 'some text'];
+const CANDIDATES = ['3', '1', '0.5', '7ms', 'lakefs', 'constant', 'some text', '{dist: exponential, mean: 2}'];
 
 const leaves = SCENARIO_PATHS.filter((p) => !SCENARIO_PATHS.some((q) => q.startsWith(`${p}.`)));
 const parsed = (sets: string[]): string => JSON.stringify(parseScenario(applySets(BASE, sets), 'x.yaml'));

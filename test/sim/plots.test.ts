@@ -27,7 +27,7 @@ const report = (violations: number) => {
   b.add({
     seed: 1, acquisitions: 10, told: 0, violations, overlapsMs: [], maxSimultaneousOwners: 1, heldMs: 100, acquireLatenciesMs: [1, 2], handoffsMs: [3], failoversMs: [],
     pendingOwnAgesMs: [], events: 10, simulatedMs: 1000, resourceWrites: 0, rejectedWrites: 0, staleEffects: 0, storeReads: 1, storeWrites: 1,
-    ops: { completed: 0, failed: 0, attempts: 0, workMs: 0, wastedMs: 0, latenciesMs: [] }, notifications: { sent: 0, delivered: 0, lost: 0 }, traceHash: '0',
+    ops: { completed: 0, failed: 0, attempts: 0, workMs: 0, wastedMs: 0, latenciesMs: [] }, notifications: { sent: 0, delivered: 0, lost: 0 }, traceHash: '0', marginMs: null, logWeight: 0, weight: 1,
   });
   return b.build(0);
 };
