@@ -136,6 +136,42 @@ describe('close() with local waiters (fixed)', () => {
   });
 });
 
+describe('close() while a queued waiter\'s write is in flight (fixed)', () => {
+  it('rejects that own() at once; the write, when it lands, is released again', async () => {
+    const mem = memoryStore();
+    const holderOwner = makeOwner(fixedStrategy, mem);
+    const holder = await holderOwner.own('h', 'k');
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => (open = r));
+    let held = false;
+    // the waiters' owner reaches the store through a hook that holds its first write
+    const hooked = new HookedStore(mem, async (op) => {
+      if (op === 'swap' && !held) {
+        held = true;
+        await gate;
+      }
+    });
+    const owners = makeOwner(fixedStrategy, hooked, { fastPath: false });
+    const wait = track(owners.own('w', 'k'));
+    await clock.tickAsync(ACQUIRE);
+    await holder.release();
+    // the poller sees the key free and writes for the waiter: that write is now held
+    await clock.tickAsync(ACQUIRE * 3);
+    expect(held).toBe(true);
+    expect(wait.state).toBe('pending');
+    const closing = owners.close();
+    await clock.tickAsync(0);
+    expect([wait.state, (wait.reason as Error | undefined)?.name]).toEqual(['rejected', 'OwnerClosedError']);
+    open();
+    await clock.tickAsync(ACQUIRE);
+    await closing;
+    // the write landed after the waiter had gone: nobody holds it, so it is released
+    await clock.tickAsync(REFRESH);
+    expect(expiresMs((await storedRecord(mem))!)).toBeLessThanOrEqual(clock.now);
+    expect(clock.countTimers()).toBe(0);
+  });
+});
+
 describe('await using', () => {
   it('closes the owner (releasing what it holds) and the store at the end of the block', async () => {
     let mem: MemoryStore;
