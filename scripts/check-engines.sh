@@ -2,7 +2,7 @@
 # Engine equivalence, as CI runs it: the whole scenario library on both
 # simulation engines (reference: setImmediate after every event; fast: exact
 # quiescence from Node's queue order), the same seeds, and the reports must be
-# identical apart from wall time — above all the trace hash of every scenario,
+# identical apart from wall time and the provenance's engine and environment — above all the trace hash of every scenario,
 # which folds in the hash of every seed's event trace.
 # Usage: scripts/check-engines.sh [seeds]   (default 10; uses the built sim/dist/)
 set -euo pipefail
@@ -18,7 +18,11 @@ done
 node - "$out/reference.json" "$out/fast.json" <<'JS'
 const fs = require('node:fs');
 const [ref, fast] = process.argv.slice(2).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')).reports);
-const strip = ({ wallMs, ...rest }) => JSON.stringify(rest);
+// wall time, and in the provenance the engine's name and where/when it ran, differ by design
+const strip = ({ wallMs, provenance, ...rest }) => {
+  const { engine, environment, ...what } = provenance ?? {};
+  return JSON.stringify({ ...rest, provenance: what });
+};
 let bad = 0;
 if (ref.length !== fast.length) { console.error(`engines: ${ref.length} vs ${fast.length} reports`); process.exit(1); }
 for (let i = 0; i < ref.length; i++) {
