@@ -9,7 +9,7 @@ import { markdownHead, runHtml, writeHtml } from './html.js';
 import { provenance } from '../report/provenance.js';
 import { resolveShard, seedsOf } from '../shard.js';
 import { importanceOptions, runOptions, runsOutOption, shardOptions } from './options.js';
-import { importanceFlags, interruptedCode, interruptible, jsonText, loadAll, refuseOverMaxWall, runShard, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { importanceFlags, interruptedCode, interruptible, jsonText, loadAll, refuseOverMaxWall, refuseShardWithImportance, runShard, runsOut, textOut, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
 import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
@@ -40,7 +40,7 @@ export const runVerb = defineVerb({
   run: async (a) => {
     const say = textOut(a.json);
     const shard = resolveShard(a.shard, a.shards);
-    if (shard !== undefined && a.importance !== undefined) throw new UsageError('--shard: not with --importance (the weighted estimates are not merged across shards yet); run the seeds in one process');
+    refuseShardWithImportance(shard, a.importance);
     const scenarios = loadAll(a.scenario, a.set);
     const seedsFor = (s: { seeds: number }): { start: number; count: number } => seedsOf(a.seedStart, a.seeds ?? s.seeds, shard);
     await refuseOverMaxWall(

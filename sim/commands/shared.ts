@@ -74,6 +74,13 @@ export function textOut(json: string | undefined): (text: string) => void {
 
 export const jsonText = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;
 
+/** `--shard` with `--importance` is refused (run, sweep, tune): the weighted estimates are not merged across shards yet. */
+export function refuseShardWithImportance(shard: Shard | undefined, importance: string | undefined): void {
+  if (shard !== undefined && importance !== undefined) {
+    throw new UsageError('--shard: not with --importance (the weighted estimates are not merged across shards yet); run the seeds in one process');
+  }
+}
+
 /** `--importance` as a verb hands it on: the mode, the scenario's file (for errors), the search's settings. */
 export interface ImportanceFlags {
   mode: ImportanceMode;

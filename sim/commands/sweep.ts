@@ -9,7 +9,7 @@ import { provenance } from '../report/provenance.js';
 import { resolveShard, seedsOf } from '../shard.js';
 import { importanceLines } from '../report/importance-text.js';
 import { importanceOptions, runOptions, runsOutOption, shardOptions } from './options.js';
-import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, runsOut, textOut, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, refuseOverMaxWall, refuseShardWithImportance, runsOut, textOut, UsageError, writeOut } from './shared.js';
 import { paramNames, paramValues } from '../report/runs.js';
 import { scenarioHash } from '../scenario.js';
 import { defineVerb } from './verb.js';
@@ -47,7 +47,7 @@ export const sweepVerb = defineVerb({
     const [file] = scenarioFiles([a.scenario]);
     const cells = sweepScenarios(file!, loadScenarioRaw(file!), a.set, vary);
     const shard = resolveShard(a.shard, a.shards);
-    if (shard !== undefined && a.importance !== undefined) throw new UsageError('--shard: not with --importance (the weighted estimates are not merged across shards yet); run the seeds in one process');
+    refuseShardWithImportance(shard, a.importance);
     const seeds = seedsOf(a.seedStart, a.seeds ?? cells[0]!.scenario.seeds, shard);
     await refuseOverMaxWall(cells.map((c) => ({ scenario: c.scenario, seeds: seeds.count, seedStart: seeds.start })), a.maxWall, a.workers, a.engine);
     const runs = runsOut(a.runsOut, paramNames(a.set, vary.map((v) => v.path)));

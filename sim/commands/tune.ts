@@ -13,7 +13,7 @@ import { evidenceScenarioRaw, tune, TuneRefusal, type TuneInput, type TuneResult
 import { resolveShard } from '../shard.js';
 import { importanceOptions, shardOptions } from './options.js';
 import { sweepHtml, writeHtml } from './html.js';
-import { interruptedCode, interruptible, jsonText, textOut, UsageError, writeOut } from './shared.js';
+import { interruptedCode, interruptible, jsonText, refuseShardWithImportance, textOut, UsageError, writeOut } from './shared.js';
 import { defineVerb } from './verb.js';
 
 export const tuneVerb = defineVerb({
@@ -39,7 +39,7 @@ export const tuneVerb = defineVerb({
   run: async (a) => {
     const say = textOut(a.json);
     const shard = resolveShard(a.shard, a.shards);
-    if (shard !== undefined && a.importance !== undefined) throw new UsageError('--shard: not with --importance (the weighted estimates are not merged across shards yet); run the seeds in one process');
+    refuseShardWithImportance(shard, a.importance);
     if (shard !== undefined && a.html !== undefined) throw new UsageError('--html: not with --shard (mco merge --html draws the merged sweep)');
     if (shard !== undefined && a.json === undefined) throw new UsageError("--shard: needs --json FILE (the shard's evidence, which mco merge turns into the recommendation)");
     const need = (flag: string, v: string): number => {

@@ -72,6 +72,20 @@ describe('--shard auto: i/n from the job runner', () => {
     vi.unstubAllEnvs();
   });
 
+  it('is refused with --importance on run, sweep and tune: one line, exit 2', async () => {
+    const line = /^mco: --shard: not with --importance \(the weighted estimates are not merged across shards yet\); run the seeds in one process\n$/;
+    for (const args of [
+      ['run', lib('healthy')],
+      ['sweep', lib('healthy'), '--vary', 'owner.refreshInterval=40ms,80ms'],
+      ['tune', '--max-offset', '1ms', '--max-pause', '1ms', '--store-latency-p99', '1ms', '--json', join(dir, 'tune-shard.json')],
+    ]) {
+      const io = capture();
+      expect(await main([...args, '--seeds', '2', '--shard', '1/2', '--importance', 'auto'])).toBe(2);
+      expect(io.err()).toMatch(line);
+      vi.restoreAllMocks();
+    }
+  });
+
   it('shards cover the seeds exactly, in contiguous blocks', () => {
     for (const n of [1, 2, 3, 7, 12]) {
       const seeds = Array.from({ length: n }, (_, i) => shardSeeds(5, 10, { index: i + 1, count: n }));
