@@ -50,10 +50,16 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MCO_FAST = 'mostly-correct-owner fixed, fast path' as const;
 const MCO_GENERIC = 'mostly-correct-owner fixed, fastPath: false' as const;
 const MCO_LAKEFS = 'mostly-correct-owner lakefs' as const;
+/**
+ * Contended only: the workers of a process share one `MostlyCorrectOwner`
+ * (one connection), as the README recommends for callers in one process, so
+ * `fixed`'s local FIFO queue orders them.
+ */
+const MCO_SHARED = 'mostly-correct-owner fixed, fast path, one owner per process' as const;
 const SEMAPHORE = 'redis-semaphore Mutex' as const;
 const LIBRARIES = [MCO_FAST, MCO_GENERIC, MCO_LAKEFS, 'redlock', SEMAPHORE] as const;
-/** Contended runs: this library's default path and lakeFS's, against the two others. */
-const CONTENDED = [MCO_FAST, MCO_LAKEFS, 'redlock', SEMAPHORE] as const;
+/** Contended runs: this library's default path (per worker and shared) and lakeFS's, against the two others. */
+const CONTENDED = [MCO_FAST, MCO_SHARED, MCO_LAKEFS, 'redlock', SEMAPHORE] as const;
 /**
  * Reference row, uncontended only: the store traffic of the lakeFS algorithm
  * (get + swap to acquire, get + swap to release) through RedisStore with no
@@ -61,7 +67,7 @@ const CONTENDED = [MCO_FAST, MCO_LAKEFS, 'redlock', SEMAPHORE] as const;
  */
 const BARE_STORE = 'RedisStore get+swap ×2, no owner' as const;
 const UNCONTENDED = [...LIBRARIES, BARE_STORE] as const;
-type Library = (typeof UNCONTENDED)[number];
+type Library = (typeof UNCONTENDED)[number] | typeof MCO_SHARED;
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -73,12 +79,35 @@ interface Locker {
   close(): Promise<void>;
 }
 
+/** `workers` lockers for one process: each its own, except MCO_SHARED, where all share one owner. */
+function makeLockers(library: Library, url: string, key: string, workers: number): Locker[] {
+  if (library !== MCO_SHARED) return Array.from({ length: workers }, () => makeLocker(library, url, key));
+  const client = new Redis(url);
+  const owners = new MostlyCorrectOwner({
+    store: new RedisStore({ client }),
+    prefix: 'bench',
+    refreshInterval: LEASE_MS,
+    acquireInterval: RETRY_MS,
+    strategy: fixedStrategy,
+  });
+  let closed: Promise<void> | undefined;
+  return Array.from({ length: workers }, () => ({
+    async acquire(signal: AbortSignal) {
+      const o = await owners.own('bench', key, { signal });
+      return () => o.release();
+    },
+    close: () => (closed ??= owners.close().then(async () => void (await client.quit()))),
+  }));
+}
+
 function makeLocker(library: Library, url: string, key: string): Locker {
   const client = new Redis(url);
   const close = async (): Promise<void> => {
     await client.quit();
   };
   switch (library) {
+    case MCO_SHARED:
+      throw new Error('bench: MCO_SHARED lockers come from makeLockers');
     case MCO_FAST:
     case MCO_GENERIC:
     case MCO_LAKEFS: {
@@ -267,7 +296,7 @@ interface WorkerLog {
 
 /** Runs `workers` contending workers in this process from `startAt` for `seconds`. */
 async function contendHere(library: Library, url: string, key: string, workerPrefix: string, workers: number, startAt: number, seconds: number): Promise<WorkerLog> {
-  const lockers = Array.from({ length: workers }, () => makeLocker(library, url, key));
+  const lockers = makeLockers(library, url, key, workers);
   const log: WorkerLog = { acquisitions: [], openWaits: [] };
   await sleep(Math.max(0, startAt - now()));
   const endAt = startAt + seconds * 1000;
@@ -407,7 +436,7 @@ async function main(): Promise<void> {
     await info.quit();
     const raw = await rawGetRoundTrip(url);
     console.error(`raw GET round trip p50: ${ms(raw)} ms`);
-    const unc = await uncontended(url);
+    const unc = process.env.BENCH_SKIP_UNCONTENDED ? [] : await uncontended(url);
     const con: ContendedResult[] = [];
     for (const lib of process.env.BENCH_SKIP_CONTENDED ? [] : CONTENDED) {
       con.push(await contendedInProcess(lib, url));
