@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { ExitCode } from '../exit-codes.js';
-import { importanceLines } from '../report/importance-text.js';
+import { importanceLines, sciInterval } from '../report/importance-text.js';
 import { labelledTable } from '../report/table.js';
 import { defaultWorkers } from '../runner.js';
 import { DEFAULT_STRATEGY, loadScenarioRaw, OWNER_STRATEGIES, parseDuration, scenarioFiles } from '../scenario.js';
@@ -134,7 +134,7 @@ export function tuneOutputs(
       `recommendation: strategy ${input.strategy}, acquireInterval ${r.acquireIntervalMs} ms, refreshInterval ${r.refreshIntervalMs} ms`,
       ...(r.report.importance
         ? [
-            `  weighted (importance sampling): per acquisition ${r.report.importance.perAcquisitionViolationRate.value.toExponential(2)} [${r.report.importance.perAcquisitionViolationRate.low.toExponential(2)}, ${r.report.importance.perAcquisitionViolationRate.high.toExponential(2)}], runs with a violation ${r.report.importance.violationRate.value.toExponential(2)} [${r.report.importance.violationRate.low.toExponential(2)}, ${r.report.importance.violationRate.high.toExponential(2)}]`,
+            `  weighted (importance sampling): per acquisition ${sciInterval(r.report.importance.perAcquisitionViolationRate)}, runs with a violation ${sciInterval(r.report.importance.violationRate)}`,
           ]
         : []),
       `  runs with a violation ${(v.value * 100).toFixed(2)}% [${(v.low * 100).toFixed(2)}%, ${(v.high * 100).toFixed(2)}%], per acquisition ${(pa.value * 100).toFixed(4)}% [${(pa.low * 100).toFixed(4)}%, ${(pa.high * 100).toFixed(4)}%]`,

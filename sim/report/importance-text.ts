@@ -10,6 +10,8 @@ import type { ImportanceReport, Report } from './report.js';
 /** A rate in scientific notation, 3 significant digits. */
 export const sci = (x: number): string => (x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(2) : String(x));
 
+/** A weighted estimate and its interval, `value [low, high]`, each as {@link sci}. */
+export const sciInterval = (i: Interval): string => `${sci(i.value)} [${sci(i.low)}, ${sci(i.high)}]`;
 const ci = (i: Interval): string => `${sci(i.value)} [${sci(i.low)}, ${sci(i.high)}]${Number.isFinite(i.relHalfWidth) ? ` (±${(i.relHalfWidth * 100).toFixed(0)}%)` : ''}`;
 const pair = ([a, b]: [number, number]): string => `[${sci(a)}, ${sci(b)}]`;
 
