@@ -36,8 +36,7 @@ export class NodeClock implements Clock {
   readonly #offset: number;
   readonly #jumps: readonly ClockJump[];
   readonly #lateness: () => number;
-  /** How this node's timer events are scheduled (one object for all of them). */
-  readonly #timerOptions: { readonly gate: number; readonly flush: true; readonly kind: number };
+  readonly #node: number;
   /** Pending sleeps by signal (see {@link NodeClock.#pendingOn}). */
   readonly #sleepersOf = new WeakMap<AbortSignal, Set<Sleeper>>();
 
@@ -47,7 +46,7 @@ export class NodeClock implements Clock {
     this.#offset = spec.offsetMs;
     this.#jumps = [...spec.jumps].sort((a, b) => a.at - b.at);
     this.#lateness = lateness;
-    this.#timerOptions = Object.freeze({ gate: node, flush: true, kind: EventKind.timer });
+    this.#node = node;
   }
 
   now(): number {
@@ -73,21 +72,15 @@ export class NodeClock implements Clock {
     return new Promise<void>((resolve, reject) => {
       const engine = this.#engine;
       const fire = engine.now + Math.max(0, ms) / this.#rate + this.#lateness();
-      const opts = this.#timerOptions;
+      const node = this.#node;
+      const incarnation = engine.nodes[node]!.incarnation;
       if (cancel === undefined) {
-        engine.at(fire, resolve, opts);
+        engine.call(fire, resolve, undefined, node, incarnation, true, EventKind.timer);
         return;
       }
       const pending = this.#pendingOn(cancel);
-      const sleeper: Sleeper = { ev: undefined, reject };
-      sleeper.ev = engine.at(
-        fire,
-        () => {
-          pending.delete(sleeper);
-          resolve();
-        },
-        opts,
-      );
+      const sleeper: Sleeper = { ev: undefined, resolve, reject, pending };
+      sleeper.ev = engine.call(fire, wake, sleeper, node, incarnation, true, EventKind.timer);
       pending.add(sleeper);
     });
   }
@@ -122,5 +115,14 @@ export class NodeClock implements Clock {
 /** A pending {@link NodeClock.sleep} on a signal. */
 interface Sleeper {
   ev: SimEvent | undefined;
+  resolve(): void;
   reject(reason: Error): void;
+  /** The pending sleeps on its signal, this one among them. */
+  pending: Set<Sleeper>;
+}
+
+/** A sleep on a signal ends (an engine event). */
+function wake(s: Sleeper): void {
+  s.pending.delete(s);
+  s.resolve();
 }
