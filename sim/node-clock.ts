@@ -38,7 +38,7 @@ export class NodeClock implements Clock {
   readonly #lateness: () => number;
   readonly #node: number;
   /** Pending sleeps by signal (see {@link NodeClock.#pendingOn}). */
-  readonly #sleepersOf = new WeakMap<AbortSignal, Set<Sleeper>>();
+  readonly #sleepersOf = new WeakMap<AbortSignal, Sleepers>();
 
   constructor(engine: Engine, node: number, spec: NodeClockSpec, lateness: () => number) {
     this.#engine = engine;
@@ -79,9 +79,11 @@ export class NodeClock implements Clock {
         return;
       }
       const pending = this.#pendingOn(cancel);
-      const sleeper: Sleeper = { ev: undefined, resolve, reject, pending };
+      const sleeper: Sleeper = { ev: undefined, resolve, reject, pending, prev: pending.last, next: undefined };
       sleeper.ev = engine.call(fire, wake, sleeper, node, incarnation, true, EventKind.timer);
-      pending.add(sleeper);
+      if (pending.last === undefined) pending.first = sleeper;
+      else pending.last.next = sleeper;
+      pending.last = sleeper;
     });
   }
 
@@ -92,24 +94,34 @@ export class NodeClock implements Clock {
    * key), so one listener per signal instead of one per sleep spares the
    * simulator work (this is the simulator's side of the seam).
    */
-  #pendingOn(cancel: AbortSignal): Set<Sleeper> {
+  #pendingOn(cancel: AbortSignal): Sleepers {
     let pending = this.#sleepersOf.get(cancel);
     if (pending === undefined) {
-      const created = new Set<Sleeper>();
+      const created: Sleepers = { first: undefined, last: undefined };
       pending = created;
       this.#sleepersOf.set(cancel, created);
       const engine = this.#engine;
       const onAbort = (): void => {
-        for (const s of created) {
+        for (let s = created.first; s !== undefined; s = s.next) {
           engine.cancel(s.ev!);
           s.reject(cancel.reason as Error);
         }
-        created.clear();
+        created.first = created.last = undefined;
       };
       cancel.addEventListener('abort', onAbort, { once: true });
     }
     return pending;
   }
+}
+
+/**
+ * The pending sleeps on one signal, in the order they began: a list linked
+ * through the sleeps themselves (a sleep joins and leaves it without a
+ * `Set`'s table growing and shrinking).
+ */
+interface Sleepers {
+  first: Sleeper | undefined;
+  last: Sleeper | undefined;
 }
 
 /** A pending {@link NodeClock.sleep} on a signal. */
@@ -118,11 +130,17 @@ interface Sleeper {
   resolve(): void;
   reject(reason: Error): void;
   /** The pending sleeps on its signal, this one among them. */
-  pending: Set<Sleeper>;
+  readonly pending: Sleepers;
+  prev: Sleeper | undefined;
+  next: Sleeper | undefined;
 }
 
-/** A sleep on a signal ends (an engine event). */
+/** A sleep on a signal ends (an engine event): it leaves its signal's list and resolves. */
 function wake(s: Sleeper): void {
-  s.pending.delete(s);
+  const list = s.pending;
+  if (s.prev === undefined) list.first = s.next;
+  else s.prev.next = s.next;
+  if (s.next === undefined) list.last = s.prev;
+  else s.next.prev = s.prev;
   s.resolve();
 }
