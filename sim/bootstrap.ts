@@ -83,6 +83,11 @@ export class RunSamples {
     return this.#values.length;
   }
 
+  /** Every sample, ascending (the caller must not change them). */
+  get sorted(): Float64Array {
+    return this.#values;
+  }
+
   /** Nearest-rank quantile `q` of the samples of the runs weighted by `weights`; NaN when the resample has none. */
   quantile(weights: Int32Array, q: number): number {
     const runs = this.#lengths.length;

@@ -37,8 +37,12 @@ export interface LatencySummary {
 }
 
 export function summarize(samples: readonly number[]): LatencySummary | null {
-  if (samples.length === 0) return null;
-  const sorted = Float64Array.from(samples).sort(); // numeric order (samples are never NaN)
+  return summarizeSorted(Float64Array.from(samples).sort()); // numeric order (samples are never NaN)
+}
+
+/** {@link summarize} of samples already in ascending order. */
+export function summarizeSorted(sorted: ArrayLike<number>): LatencySummary | null {
+  if (sorted.length === 0) return null;
   return { p50: round(percentile(sorted, 0.5)!), p99: round(percentile(sorted, 0.99)!), max: round(sorted[sorted.length - 1]!) };
 }
 
