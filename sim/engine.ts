@@ -33,7 +33,9 @@ export interface SimEvent {
   readonly flush: boolean;
   /** Small integer describing the event, mixed into the trace hash. */
   readonly kind: number;
-  readonly fn: () => void;
+  /** Called with `arg` when the event is delivered. */
+  readonly fn: (arg: never) => void;
+  readonly arg: unknown;
   cancelled: boolean;
 }
 
@@ -87,16 +89,16 @@ export class Engine {
    */
   at(time: number, fn: () => void, opts: { gate?: number; incarnation?: number; flush?: boolean; kind?: number } = {}): SimEvent {
     const gate = opts.gate ?? -1;
-    const ev: SimEvent = {
-      time: Math.max(time, this.now),
-      seq: this.#seq++,
-      gate,
-      incarnation: gate >= 0 ? (opts.incarnation ?? this.nodes[gate]!.incarnation) : 0,
-      flush: opts.flush ?? false,
-      kind: opts.kind ?? 0,
-      fn,
-      cancelled: false,
-    };
+    return this.call(time, fn, undefined, gate, gate >= 0 ? (opts.incarnation ?? this.nodes[gate]!.incarnation) : 0, opts.flush ?? false, opts.kind ?? 0);
+  }
+
+  /**
+   * {@link Engine.at} for the simulator's busiest paths (store messages,
+   * timers): every field given, and `fn(arg)` called on delivery, so that a
+   * caller needs neither an options object nor a closure per event.
+   */
+  call<A>(time: number, fn: (arg: A) => void, arg: A, gate: number, incarnation: number, flush: boolean, kind: number): SimEvent {
+    const ev: SimEvent = { time: Math.max(time, this.now), seq: this.#seq++, gate, incarnation, flush, kind, fn, arg, cancelled: false };
     this.#push(ev);
     return ev;
   }
@@ -123,7 +125,7 @@ export class Engine {
   /** Runs events until true time `until` (inclusive) or until none are left. */
   async run(until: number): Promise<void> {
     for (let ev = this.deliverNext(until); ev !== undefined; ev = this.deliverNext(until)) {
-      ev.fn();
+      ev.fn(ev.arg as never);
       if (ev.flush) await flushTurn();
     }
     this.now = Math.max(this.now, until);

@@ -148,7 +148,7 @@ export class FastEngine extends Engine {
       const drive = (): void => {
         try {
           for (let ev = this.deliverNext(until); ev !== undefined; ev = this.deliverNext(until)) {
-            ev.fn();
+            ev.fn(ev.arg as never);
             if (ev.flush) {
               stats.flushes++;
               rounds = 0;

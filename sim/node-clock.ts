@@ -36,10 +36,9 @@ export class NodeClock implements Clock {
   readonly #offset: number;
   readonly #jumps: readonly ClockJump[];
   readonly #lateness: () => number;
-  /** How this node's timer events are scheduled (one object for all of them). */
-  readonly #timerOptions: { readonly gate: number; readonly flush: true; readonly kind: number };
+  readonly #node: number;
   /** Pending sleeps by signal (see {@link NodeClock.#pendingOn}). */
-  readonly #sleepersOf = new WeakMap<AbortSignal, Set<Sleeper>>();
+  readonly #sleepersOf = new WeakMap<AbortSignal, Sleepers>();
 
   constructor(engine: Engine, node: number, spec: NodeClockSpec, lateness: () => number) {
     this.#engine = engine;
@@ -47,7 +46,7 @@ export class NodeClock implements Clock {
     this.#offset = spec.offsetMs;
     this.#jumps = [...spec.jumps].sort((a, b) => a.at - b.at);
     this.#lateness = lateness;
-    this.#timerOptions = Object.freeze({ gate: node, flush: true, kind: EventKind.timer });
+    this.#node = node;
   }
 
   now(): number {
@@ -73,22 +72,18 @@ export class NodeClock implements Clock {
     return new Promise<void>((resolve, reject) => {
       const engine = this.#engine;
       const fire = engine.now + Math.max(0, ms) / this.#rate + this.#lateness();
-      const opts = this.#timerOptions;
+      const node = this.#node;
+      const incarnation = engine.nodes[node]!.incarnation;
       if (cancel === undefined) {
-        engine.at(fire, resolve, opts);
+        engine.call(fire, resolve, undefined, node, incarnation, true, EventKind.timer);
         return;
       }
       const pending = this.#pendingOn(cancel);
-      const sleeper: Sleeper = { ev: undefined, reject };
-      sleeper.ev = engine.at(
-        fire,
-        () => {
-          pending.delete(sleeper);
-          resolve();
-        },
-        opts,
-      );
-      pending.add(sleeper);
+      const sleeper: Sleeper = { ev: undefined, resolve, reject, pending, prev: pending.last, next: undefined };
+      sleeper.ev = engine.call(fire, wake, sleeper, node, incarnation, true, EventKind.timer);
+      if (pending.last === undefined) pending.first = sleeper;
+      else pending.last.next = sleeper;
+      pending.last = sleeper;
     });
   }
 
@@ -99,19 +94,19 @@ export class NodeClock implements Clock {
    * key), so one listener per signal instead of one per sleep spares the
    * simulator work (this is the simulator's side of the seam).
    */
-  #pendingOn(cancel: AbortSignal): Set<Sleeper> {
+  #pendingOn(cancel: AbortSignal): Sleepers {
     let pending = this.#sleepersOf.get(cancel);
     if (pending === undefined) {
-      const created = new Set<Sleeper>();
+      const created: Sleepers = { first: undefined, last: undefined };
       pending = created;
       this.#sleepersOf.set(cancel, created);
       const engine = this.#engine;
       const onAbort = (): void => {
-        for (const s of created) {
+        for (let s = created.first; s !== undefined; s = s.next) {
           engine.cancel(s.ev!);
           s.reject(cancel.reason as Error);
         }
-        created.clear();
+        created.first = created.last = undefined;
       };
       cancel.addEventListener('abort', onAbort, { once: true });
     }
@@ -119,8 +114,33 @@ export class NodeClock implements Clock {
   }
 }
 
+/**
+ * The pending sleeps on one signal, in the order they began: a list linked
+ * through the sleeps themselves (a sleep joins and leaves it without a
+ * `Set`'s table growing and shrinking).
+ */
+interface Sleepers {
+  first: Sleeper | undefined;
+  last: Sleeper | undefined;
+}
+
 /** A pending {@link NodeClock.sleep} on a signal. */
 interface Sleeper {
   ev: SimEvent | undefined;
+  resolve(): void;
   reject(reason: Error): void;
+  /** The pending sleeps on its signal, this one among them. */
+  readonly pending: Sleepers;
+  prev: Sleeper | undefined;
+  next: Sleeper | undefined;
+}
+
+/** A sleep on a signal ends (an engine event): it leaves its signal's list and resolves. */
+function wake(s: Sleeper): void {
+  const list = s.pending;
+  if (s.prev === undefined) list.first = s.next;
+  else s.prev.next = s.next;
+  if (s.next === undefined) list.last = s.prev;
+  else s.next.prev = s.prev;
+  s.resolve();
 }

@@ -38,17 +38,23 @@ function splitmix32(state: number): () => number {
 /** An sfc32 stream seeded from 32-bit words. */
 export function sfc32(seedA: number, seedB: number): Prng {
   const mix = splitmix32(seedA ^ Math.imul(seedB, 0x27d4eb2f));
-  let a = mix();
-  let b = mix();
-  let c = mix();
-  let d = 1;
+  // the state a, b, c, d in a typed array: numbers above 2^31 kept in closure variables would
+  // each be a fresh heap number per draw (storing into the array wraps to 32 bits, as `>>> 0` did)
+  const s = new Uint32Array(4);
+  s[0] = mix();
+  s[1] = mix();
+  s[2] = mix();
+  s[3] = 1;
   const nextUint32 = (): number => {
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = ((c << 21) | (c >>> 11)) >>> 0;
-    c = (c + t) >>> 0;
+    const a = s[0]!;
+    const b = s[1]!;
+    const c = s[2]!;
+    const d = s[3]!;
+    const t = (a + b + d) >>> 0;
+    s[3] = d + 1;
+    s[0] = b ^ (b >>> 9);
+    s[1] = c + (c << 3);
+    s[2] = ((c << 21) | (c >>> 11)) + t;
     return t;
   };
   for (let i = 0; i < 12; i++) nextUint32();

@@ -116,28 +116,29 @@ export async function runSeed(scenario: Scenario, seed: number, options: RunOpti
     if (bytes === undefined) recordKeys.set(key, (bytes = new TextEncoder().encode(`sim/${key}`)));
     return bytes;
   };
-  // the owner named in a key's record, decoded again only when the stored array changed
-  const lastRead = new Map<string, { value: Uint8Array; owner: string }>();
-  const recordOwner = (key: string): string | undefined => {
+  // a key's stored record as the oracle reads it (owner, expiry), decoded again only when the
+  // stored array changed (a write stores a new array)
+  const lastRead = new Map<string, { value: Uint8Array; owner: string; expires: number }>();
+  const storedRecord = (key: string): { owner: string; expires: number } | undefined => {
     const value = store.kv.peek(OWNERSHIP_PARTITION, recordKey(key));
     if (value === undefined) return undefined;
     const last = lastRead.get(key);
-    if (last !== undefined && last.value === value) return last.owner;
-    const owner = decodeRecord(value, key).owner;
-    lastRead.set(key, { value, owner });
-    return owner;
+    if (last !== undefined && last.value === value) return last;
+    const rec = decodeRecord(value, key);
+    const read = { value, owner: rec.owner, expires: expiresMs(rec) };
+    lastRead.set(key, read);
+    return read;
   };
+  const recordOwner = (key: string): string | undefined => storedRecord(key)?.owner;
   const clocks: NodeClock[] = [];
   // a belief's lease slack as it ends: its record's expiry against the clock furthest ahead among
   // the other nodes (the first that may judge it expired); the oracle's margin for importance sampling
   const slack = (b: Belief): number | undefined => {
-    const value = store.kv.peek(OWNERSHIP_PARTITION, recordKey(b.key));
-    if (value === undefined) return undefined;
-    const rec = decodeRecord(value, b.key);
-    if (rec.owner !== b.owner) return undefined;
+    const rec = storedRecord(b.key);
+    if (rec === undefined || rec.owner !== b.owner) return undefined;
     let ahead = -Infinity;
-    for (const [i, c] of clocks.entries()) if (i !== b.node) ahead = Math.max(ahead, c.now());
-    return Number.isFinite(ahead) ? expiresMs(rec) - ahead : undefined;
+    for (let i = 0; i < clocks.length; i++) if (i !== b.node) ahead = Math.max(ahead, clocks[i]!.now());
+    return Number.isFinite(ahead) ? rec.expires - ahead : undefined;
   };
   const oracle = new Oracle(recordOwner, { keepBeliefs: options.keepBeliefs === true, slack });
   const resource = new ProtectedResource(oracle, recordOwner);

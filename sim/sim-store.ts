@@ -31,7 +31,7 @@
  * that wrote nothing is traced as `predicate-failed` but replies normally,
  * with the current value.
  */
-import type { Predicate, Store } from 'mostly-correct-owner';
+import type { Predicate, Store, StoreEntry, SwapResult } from 'mostly-correct-owner';
 import { SimKV } from './sim-kv.js';
 import { sample, type Distribution } from './dist.js';
 import { EventKind, type Engine } from './engine.js';
@@ -111,8 +111,6 @@ export class SimStore {
    * notifications) the stream its release notifications draw from.
    */
   client(node: number, rng: Prng, notifyRng?: Prng): Store {
-    const kv = this.kv;
-    const send = <T>(op: Op, apply: () => Applied<T>): Promise<T> => this.#send(node, rng, op, apply);
     const notifications =
       notifyRng === undefined
         ? {}
@@ -125,16 +123,8 @@ export class SimStore {
           };
     return {
       ...notifications,
-      get: (p: string, k: Uint8Array) =>
-        send('get', () => {
-          const entry = kv.get(p, k);
-          return { ok: true, value: entry, read: entry?.value };
-        }),
-      swap: (p: string, k: Uint8Array, v: Uint8Array, expected: Predicate | null) =>
-        send('swap', () => {
-          const result = kv.swap(p, k, v, expected);
-          return { ok: true, value: result, mismatch: !result.swapped, read: result.swapped ? undefined : result.current?.value };
-        }),
+      get: (p: string, k: Uint8Array) => this.#send<StoreEntry | undefined>(node, rng, 'get', p, k, undefined, null),
+      swap: (p: string, k: Uint8Array, v: Uint8Array, expected: Predicate | null) => this.#send<SwapResult>(node, rng, 'swap', p, k, v, expected),
     };
   }
 
@@ -186,7 +176,7 @@ export class SimStore {
     );
   }
 
-  #send<T>(node: number, rng: Prng, op: Op, apply: () => Applied<T>): Promise<T> {
+  #send<T>(node: number, rng: Prng, op: Op, partition: string, key: Uint8Array, value: Uint8Array | undefined, expected: Predicate | null): Promise<T> {
     const engine = this.#engine;
     const draw = this.#draw;
     // Always four draws per operation, so the rates do not shift the latency sequence.
@@ -196,39 +186,82 @@ export class SimStore {
     const loseReply = draw.lose(rng);
     // the reply goes to the incarnation that sent the request: if the node crashed (and maybe
     // restarted) while the request travelled, the reply is dropped, never handed to a new incarnation
-    const incarnation = engine.nodes[node]!.incarnation;
-    return new Promise<T>((resolve, reject) => {
-      engine.at(
-        engine.now + requestDelay,
-        () => {
-          if (op === 'get') this.counters.reads++;
-          else this.counters.writes++;
-          let outcome: Outcome;
-          let reply: () => void;
-          let read: Uint8Array | undefined;
-          if (failBefore) {
-            outcome = 'error-before-apply';
-            reply = () => reject(withoutStack(() => new SimStoreError('error-before-apply')));
-          } else {
-            const applied = apply(); // atomically, at this instant of true time
-            outcome = applied.ok ? (applied.mismatch === true ? 'predicate-failed' : 'ok') : 'predicate-failed';
-            if (applied.ok && this.observer) read = applied.read;
-            if (loseReply) {
-              outcome = 'lost-reply';
-              reply = () => reject(withoutStack(() => new SimStoreError('lost-reply')));
-            } else if (applied.ok) {
-              reply = () => resolve(applied.value);
-            } else {
-              reply = () => reject(applied.error);
-            }
-          }
-          engine.mix(engine.now, OUTCOME_CODE[outcome] | (OP_CODE[op] << 4) | ((node + 1) << 8));
-          this.observer?.({ node, op, outcome, value: read });
-          engine.at(engine.now + responseDelay, reply, { gate: node, incarnation, flush: true, kind: EventKind.storeReply });
-        },
-        ARRIVE,
-      );
+    const flight = new Flight(this, engine, node, engine.nodes[node]!.incarnation, op, partition, key, value, expected, responseDelay, failBefore, loseReply);
+    const replied = new Promise<T>((resolve, reject) => {
+      flight.resolve = resolve as (value: unknown) => void;
+      flight.reject = reject;
     });
+    engine.call(engine.now + requestDelay, arrive, flight, -1, 0, false, EventKind.storeArrive);
+    return replied;
+  }
+}
+
+/**
+ * One store operation in flight: its request, its draws, and, once applied,
+ * its answer. Handed to the engine's events as their argument, so the two
+ * messages of an operation need no closures.
+ */
+class Flight {
+  result: unknown;
+  outcome: Outcome = 'ok';
+  resolve: (value: unknown) => void = noop;
+  reject: (reason: Error) => void = noop;
+
+  constructor(
+    readonly store: SimStore,
+    readonly engine: Engine,
+    readonly node: number,
+    readonly incarnation: number,
+    readonly op: Op,
+    readonly partition: string,
+    readonly key: Uint8Array,
+    readonly value: Uint8Array | undefined,
+    readonly expected: Predicate | null,
+    readonly responseDelay: number,
+    readonly failBefore: boolean,
+    readonly loseReply: boolean,
+  ) {}
+}
+
+const noop = (): void => {};
+
+/** A request's arrival at the store (an engine event): applied (or failed) atomically at this instant of true time; the reply leaves. */
+function arrive(f: Flight): void {
+  const store = f.store;
+  const engine = f.engine;
+  if (f.op === 'get') store.counters.reads++;
+  else store.counters.writes++;
+  let outcome: Outcome;
+  let read: Uint8Array | undefined;
+  if (f.failBefore) {
+    outcome = 'error-before-apply';
+  } else {
+    if (f.op === 'get') {
+      const entry = store.kv.get(f.partition, f.key);
+      f.result = entry;
+      read = entry?.value;
+      outcome = 'ok';
+    } else {
+      const result = store.kv.swap(f.partition, f.key, f.value!, f.expected);
+      f.result = result;
+      read = result.swapped ? undefined : result.current?.value;
+      outcome = result.swapped ? 'ok' : 'predicate-failed';
+    }
+    if (f.loseReply) outcome = 'lost-reply';
+  }
+  f.outcome = outcome;
+  engine.mix(engine.now, OUTCOME_CODE[outcome] | (OP_CODE[f.op] << 4) | ((f.node + 1) << 8));
+  store.observer?.({ node: f.node, op: f.op, outcome, value: read });
+  engine.call(engine.now + f.responseDelay, settle, f, f.node, f.incarnation, true, EventKind.storeReply);
+}
+
+/** A reply's arrival at its node (an engine event): the operation's promise settles. */
+function settle(f: Flight): void {
+  if (f.outcome === 'error-before-apply' || f.outcome === 'lost-reply') {
+    const kind = f.outcome;
+    f.reject(withoutStack(() => new SimStoreError(kind)));
+  } else {
+    f.resolve(f.result);
   }
 }
 
@@ -238,8 +271,6 @@ const ARRIVE = Object.freeze({ kind: EventKind.storeArrive });
 type Op = 'get' | 'swap';
 const watchKey = (partition: string, key: Uint8Array): string => `${partition}\0${Buffer.from(key).toString('hex')}`;
 type Outcome = 'ok' | 'predicate-failed' | 'error-before-apply' | 'lost-reply';
-/** `mismatch`: a swap that wrote nothing (it still replies, with the current value). */
-type Applied<T> = { ok: true; value: T; read?: Uint8Array | undefined; mismatch?: boolean } | { ok: false; error: Error };
 /**
  * Each operation's code in the trace hash. `swap`, the one conditional write,
  * has the code lakeFS's SetIf had when the owner also wrote with SetIf, so

@@ -23,7 +23,7 @@ export function wilson(successes: number, trials: number, z = Z95): Rate {
 }
 
 /** Nearest-rank percentile (`q` in [0, 1]) of `sorted` (ascending); undefined when empty. */
-export function percentile(sorted: readonly number[], q: number): number | undefined {
+export function percentile(sorted: ArrayLike<number>, q: number): number | undefined {
   if (sorted.length === 0) return undefined;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
   return sorted[rank - 1];
@@ -37,8 +37,12 @@ export interface LatencySummary {
 }
 
 export function summarize(samples: readonly number[]): LatencySummary | null {
-  if (samples.length === 0) return null;
-  const sorted = [...samples].sort((a, b) => a - b);
+  return summarizeSorted(Float64Array.from(samples).sort()); // numeric order (samples are never NaN)
+}
+
+/** {@link summarize} of samples already in ascending order. */
+export function summarizeSorted(sorted: ArrayLike<number>): LatencySummary | null {
+  if (sorted.length === 0) return null;
   return { p50: round(percentile(sorted, 0.5)!), p99: round(percentile(sorted, 0.99)!), max: round(sorted[sorted.length - 1]!) };
 }
 

@@ -10,7 +10,7 @@ import { hashString } from '../prng.js';
 import type { Provenance } from './provenance.js';
 import type { SeedRecord } from './seed-record.js';
 import { scenarioHash, type Scenario } from '../scenario.js';
-import { round, summarize, wilson, type LatencySummary, type Rate } from '../stats.js';
+import { round, summarize, summarizeSorted, wilson, type LatencySummary, type Rate } from '../stats.js';
 
 /** A latency summary with 95% bootstrap-over-runs intervals of its p50 and p99 (`[low, high]`). */
 export type LatencyWithCi = LatencySummary & { ci95: { p50: [number, number]; p99: [number, number] } };
@@ -136,9 +136,6 @@ export class ReportBuilder {
   readonly #ops = { completed: 0, failed: 0, attempts: 0, workMs: 0, wastedMs: 0 };
   readonly #opLatencies: number[] = [];
   readonly #overlaps: number[] = [];
-  readonly #acquire: number[] = [];
-  readonly #handoff: number[] = [];
-  readonly #failover: number[] = [];
   readonly #violatingSeeds: number[] = [];
   /** Per run, for the bootstrap: acquisitions, violations, and the latency samples. */
   readonly #perRun = { acquisitions: [] as number[], violations: [] as number[], acquire: [] as (readonly number[])[], handoff: [] as (readonly number[])[], failover: [] as (readonly number[])[] };
@@ -176,9 +173,6 @@ export class ReportBuilder {
     this.#ops.wastedMs += r.ops.wastedMs;
     pushAll(this.#opLatencies, r.ops.latenciesMs);
     pushAll(this.#overlaps, r.overlapsMs);
-    pushAll(this.#acquire, r.acquireLatenciesMs);
-    pushAll(this.#handoff, r.handoffsMs);
-    pushAll(this.#failover, r.failoversMs);
     this.#hash = hashString(`${r.seed}:${r.traceHash};`, this.#hash);
     const p = this.#perRun;
     p.acquisitions.push(r.acquisitions);
@@ -193,7 +187,7 @@ export class ReportBuilder {
    * The percentile-bootstrap intervals (resampling runs) of the
    * per-acquisition rate and of the latencies' p50 and p99.
    */
-  #bootstrap(): { perAcquisition: { low: number; high: number } | null; latency: Map<string, { p50: [number, number]; p99: [number, number] } | null> } {
+  #bootstrap(): { perAcquisition: { low: number; high: number } | null; latency: Map<string, { summary: LatencySummary | null; p50: [number, number]; p99: [number, number] } | null> } {
     const p = this.#perRun;
     const n = p.acquisitions.length;
     const metrics = (['acquire', 'handoff', 'failover'] as const).map((name) => ({ name, samples: new RunSamples(p[name]), p50: [] as number[], p99: [] as number[] }));
@@ -211,11 +205,12 @@ export class ReportBuilder {
         }
       }
     }
-    const latency = new Map<string, { p50: [number, number]; p99: [number, number] } | null>();
+    const latency = new Map<string, { summary: LatencySummary | null; p50: [number, number]; p99: [number, number] } | null>();
     for (const m of metrics) {
       const a = percentileInterval(m.p50);
       const b = percentileInterval(m.p99);
-      latency.set(m.name, a && b ? { p50: [round(a.low), round(a.high)], p99: [round(b.low), round(b.high)] } : null);
+      // the samples' own summary from the same sorted samples, not sorted again
+      latency.set(m.name, a && b ? { summary: summarizeSorted(m.samples.sorted), p50: [round(a.low), round(a.high)], p99: [round(b.low), round(b.high)] } : null);
     }
     return { perAcquisition: percentileInterval(rates), latency };
   }
@@ -238,10 +233,9 @@ export class ReportBuilder {
   build(wallMs: number): Report {
     const overlap = summarize(this.#overlaps);
     const boot = this.#bootstrap();
-    const withCi = (samples: readonly number[], name: string): LatencyWithCi | null => {
-      const s = summarize(samples);
+    const withCi = (name: string): LatencyWithCi | null => {
       const ci = boot.latency.get(name);
-      return s === null || !ci ? null : { ...s, ci95: ci };
+      return !ci || ci.summary === null ? null : { ...ci.summary, ci95: { p50: ci.p50, p99: ci.p99 } };
     };
     const perAcq = wilson(this.#violations, this.#acquisitions);
     const heldSeconds = this.#heldMs / 1000;
@@ -262,9 +256,9 @@ export class ReportBuilder {
       maxSimultaneousOwners: this.#maxSimultaneous,
       told: this.#told,
       resource: { writes: this.#resourceWrites, rejected: this.#rejected, staleEffects: this.#stale },
-      acquireLatencyMs: withCi(this.#acquire, 'acquire'),
-      handoffMs: withCi(this.#handoff, 'handoff'),
-      failoverMs: withCi(this.#failover, 'failover'),
+      acquireLatencyMs: withCi('acquire'),
+      handoffMs: withCi('handoff'),
+      failoverMs: withCi('failover'),
       storeOps: {
         reads: this.#reads,
         writes: this.#writes,

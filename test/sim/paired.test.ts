@@ -5,6 +5,7 @@
  * when seeds differ more from each other than the two sides do.
  */
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RunSamples } from '../../sim/bootstrap.js';
 import { clusterRatio, ratioZ, twoProportionZ2, twoSidedP } from '../../sim/live/compare.js';
@@ -102,6 +103,28 @@ describe('bootstrap intervals over runs', () => {
     const spelled = [...perRun[0]!, ...perRun[0]!, ...perRun[3]!].sort((a, b) => a - b);
     for (const q of [0.01, 0.25, 0.5, 0.75, 0.99, 1]) expect(s.quantile(weights, q)).toBe(spelled[Math.max(1, Math.ceil(q * spelled.length)) - 1]);
     expect(s.quantile(Int32Array.from([0, 0, 4, 0]), 0.5)).toBeNaN();
+  });
+
+  it('the block index answers as the resample spelled out, for any block size (ties, empty runs, zero weights)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 12 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 8, maxLength: 8 }),
+        fc.integer({ min: 1, max: 9 }),
+        (perRun, w, blockSize) => {
+          const weights = Int32Array.from(perRun, (_, r) => w[r]!);
+          const spelled = perRun.flatMap((xs, r) => Array.from({ length: weights[r]! }, () => xs).flat()).sort((a, b) => a - b);
+          for (const s of [new RunSamples(perRun, blockSize), new RunSamples(perRun)]) {
+            expect(s.size).toBe(perRun.flat().length);
+            for (const q of [0, 0.01, 0.3, 0.5, 0.75, 0.99, 1]) {
+              const want = spelled.length === 0 ? NaN : spelled[Math.min(spelled.length, Math.max(1, Math.ceil(q * spelled.length))) - 1];
+              expect(s.quantile(weights, q)).toBe(want);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('reproducible: the same seeds give the same intervals, on 1 and 2 workers, and rebuilt by merge', async () => {
