@@ -130,6 +130,7 @@ export class KeyQueue<H extends Holder> implements HandoffHooks {
     if (inflight?.state === 'inflight') {
       // its record may be written any moment: settled by the in-flight write, which then releases it
       inflight.state = 'aborted';
+      inflight.detach();
       inflight.reject(reason);
     }
     this.#poller?.abort(reason);
