@@ -60,6 +60,7 @@ const cases: [string, Uint8Array][] = [
   ['a Timestamp shorter than its fields', bytes(raw(0x12, 0x01, 0x08, 0x05), owner('a#1'))],
   ['a Timestamp with no owner before it, 10 bytes long', bytes(expires(seconds(1_700_000_000n), nanos(20_000)), comment('c'))],
   ['a Timestamp first, whose 4 bytes read as an owner field', bytes(raw(0x12, 0x04, 0x0a, 0x02, 0x41, 0x42))],
+  ['a Timestamp tag and nothing after it', new Uint8Array([0x12])],
   ['a truncated string', bytes(raw(0x0a, 0x05, 0x41))],
   ['field number 0', bytes(raw(0x00, 0x01))],
 ];

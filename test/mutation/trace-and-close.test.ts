@@ -3,7 +3,8 @@
  * a `tryOwn()` that finds the key held (handed to a logger with trace on,
  * not to one with trace off); `MemoryStore.close()` and `await using` drop
  * every watcher; `owners.close()` while a queued `own()`'s write is out
- * leaves no `abort` listener on that caller's signal. Written for the
+ * leaves no `abort` listener on that caller's signal; `waiting(key)` after
+ * a queued waiter gave up behind a local holder. Written for the
  * mutation run (docs/mutation.md).
  */
 import { getEventListeners } from 'node:events';
@@ -104,5 +105,26 @@ describe('local queue (fixed): owners.close() while a queued own()’s write is 
     await time.advanceTo(0);
     await closed;
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('local queue (fixed): waiting(key) after a queued own() gave up behind a local holder', () => {
+  it('still counts the one left, which the holder then hands the key to', async () => {
+    const time = new ManualTime();
+    const owner = makeOwner(fixedStrategy, new MemoryStore(), { clock: time.clock(), random: seededRandom(1) });
+    const pendingH = owner.own('h', 'k');
+    await time.advanceTo(0);
+    const h = await pendingH;
+    const controller = new AbortController();
+    const w = owner.own('w', 'k', { signal: controller.signal }).catch((e: unknown) => e);
+    const v = owner.own('v', 'k');
+    expect(owner.waiting('k')).toBe(2);
+    controller.abort(new Error('w gave up'));
+    expect(((await w) as Error).message).toBe('w gave up');
+    expect(owner.waiting('k')).toBe(1);
+    await h.release();
+    const held = await v;
+    expect(owner.waiting('k')).toBe(0);
+    await held.release();
   });
 });

@@ -38,8 +38,10 @@ export default defineConfig({
     // the regression tests of the Redis/PostgreSQL adapters (not mutated): one needs a real server,
     // which this config does not start (without it, it waits for its 60 s timeout and fails the dry run)
     exclude: [...configDefaults.exclude, 'test/regression/postgres-*.test.ts', 'test/regression/redis-*.test.ts'],
-    // one fixed fast-check seed: a mutant's verdict must not depend on the draw
+    // one fixed fast-check seed: a mutant's verdict must not depend on the draw (the helper of
+    // test/helpers/property.ts reads FC_SEED; the setup file gives it to every other fc.assert)
     env: { FC_SEED: '1' },
+    setupFiles: ['test/mutation/fc-seed.ts'],
     testTimeout: 60_000,
     // one module graph per worker, not per file: mutants are switched at run time
     // (Stryker's activeMutant), so nothing needs re-importing, and a run is ~2× faster
