@@ -141,7 +141,7 @@ export async function acquire(ctx: OwnerContext, claim: Claim, target: AcquireTa
           known?.remember(prefixedKey, entry);
         }
         const read: MostlyCorrectOwnership | undefined =
-          entry === undefined ? undefined : decodeRecord(entry.value, prefixedKey, ownerId ?? '(local queue)');
+          entry === undefined ? undefined : decodeRecord(entry.value, prefixedKey, ownerId);
         const nowMs = quantizeMs(clock.now());
         const judgement = judge.judge(entry === undefined || read === undefined ? undefined : seen(entry, read), nowMs, clock);
         judged = judgement;

@@ -26,7 +26,7 @@ export interface KeyQueueHost<H extends Holder> {
   acquire(claim: Claim, signal: AbortSignal): Promise<Acquired>;
   /** Builds the handle for `ownerId` (its refresh loop starts). */
   ownership(ownerId: string, signal: AbortSignal | undefined, acquired: Acquired, hooks: HandoffHooks): H;
-  /** Turns a store failure of the poller into the error `ownerId`'s `own()` rejects with. */
+  /** Turns a store failure or a corrupt record seen by the poller into the error `ownerId`'s `own()` rejects with (naming `ownerId`). */
   failure(err: unknown, ownerId: string): unknown;
   /** The queue is empty and idle: forget it. */
   idle(): void;
@@ -130,6 +130,7 @@ export class KeyQueue<H extends Holder> implements HandoffHooks {
     if (inflight?.state === 'inflight') {
       // its record may be written any moment: settled by the in-flight write, which then releases it
       inflight.state = 'aborted';
+      inflight.detach();
       inflight.reject(reason);
     }
     this.#poller?.abort(reason);

@@ -13,7 +13,7 @@
 import { acquire } from './acquire.js';
 import { systemClock, type Clock } from './clock.js';
 import { KnownRecords, type OwnerContext } from './context.js';
-import { OwnError, OwnerClosedError } from './errors.js';
+import { CorruptRecordError, OwnError, OwnerClosedError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { KeyQueue } from './key-queue.js';
 import { Ownership, type OwnershipInit } from './ownership.js';
@@ -272,7 +272,12 @@ export class MostlyCorrectOwner implements AsyncDisposable {
     const created: KeyQueue<Ownership> = new KeyQueue<Ownership>({
       acquire: (claim, signal) => acquire(ctx, claim, { prefixedKey, keyBytes, ownerId: undefined }, signal),
       ownership: (ownerId, signal, acquired, hooks) => this.#hand({ owner: ownerId, key, prefixedKey, keyBytes, signal, ...acquired, hooks }),
-      failure: (err, ownerId) => (err instanceof OwnError ? new OwnError(prefixedKey, ownerId, err.operation, err.attempt, { cause: err.cause }) : err),
+      failure: (err, ownerId) =>
+        err instanceof OwnError
+          ? new OwnError(prefixedKey, ownerId, err.operation, err.attempt, { cause: err.cause })
+          : err instanceof CorruptRecordError
+            ? new CorruptRecordError(err.key, ownerId, err.value, { cause: err.cause })
+            : err,
       idle: () => {
         if (this.#queues.get(prefixedKey) === created) this.#queues.delete(prefixedKey);
       },
