@@ -1,4 +1,4 @@
-import { systemClock, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult } from '../../src/index.js';
+import { MemoryStore, systemClock, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from '../../src/index.js';
 
 type Op = 'get' | 'swap';
 
@@ -39,4 +39,42 @@ export class HookedStore implements Store {
 /** Delays every operation by `ms` on the (faked) system clock. */
 export function delayAll(ms: number): BeforeHook {
   return () => systemClock.sleep(ms);
+}
+
+/**
+ * A `MemoryStore` (release notifications included) whose next request can be
+ * held before it reaches the store, to stand a test in the moment while it
+ * is out. Counts the requests it is sent.
+ */
+export class HoldingStore implements Store {
+  readonly inner = new MemoryStore();
+  requests = 0;
+  #hold: { op: Op | undefined; opened: Promise<void> } | undefined;
+  /** Holds the next `op` (the next request of either kind when omitted) until the returned function is called. */
+  holdNext(op?: Op): () => void {
+    let open!: () => void;
+    this.#hold = { op, opened: new Promise<void>((r) => (open = r)) };
+    return open;
+  }
+  async #pass(op: Op): Promise<void> {
+    this.requests++;
+    const hold = this.#hold;
+    if (hold === undefined || (hold.op !== undefined && hold.op !== op)) return;
+    this.#hold = undefined;
+    await hold.opened;
+  }
+  async get(partition: string, key: Uint8Array): Promise<StoreEntry | undefined> {
+    await this.#pass('get');
+    return this.inner.get(partition, key);
+  }
+  async swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
+    await this.#pass('swap');
+    return this.inner.swap(partition, key, value, expected, options);
+  }
+  notify(partition: string, key: Uint8Array): Promise<void> {
+    return this.inner.notify(partition, key);
+  }
+  watch(partition: string, key: Uint8Array, listener: () => void): Unsubscribe {
+    return this.inner.watch(partition, key, listener);
+  }
 }

@@ -6,79 +6,46 @@
  * sleep fails. Written for the mutation run (docs/mutation.md).
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, OwnershipLostError, defineStrategy, fixedStrategy, lakefsStrategy, type Clock, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult } from '../../src/index.js';
+import { OwnershipLostError, defineStrategy, fixedStrategy, lakefsStrategy, type Clock } from '../../src/index.js';
 import { OWNERSHIP_PARTITION } from '../../src/internal.js';
 import { recordingLogger, seededRandom } from '../helpers/fake-time.js';
 import { KEY, makeOwner } from '../helpers/owner-fixture.js';
+import { HoldingStore } from '../helpers/store-wrappers.js';
 import { ManualTime } from '../helpers/manual-time.js';
-
-/** A MemoryStore whose next get or swap can be held until the test lets it through. */
-class Gated implements Store {
-  readonly inner = new MemoryStore();
-  #gate: { op: 'get' | 'swap'; opened: Promise<void> } | undefined;
-  #open: (() => void) | undefined;
-  /** Holds the next `op` until {@link open}. */
-  holdNext(op: 'get' | 'swap'): void {
-    this.#gate = { op, opened: new Promise<void>((r) => (this.#open = r)) };
-  }
-  open(): void {
-    this.#open?.();
-  }
-  async get(partition: string, key: Uint8Array): Promise<StoreEntry | undefined> {
-    await this.#pass('get');
-    return this.inner.get(partition, key);
-  }
-  async swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
-    await this.#pass('swap');
-    return this.inner.swap(partition, key, value, expected, options);
-  }
-  notify(partition: string, key: Uint8Array): Promise<void> {
-    return this.inner.notify(partition, key);
-  }
-  watch(partition: string, key: Uint8Array, listener: () => void): () => void {
-    return this.inner.watch(partition, key, listener);
-  }
-  async #pass(op: 'get' | 'swap'): Promise<void> {
-    const gate = this.#gate;
-    if (gate?.op !== op) return;
-    this.#gate = undefined;
-    await gate.opened;
-  }
-}
 
 describe('a release while a refresh request is in flight', () => {
   it('lakefs: the refresh read still out when release stops the loop ends it silently', async () => {
     const time = new ManualTime();
-    const store = new Gated();
+    const store = new HoldingStore();
     const log = recordingLogger();
     const owner = makeOwner(lakefsStrategy, store, { clock: time.clock(), random: seededRandom(1), logger: log });
     const pending = owner.own('a', 'k');
     await time.advanceTo(0);
     const held = await pending;
-    store.holdNext('get');
+    const open = store.holdNext('get');
     await time.advanceTo(200); // the refresh read is out
     await held.release();
     await held.refreshStopped;
-    store.open();
+    open();
     await time.advanceTo(1_000);
     expect(log.lines.filter((l) => l.level === 'warn' || l.level === 'info')).toEqual([]);
   });
 
   it('fixed: the refresh write still out when release stops the loop ends it silently; release waits for it', async () => {
     const time = new ManualTime();
-    const store = new Gated();
+    const store = new HoldingStore();
     const log = recordingLogger();
     const owner = makeOwner(fixedStrategy, store, { clock: time.clock(), random: seededRandom(1), logger: log });
     const pending = owner.own('a', 'k');
     await time.advanceTo(0);
     const held = await pending;
-    store.holdNext('swap');
+    const open = store.holdNext('swap');
     await time.advanceTo(200); // the refresh write is out
     let released = false;
     const releasing = held.release().then(() => (released = true));
     await time.advanceTo(210);
     expect(released).toBe(false);
-    store.open();
+    open();
     await releasing;
     await time.advanceTo(1_000);
     expect(log.lines.filter((l) => l.level === 'warn' || l.level === 'info')).toEqual([]);
@@ -90,7 +57,7 @@ describe('a release while a refresh request is in flight', () => {
 describe('a record that vanished', () => {
   it('under its holder: the refresh warns that it is not found, and the holder is told (vanished)', async () => {
     const time = new ManualTime();
-    const store = new Gated();
+    const store = new HoldingStore();
     const log = recordingLogger();
     const owner = makeOwner(fixedStrategy, store, { clock: time.clock(), random: seededRandom(1), logger: log, fastPath: false });
     const pending = owner.own('a', 'k');
@@ -110,7 +77,7 @@ describe('a record that vanished', () => {
 
   it('before its release: nothing to release, said at INFO with the key and the owner', async () => {
     const time = new ManualTime();
-    const store = new Gated();
+    const store = new HoldingStore();
     const log = recordingLogger();
     const owner = makeOwner(lakefsStrategy, store, { clock: time.clock(), random: seededRandom(1), logger: log });
     const pending = owner.own('a', 'k');
@@ -131,7 +98,7 @@ describe('push handoff without a local queue', () => {
 
   it('a waiter that gave own() no signal is woken by the release notification', async () => {
     const time = new ManualTime();
-    const store = new Gated();
+    const store = new HoldingStore();
     const one = makeOwner(pushOnly, store, { clock: time.clock(), random: seededRandom(1) });
     const two = makeOwner(pushOnly, store, { clock: time.clock(), random: seededRandom(2) });
     const a = one.own('a', 'k');
@@ -165,7 +132,7 @@ describe('a clock whose sleep fails', () => {
   ] as const) {
     it(`${name}: a waiting own() rejects with the clock's failure`, async () => {
       const time = new ManualTime();
-      const store = new Gated();
+      const store = new HoldingStore();
       const failing = { on: false };
       const failure = new Error('timer broken');
       const one = makeOwner(strategy, store, { clock: time.clock(), random: seededRandom(1) });

@@ -9,61 +9,24 @@
  * Written for the mutation run (docs/mutation.md).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  CorruptRecordError,
-  MemoryStore,
-  fixedStrategy,
-  lakefsStrategy,
-  type Clock,
-  type Predicate,
-  type Store,
-  type StoreEntry,
-  type SwapOptions,
-  type SwapResult,
-  type Unsubscribe,
-} from '../../src/index.js';
+import { CorruptRecordError, MemoryStore, fixedStrategy, lakefsStrategy, type Clock, type Unsubscribe } from '../../src/index.js';
 import { OWNERSHIP_PARTITION } from '../../src/internal.js';
 import { seededRandom } from '../helpers/fake-time.js';
 import { KEY, makeOwner, storedRecord } from '../helpers/owner-fixture.js';
 import { ManualTime, flush, type ManualClock } from '../helpers/manual-time.js';
+import { HoldingStore } from '../helpers/store-wrappers.js';
 
-/** A MemoryStore that counts requests, can hold the next request (get or swap), and can hold release notifications. */
-class Held implements Store {
-  readonly inner = new MemoryStore();
-  requests = 0;
+/** A {@link HoldingStore} that can also hold release notifications. */
+class Held extends HoldingStore {
   holdNotifications = false;
   readonly #pending: (() => void)[] = [];
-  #next: Promise<void> | undefined;
-  /** Holds the next request until the returned function is called. */
-  holdNext(): () => void {
-    let open!: () => void;
-    this.#next = new Promise<void>((r) => (open = r));
-    return open;
-  }
-  async #held(): Promise<void> {
-    this.requests++;
-    const held = this.#next;
-    this.#next = undefined;
-    if (held !== undefined) await held;
-  }
   /** Delivers the notifications held so far. */
   deliver(): void {
     this.holdNotifications = false;
     for (const listener of this.#pending.splice(0)) listener();
   }
-  async get(partition: string, key: Uint8Array): Promise<StoreEntry | undefined> {
-    await this.#held();
-    return this.inner.get(partition, key);
-  }
-  async swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
-    await this.#held();
-    return this.inner.swap(partition, key, value, expected, options);
-  }
-  notify(partition: string, key: Uint8Array): Promise<void> {
-    return this.inner.notify(partition, key);
-  }
-  watch(partition: string, key: Uint8Array, listener: () => void): Unsubscribe {
-    return this.inner.watch(partition, key, () => {
+  override watch(partition: string, key: Uint8Array, listener: () => void): Unsubscribe {
+    return super.watch(partition, key, () => {
       if (this.holdNotifications) this.#pending.push(listener);
       else listener();
     });

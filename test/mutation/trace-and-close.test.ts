@@ -9,10 +9,11 @@
  */
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, OwnerClosedError, fixedStrategy, lakefsStrategy, type LogLevel, type Predicate, type Store, type StoreEntry, type SwapOptions, type SwapResult, type Unsubscribe } from '../../src/index.js';
+import { MemoryStore, OwnerClosedError, fixedStrategy, lakefsStrategy, type LogLevel } from '../../src/index.js';
 import { OWNERSHIP_PARTITION } from '../../src/internal.js';
 import { recordingLogger, seededRandom } from '../helpers/fake-time.js';
 import { KEY, makeOwner } from '../helpers/owner-fixture.js';
+import { HoldingStore } from '../helpers/store-wrappers.js';
 import { ManualTime, flush } from '../helpers/manual-time.js';
 
 describe('tryOwn on a held key: its trace line', () => {
@@ -62,39 +63,13 @@ describe('MemoryStore: close() drops every watcher', () => {
   });
 });
 
-/** A MemoryStore whose next swap is held until let through. */
-class HoldSwap implements Store {
-  readonly inner = new MemoryStore();
-  #next: Promise<void> | undefined;
-  holdNextSwap(): () => void {
-    let open!: () => void;
-    this.#next = new Promise<void>((r) => (open = r));
-    return open;
-  }
-  get(partition: string, key: Uint8Array): Promise<StoreEntry | undefined> {
-    return this.inner.get(partition, key);
-  }
-  async swap(partition: string, key: Uint8Array, value: Uint8Array, expected: Predicate | null, options?: SwapOptions): Promise<SwapResult> {
-    const held = this.#next;
-    this.#next = undefined;
-    if (held !== undefined) await held;
-    return this.inner.swap(partition, key, value, expected, options);
-  }
-  notify(partition: string, key: Uint8Array): Promise<void> {
-    return this.inner.notify(partition, key);
-  }
-  watch(partition: string, key: Uint8Array, listener: () => void): Unsubscribe {
-    return this.inner.watch(partition, key, listener);
-  }
-}
-
 describe('local queue (fixed): owners.close() while a queued own()’s write is out', () => {
   it('rejects that own() and leaves no abort listener on its signal, before and after the write lands', async () => {
     const time = new ManualTime();
-    const store = new HoldSwap();
+    const store = new HoldingStore();
     const owner = makeOwner(fixedStrategy, store, { clock: time.clock(), random: seededRandom(1) });
     const signal = new AbortController().signal;
-    const open = store.holdNextSwap();
+    const open = store.holdNext('swap');
     const w = owner.own('w', 'k', { signal }).catch((e: unknown) => e);
     await flush(); // its write is out, held
     expect(getEventListeners(signal, 'abort')).toHaveLength(1);
