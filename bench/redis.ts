@@ -79,17 +79,23 @@ interface Locker {
   close(): Promise<void>;
 }
 
+/** This library's owner for one of its rows, on `client`. */
+function benchOwner(library: typeof MCO_FAST | typeof MCO_GENERIC | typeof MCO_LAKEFS, client: Redis): MostlyCorrectOwner {
+  return new MostlyCorrectOwner({
+    store: new RedisStore({ client }),
+    prefix: 'bench',
+    refreshInterval: LEASE_MS,
+    acquireInterval: library === MCO_LAKEFS ? 100 : RETRY_MS,
+    strategy: library === MCO_LAKEFS ? lakefsStrategy : fixedStrategy,
+    fastPath: library === MCO_FAST,
+  });
+}
+
 /** `workers` lockers for one process: each its own, except MCO_SHARED, where all share one owner. */
 function makeLockers(library: Library, url: string, key: string, workers: number): Locker[] {
   if (library !== MCO_SHARED) return Array.from({ length: workers }, () => makeLocker(library, url, key));
   const client = new Redis(url);
-  const owners = new MostlyCorrectOwner({
-    store: new RedisStore({ client }),
-    prefix: 'bench',
-    refreshInterval: LEASE_MS,
-    acquireInterval: RETRY_MS,
-    strategy: fixedStrategy,
-  });
+  const owners = benchOwner(MCO_FAST, client);
   let closed: Promise<void> | undefined;
   return Array.from({ length: workers }, () => ({
     async acquire(signal: AbortSignal) {
@@ -111,14 +117,7 @@ function makeLocker(library: Library, url: string, key: string): Locker {
     case MCO_FAST:
     case MCO_GENERIC:
     case MCO_LAKEFS: {
-      const owners = new MostlyCorrectOwner({
-        store: new RedisStore({ client }),
-        prefix: 'bench',
-        refreshInterval: LEASE_MS,
-        acquireInterval: library === MCO_LAKEFS ? 100 : RETRY_MS,
-        strategy: library === MCO_LAKEFS ? lakefsStrategy : fixedStrategy,
-        fastPath: library === MCO_FAST,
-      });
+      const owners = benchOwner(library, client);
       return {
         async acquire(signal) {
           const o = await owners.own('bench', key, { signal });
