@@ -24,6 +24,13 @@ export function hashString(text: string, seed = 0x811c9dc5): number {
   return h;
 }
 
+/** 32-bit FNV-1a of bytes (the simulated store's key lookup). */
+export function hashBytes(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 function splitmix32(state: number): () => number {
   let s = state >>> 0;
   return () => {

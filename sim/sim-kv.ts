@@ -16,6 +16,7 @@
  */
 import type { Predicate, StoreEntry, SwapResult } from 'mostly-correct-owner';
 import { bytesEqual, predicateValue, valuePredicate } from 'mostly-correct-owner/internal';
+import { hashBytes } from './prng.js';
 
 /** Bytes per slab of value copies; a value over a quarter of it gets an array of its own. */
 const SLAB_BYTES = 64 * 1024;
@@ -81,11 +82,4 @@ export class SimKV {
     this.#slabUsed += n;
     return copy;
   }
-}
-
-/** FNV-1a over the bytes. */
-function hashBytes(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
 }
